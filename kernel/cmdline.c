@@ -1,1 +1,61 @@
-/* placeholder */
+/* cmdline.c - look up words of the kernel command line. */
+#include "cmdline.h"
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n';
+}
+
+bool kcmdline_get(const char *cmdline, const char *key, char *buf, size_t n)
+{
+    size_t klen = 0;
+    while (key[klen])
+        klen++;
+    bool found = false;
+    const char *p = cmdline;
+    while (*p) {
+        while (is_space(*p))
+            p++;
+        const char *word = p;
+        while (*p && !is_space(*p))
+            p++;
+        size_t wlen = (size_t)(p - word);
+        if (wlen < klen || __builtin_memcmp(word, key, klen) != 0)
+            continue;
+        if (wlen != klen && word[klen] != '=')
+            continue;
+        found = true;
+        const char *v = wlen == klen ? word + klen : word + klen + 1;
+        size_t vlen = (size_t)(p - v);
+        if (n) {
+            size_t c = vlen < n - 1 ? vlen : n - 1;
+            __builtin_memcpy(buf, v, c);
+            buf[c] = '\0';
+        }
+    }
+    return found;
+}
+
+bool kcmdline_get_u64(const char *cmdline, const char *key, uint64_t min, uint64_t max,
+                      uint64_t *out, bool *bad)
+{
+    char v[24];
+    *bad = false;
+    if (!kcmdline_get(cmdline, key, v, sizeof v))
+        return false;
+    uint64_t x = 0;
+    if (!v[0])
+        goto fail;
+    for (const char *c = v; *c; c++) {
+        if (*c < '0' || *c > '9' || x > (UINT64_MAX - (uint64_t)(*c - '0')) / 10)
+            goto fail;
+        x = x * 10 + (uint64_t)(*c - '0');
+    }
+    if (x < min || x > max)
+        goto fail;
+    *out = x;
+    return true;
+fail:
+    *bad = true;
+    return false;
+}

@@ -1,0 +1,105 @@
+/*
+ * bootinfo.h - the boot information both loader paths are normalised into, and the parsers
+ * that build it from a multiboot1 or multiboot2 information structure.
+ *
+ * The parsers never trust the loader: every size and offset is checked against the bytes the
+ * caller says are readable, and a malformed structure yields an error status, never a read
+ * past the end. They are plain C, so the host tests run them over synthetic blobs.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KBOOT_MAX_MMAP 128
+#define KBOOT_MAX_MODULES 16
+#define KBOOT_MAX_SECTIONS 64
+#define KBOOT_CMDLINE_MAX 256
+#define KBOOT_NAME_MAX 64
+
+/* Memory types as the multiboot specifications number them. */
+enum kboot_mem_type {
+    KBOOT_MEM_USABLE = 1,
+    KBOOT_MEM_RESERVED = 2,
+    KBOOT_MEM_ACPI_RECLAIMABLE = 3,
+    KBOOT_MEM_ACPI_NVS = 4,
+    KBOOT_MEM_BAD = 5,
+};
+
+struct kboot_mmap_entry {
+    uint64_t base;
+    uint64_t length;
+    uint32_t type; /* enum kboot_mem_type; unknown values are kept and count as reserved */
+};
+
+struct kboot_module {
+    uint64_t start, end; /* physical, end exclusive */
+    char name[KBOOT_NAME_MAX];
+};
+
+struct kboot_section {
+    uint64_t addr, size, flags; /* ELF section header fields (virtual address) */
+    uint32_t type;
+};
+
+enum kboot_protocol { KBOOT_MULTIBOOT1 = 1, KBOOT_MULTIBOOT2 = 2 };
+
+struct kboot_info {
+    enum kboot_protocol protocol;
+    uint64_t info_phys, info_size; /* where the loader's structure is (to keep it reserved) */
+    char cmdline[KBOOT_CMDLINE_MAX];
+    char loader[KBOOT_NAME_MAX];
+    size_t mmap_count;
+    struct kboot_mmap_entry mmap[KBOOT_MAX_MMAP];
+    size_t module_count;
+    struct kboot_module modules[KBOOT_MAX_MODULES];
+    size_t section_count;
+    struct kboot_section sections[KBOOT_MAX_SECTIONS];
+    uint64_t mem_lower_kib, mem_upper_kib; /* basic memory info when given, else 0 */
+    bool truncated;                       /* more entries than the arrays hold were dropped */
+};
+
+enum kboot_status {
+    KBOOT_OK = 0,
+    KBOOT_BAD_MAGIC,      /* the loader's magic number is not one we know */
+    KBOOT_UNREADABLE,     /* the structure lies (partly) outside readable memory */
+    KBOOT_MISALIGNED,     /* structure or tag not 8-byte aligned (multiboot2) */
+    KBOOT_BAD_TOTAL_SIZE, /* total size smaller than the header or past readable memory */
+    KBOOT_TRUNCATED_TAG,  /* a tag's size is too small for its type or runs past the total */
+    KBOOT_NO_END_TAG,     /* the tag list ended without the terminating tag */
+    KBOOT_BAD_MMAP,       /* memory map entry size too small or not a multiple as required */
+    KBOOT_NO_MEMORY_MAP,  /* neither a memory map nor basic memory information */
+};
+
+/* The physical memory the parser may read: physical address p is at virt[p], readable for
+ * p < limit. In the kernel virt is the direct map; in host tests a buffer. */
+struct kboot_mem {
+    const uint8_t *virt;
+    uint64_t limit;
+};
+
+#define KBOOT_MB1_MAGIC 0x2BADB002u
+#define KBOOT_MB2_MAGIC 0x36D76289u
+
+/* Normalise the structure at physical `info` given the loader's `magic` (either protocol).
+ * Returns KBOOT_OK and fills *out, or an error and leaves *out in a defined but partial state. */
+__attribute__((warn_unused_result)) enum kboot_status
+kboot_parse(uint32_t magic, uint64_t info, const struct kboot_mem *mem, struct kboot_info *out);
+
+/* The multiboot2 parser alone: `info` is the physical address of the fixed header
+ * (total_size, reserved) followed by 8-byte aligned tags ending in an end tag. */
+__attribute__((warn_unused_result)) enum kboot_status
+kboot_parse_mb2(uint64_t info, const struct kboot_mem *mem, struct kboot_info *out);
+
+/* The multiboot1 parser alone: `info` is the physical address of the information structure;
+ * the memory map, command line, loader name and modules are followed through their physical
+ * pointers, each checked against `mem`. */
+__attribute__((warn_unused_result)) enum kboot_status
+kboot_parse_mb1(uint64_t info, const struct kboot_mem *mem, struct kboot_info *out);
+
+/* A short English description of a status, for error messages. */
+const char *kboot_status_str(enum kboot_status status);
+
+/* Total bytes of usable memory in the map (overlaps are not resolved here). */
+uint64_t kboot_usable_bytes(const struct kboot_info *info);

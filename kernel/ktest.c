@@ -1,0 +1,75 @@
+/* ktest.c - run one registered in-kernel test chosen on the command line. */
+#include "ktest.h"
+
+#include "cmdline.h"
+#include <x86/io.h>
+
+#define QEMU_EXIT_PORT 0xf4
+#define QEMU_EXIT_PASS 0x10
+#define QEMU_EXIT_FAIL 0x11
+
+extern const struct ktest __ktests_start[], __ktests_end[];
+
+static const struct ktest *current;
+
+const struct ktest *ktest_current(void)
+{
+    return current;
+}
+
+void kqemu_exit(uint8_t code)
+{
+    outb(QEMU_EXIT_PORT, code);
+    /* The exit is asynchronous under TCG: never run on past it. */
+    khalt();
+}
+
+void ktest_finish(bool passed, const char *why)
+{
+    const struct ktest *t = current;
+    kprintf("%s 1 - %s%s%s\n", passed ? "ok" : "not ok", t ? t->name : "?", why ? " # " : "",
+            why ? why : "");
+    kqemu_exit(passed ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);
+}
+
+void ktest_fail(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    kprintf("ktest: FAIL at %s:%d: ", file, line);
+    va_start(ap, fmt);
+    kvprintf(fmt, ap);
+    va_end(ap);
+    kprintf("\n");
+    ktest_finish(false, "failed");
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
+void ktest_run_from_cmdline(const char *cmdline)
+{
+    char name[64];
+    if (!kcmdline_get(cmdline, "ktest", name, sizeof name))
+        return;
+    if (str_eq(name, "list")) {
+        for (const struct ktest *t = __ktests_start; t < __ktests_end; t++)
+            kprintf("ktest: %s%s\n", t->name, t->expect_panic ? " (should panic)" : "");
+        kqemu_exit(QEMU_EXIT_PASS);
+    }
+    for (const struct ktest *t = __ktests_start; t < __ktests_end; t++) {
+        if (!str_eq(t->name, name))
+            continue;
+        current = t;
+        kprintf("1..1\nktest: running %s\n", t->name);
+        t->fn();
+        if (t->expect_panic)
+            ktest_finish(false, "expected a panic, the test returned");
+        ktest_finish(true, NULL);
+    }
+    kprintf("1..1\nnot ok 1 - %s # no such test (ktest=list lists them)\n", name);
+    kqemu_exit(QEMU_EXIT_FAIL);
+}

@@ -1,0 +1,55 @@
+/*
+ * main.c - from the assembly entry to the running kernel.
+ *
+ * kernel_entry runs on the boot stack in the higher half with the early page tables (first
+ * 4 GiB direct-mapped at DIRECT_MAP, the image at KERNEL_VMA). It brings up the consoles,
+ * normalises the loader's information and hands over to kmain.
+ */
+#include "kernel.h"
+
+#include "cmdline.h"
+#include "ktest.h"
+
+struct kboot_info kboot;
+
+void kernel_entry(uint32_t magic, uint32_t info_phys);
+
+void kernel_entry(uint32_t magic, uint32_t info_phys)
+{
+    kconsole_init();
+    const struct kboot_mem mem = {(const uint8_t *)DIRECT_MAP,
+                                  (uint64_t)EARLY_MAP_GIB << 30};
+    enum kboot_status st = kboot_parse(magic, info_phys, &mem, &kboot);
+    if (st != KBOOT_OK)
+        kpanic("boot information rejected: %s (magic %#x, info at %#x)", kboot_status_str(st),
+               magic, info_phys);
+    kmain();
+}
+
+static void print_boot_summary(void)
+{
+    uint64_t usable = kboot_usable_bytes(&kboot);
+    kprintf("boot: %s via %s, command line \"%s\"\n",
+            kboot.protocol == KBOOT_MULTIBOOT2 ? "multiboot2" : "multiboot1",
+            kboot.loader[0] ? kboot.loader : "unnamed loader", kboot.cmdline);
+    kprintf("boot: memory map: %zu entries, %llu KiB usable (%llu MiB)\n", kboot.mmap_count,
+            (unsigned long long)(usable >> 10), (unsigned long long)(usable >> 20));
+    for (size_t i = 0; i < kboot.mmap_count; i++) {
+        const struct kboot_mmap_entry *e = &kboot.mmap[i];
+        kprintf("boot:   0x%016llx-0x%016llx type %u\n", (unsigned long long)e->base,
+                (unsigned long long)(e->base + e->length), e->type);
+    }
+    if (kboot.section_count || kboot.module_count)
+        kprintf("boot: %zu ELF sections, %zu modules\n", kboot.section_count, kboot.module_count);
+    if (kboot.truncated)
+        kprintf("boot: warning: some boot information did not fit and was dropped\n");
+}
+
+void kmain(void)
+{
+    kprintf("Hello World! kernelkit %s\n", KIT_VERSION);
+    print_boot_summary();
+    ktest_run_from_cmdline(kboot.cmdline);
+    kprintf("kernel: nothing more to do; halting\n");
+    khalt();
+}

@@ -1,0 +1,54 @@
+/* panic.c - report a broken invariant and stop. */
+#include "kernel.h"
+#include "ktest.h"
+
+#include <console/fmt.h>
+
+#define VGA_RED 4
+#define VGA_WHITE 15
+#define VGA_LIGHT_GREY 7
+#define VGA_BLACK 0
+
+static volatile int panicking;
+
+void khalt(void)
+{
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
+void kpanic_at(const char *file, int line, const char *fmt, ...)
+{
+    __asm__ volatile("cli");
+    /* A panic inside a panic (e.g. while printing) must not recurse forever. */
+    if (__atomic_exchange_n(&panicking, 1, __ATOMIC_SEQ_CST))
+        khalt();
+
+    /* Format into a buffer and write without the console lock: the code that panicked may
+     * hold it. */
+    char msg[512];
+    va_list ap;
+    int n = con_snprintf(msg, sizeof msg, "PANIC at %s:%d: ", file, line);
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < sizeof msg)
+        n += con_vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+    va_end(ap);
+    size_t len = 0;
+    while (len < sizeof msg - 1 && msg[len])
+        len++;
+    kconsole_set_color(VGA_WHITE, VGA_RED);
+    kconsole_write_unlocked(msg, len);
+    kconsole_write_unlocked("\n", 1);
+    kconsole_set_color(VGA_LIGHT_GREY, VGA_BLACK);
+
+    const struct ktest *t = ktest_current();
+    if (t) {
+        char line_buf[160];
+        bool pass = t->expect_panic;
+        int m = con_snprintf(line_buf, sizeof line_buf, "%s 1 - %s # %s\n", pass ? "ok" : "not ok",
+                             t->name, pass ? "panicked as expected" : "unexpected panic");
+        kconsole_write_unlocked(line_buf, m > 0 && (size_t)m < sizeof line_buf ? (size_t)m : 0);
+        kqemu_exit(pass ? 0x10 : 0x11);
+    }
+    khalt();
+}

@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""Boot the reference kernel in QEMU (TCG) for one test and judge what it printed.
+
+Prints TAP for exactly one test case: the serial output as `# ` comment lines, then the
+verdict. A test passes only if QEMU's exit status is the expected one (isa-debug-exit: 33 pass,
+35 fail; a triple fault under -no-reboot exits 0), it finished within the timeout, and every
+--expect regular expression matched a line of the serial output (in order).
+"""
+import argparse
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--qemu", default="qemu-system-x86_64")
+    p.add_argument("--kernel", help="ELF booted with -kernel (multiboot1 fast path)")
+    p.add_argument("--iso", help="ISO booted through GRUB (multiboot2)")
+    p.add_argument("--name", required=True)
+    p.add_argument("--ktest", help="in-kernel test to run (ktest=NAME)")
+    p.add_argument("--append", default="", help="more kernel command line")
+    p.add_argument("--expect-exit", type=int, default=33)
+    p.add_argument("--expect", action="append", default=[], help="regex a serial line must match, in order")
+    p.add_argument("--unordered", action="store_true", help="--expect lines may come in any order")
+    p.add_argument("--reject", action="append", default=[], help="regex no serial line may match")
+    p.add_argument("--until", help="regex: stop QEMU once a line matches (for boots that never exit)")
+    p.add_argument("--mem", default="128M")
+    p.add_argument("--timeout", type=float, default=60)
+    p.add_argument("--usable-mib-near", type=float, help="boot summary's usable MiB must be within 3%% below this")
+    p.add_argument("--sendkeys", default="", help="QEMU monitor sendkey names, space separated, sent after --keys-after")
+    p.add_argument("--serial-input", default="", help="bytes written to the serial port after --keys-after")
+    p.add_argument("--keys-after", default="", help="regex of a serial line after which input is sent")
+    p.add_argument("--key-delay", type=float, default=0.05)
+    p.add_argument("--qemu-arg", action="append", default=[])
+    return p.parse_args()
+
+
+def main():
+    a = parse_args()
+    tmp = tempfile.mkdtemp(prefix="ktest-")
+    cmd = [a.qemu, "-accel", "tcg", "-m", a.mem, "-no-reboot", "-display", "none",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-monitor", "none"]
+    mon_path = os.path.join(tmp, "mon.sock")
+    ser_path = os.path.join(tmp, "serial.sock")
+    interactive = bool(a.sendkeys or a.serial_input)
+    if a.sendkeys:
+        cmd += ["-qmp", f"unix:{mon_path},server=on,wait=off"]
+    if interactive:
+        cmd += ["-chardev", f"socket,id=ser0,path={ser_path},server=on,wait=on",
+                "-serial", "chardev:ser0"]
+    else:
+        cmd += ["-serial", "stdio"]
+    if a.kernel:
+        cmdline = " ".join(x for x in [f"ktest={a.ktest}" if a.ktest else "", a.append] if x)
+        # SeaBIOS, not qboot: qboot boots faster but runs no VGA BIOS, so 0xB8000 is not a
+        # text buffer and the VGA tests could not read back what the kernel wrote.
+        cmd += ["-kernel", a.kernel, "-append", cmdline or "quiet"]
+    elif a.iso:
+        cmd += ["-cdrom", a.iso, "-boot", "d"]
+    cmd += a.qemu_arg
+
+    lines = []
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def feed(stream_lines):
+        for raw in stream_lines:
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            with lock:
+                lines.append(line)
+            if a.until and re.search(a.until, line):
+                done.set()
+
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    readers = [threading.Thread(target=feed, args=(iter(proc.stdout.readline, b""),), daemon=True)]
+    readers[0].start()
+    ser = None
+    if interactive:
+        ser = connect(ser_path, 10)
+        sf = ser.makefile("rb")
+        t = threading.Thread(target=feed, args=(iter(sf.readline, b""),), daemon=True)
+        t.start()
+        readers.append(t)
+        threading.Thread(target=send_input, args=(a, lines, lock, ser, mon_path), daemon=True).start()
+
+    timed_out = False
+    while proc.poll() is None:
+        if done.is_set():
+            break
+        if time.monotonic() - start > a.timeout:
+            timed_out = True
+            break
+        time.sleep(0.05)
+    stopped_by_us = proc.poll() is None
+    if stopped_by_us:
+        proc.kill()
+    rc = proc.wait()
+    for t in readers:
+        t.join(timeout=2)
+    elapsed = time.monotonic() - start
+
+    print("1..1")
+    for line in lines:
+        print("# " + line)
+    problems = []
+    if timed_out:
+        problems.append(f"timed out after {a.timeout:.0f}s")
+    elif a.until:
+        if not done.is_set():
+            problems.append(f"QEMU exited ({rc}) before a line matched {a.until!r}")
+    elif rc != a.expect_exit:
+        what = {0: "QEMU exited 0: triple fault or shutdown", 33: "test passed (33)",
+                35: "test failed (35)"}.get(rc, f"exit status {rc}")
+        problems.append(f"expected exit {a.expect_exit}, got {what}")
+    pos = 0
+    for rx in a.expect:
+        r = re.compile(rx)
+        if a.unordered:
+            pos = 0
+        while pos < len(lines) and not r.search(lines[pos]):
+            pos += 1
+        if pos == len(lines):
+            problems.append(f"no line matched {rx!r}" + ("" if a.unordered else " (in order)"))
+            break
+        pos += 1
+    for rx in a.reject:
+        if any(re.search(rx, l) for l in lines):
+            problems.append(f"a line matched the rejected {rx!r}")
+    if a.usable_mib_near:
+        m = [re.search(r"\((\d+) MiB\)", l) for l in lines if "usable" in l]
+        m = [x for x in m if x]
+        if not m:
+            problems.append("no usable-memory line")
+        else:
+            got = int(m[0].group(1))
+            if not (a.usable_mib_near * 0.97 <= got <= a.usable_mib_near):
+                problems.append(f"usable memory {got} MiB not within 3% below {a.usable_mib_near:.0f} MiB")
+    verdict = "ok" if not problems else "not ok"
+    note = f" # {'; '.join(problems)}" if problems else ""
+    print(f"{verdict} 1 - {a.name} ({elapsed:.1f}s){note}")
+    sys.stdout.flush()
+    return 0 if not problems else 1
+
+
+def connect(path, timeout):
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(path)
+            return s
+        except OSError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.05)
+
+
+def send_input(a, lines, lock, ser, mon_path):
+    rx = re.compile(a.keys_after) if a.keys_after else None
+    while rx:
+        with lock:
+            if any(rx.search(l) for l in lines):
+                break
+        time.sleep(0.05)
+    if a.sendkeys:
+        q = connect(mon_path, 10)
+        qf = q.makefile("rwb")
+        qf.readline()
+        qf.write(b'{"execute":"qmp_capabilities"}\n')
+        qf.flush()
+        qf.readline()
+        for key in a.sendkeys.split():
+            keys = ",".join('{"type":"qcode","data":"%s"}' % k for k in key.split("-"))
+            qf.write(('{"execute":"send-key","arguments":{"keys":[%s]}}\n' % keys).encode())
+            qf.flush()
+            qf.readline()
+            time.sleep(a.key_delay)
+    if a.serial_input:
+        data = a.serial_input.encode().decode("unicode_escape").encode("latin-1")
+        for b in data:
+            ser.sendall(bytes([b]))
+            time.sleep(a.key_delay / 5)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
