@@ -39,12 +39,16 @@ bool kcmdline_get(const char *cmdline, const char *key, char *buf, size_t n)
 bool kcmdline_get_u64(const char *cmdline, const char *key, uint64_t min, uint64_t max,
                       uint64_t *out, bool *bad)
 {
-    char v[24];
+    /* UINT64_MAX has 20 digits; a longer value (perhaps cut to fit v) is never a valid one. */
+    char v[32];
     *bad = false;
     if (!kcmdline_get(cmdline, key, v, sizeof v))
         return false;
     uint64_t x = 0;
-    if (!v[0])
+    size_t len = 0;
+    while (v[len])
+        len++;
+    if (len == 0 || len > 20)
         goto fail;
     for (const char *c = v; *c; c++) {
         if (*c < '0' || *c > '9' || x > (UINT64_MAX - (uint64_t)(*c - '0')) / 10)

@@ -8,6 +8,7 @@
 #include <console/fmt.h>
 #include <console/uart.h>
 #include <console/vga.h>
+#include <x86/cpu.h>
 
 #define COM1 0x3F8
 #define VGA_PHYS 0xB8000
@@ -31,24 +32,9 @@ static void vga_sink_write(struct con_sink *self, const char *s, size_t n)
 }
 
 /* The console lock: interrupts are masked while it is held, so an interrupt handler on this
- * CPU can never spin on a lock its own interrupted code holds. */
-static volatile int console_lock;
-
-static uint64_t lock_console(void)
-{
-    uint64_t flags;
-    __asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
-    while (__atomic_exchange_n(&console_lock, 1, __ATOMIC_ACQUIRE))
-        __asm__ volatile("pause");
-    return flags;
-}
-
-static void unlock_console(uint64_t flags)
-{
-    __atomic_store_n(&console_lock, 0, __ATOMIC_RELEASE);
-    if (flags & (1u << 9))
-        __asm__ volatile("sti" : : : "memory");
-}
+ * CPU can never spin on a lock its own interrupted code holds. The panic and exception paths
+ * write without it (kconsole_write_unlocked). */
+static struct x86_spinlock console_lock = X86_SPINLOCK_INIT;
 
 void kconsole_init(void)
 {
@@ -65,9 +51,9 @@ void kconsole_init(void)
 
 int kvprintf(const char *fmt, va_list ap)
 {
-    uint64_t flags = lock_console();
+    uint64_t flags = x86_spin_lock_irqsave(&console_lock);
     int n = con_vprintf(fmt, ap);
-    unlock_console(flags);
+    x86_spin_unlock_irqrestore(&console_lock, flags);
     return n;
 }
 
@@ -104,4 +90,9 @@ char kconsole_vga_char(int row, int col)
 int kconsole_vga_row(void)
 {
     return (int)con_vga_row(&vga);
+}
+
+struct con_uart *kconsole_uart(void)
+{
+    return uart_ok ? &uart : NULL;
 }

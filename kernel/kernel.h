@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct con_uart;
+
 #include "bootinfo.h"
 #include "layout.h"
 
@@ -33,6 +35,8 @@ int kvprintf(const char *fmt, va_list ap);
 void kconsole_init(void);
 /* Write with the console lock not taken: for the panic path only. */
 void kconsole_write_unlocked(const char *s, size_t n);
+/* COM1, or NULL when the port failed its self-test. */
+struct con_uart *kconsole_uart(void);
 /* Set the VGA colour (foreground, background) for following output; 0..15 each. */
 void kconsole_set_color(uint8_t fg, uint8_t bg);
 /* Read back the character at (row, col) of the VGA screen, for tests. */
@@ -50,3 +54,5 @@ __attribute__((noreturn, format(printf, 3, 4))) void kpanic_at(const char *file,
 __attribute__((noreturn)) void khalt(void);
 
 void kmain(void);
+/* True when kmain found its `Hello World!` banner in VGA memory right after printing it. */
+extern bool kbanner_on_vga;

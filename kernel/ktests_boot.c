@@ -21,7 +21,9 @@ static bool vga_has_line(const char *s)
 KTEST(basic_boot)
 {
     kprintf("basic_boot: println works\n");
-    KASSERT(vga_has_line("Hello World! kernelkit"));
+    /* The banner has scrolled away by now (the int3 demo prints a report); kmain read it back
+     * from VGA memory right after printing it. */
+    KASSERT(kbanner_on_vga);
     KASSERT(vga_has_line("basic_boot: println works"));
 }
 

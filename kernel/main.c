@@ -8,9 +8,12 @@
 #include "kernel.h"
 
 #include "cmdline.h"
+#include "echo.h"
+#include "interrupts.h"
 #include "ktest.h"
 
 struct kboot_info kboot;
+bool kbanner_on_vga;
 
 void kernel_entry(uint32_t magic, uint32_t info_phys);
 
@@ -45,11 +48,30 @@ static void print_boot_summary(void)
         kprintf("boot: warning: some boot information did not fit and was dropped\n");
 }
 
+/* The PIT rate from `hz=` on the command line (default 1000). */
+static uint32_t timer_hz(void)
+{
+    uint64_t hz = 1000;
+    bool bad;
+    if (!kcmdline_get_u64(kboot.cmdline, "hz", 19, 1000000, &hz, &bad) && bad)
+        kprintf("[warn] hz= must be a number of Hz from 19 to 1000000; using 1000\n");
+    return (uint32_t)hz;
+}
+
 void kmain(void)
 {
+    int row = kconsole_vga_row();
     kprintf("Hello World! kernelkit %s\n", KIT_VERSION);
+    kbanner_on_vga = true;
+    for (int i = 0; "Hello World!"[i]; i++)
+        kbanner_on_vga = kbanner_on_vga && kconsole_vga_char(row, i) == "Hello World!"[i];
     print_boot_summary();
+    kinterrupts_init(timer_hz());
+
+    /* The series' demo: a breakpoint is reported and execution goes on. */
+    __asm__ volatile("int3");
+    kprintf("It did not crash!\n");
+
     ktest_run_from_cmdline(kboot.cmdline);
-    kprintf("kernel: nothing more to do; halting\n");
-    khalt();
+    kecho_run();
 }

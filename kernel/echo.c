@@ -1,0 +1,94 @@
+/*
+ * echo.c - until the async executor takes the job: decode what arrives in the keyboard and
+ * serial rings and echo it on every console, halting while nothing arrives.
+ */
+#include "echo.h"
+
+#include "interrupts.h"
+#include "kernel.h"
+
+#include <console/kbd.h>
+#include <x86/cpu.h>
+
+static struct con_kbd kbd;
+static char line[128];
+static size_t line_len;
+static char last_line[128];
+
+/* Echo one typed character; Enter ends the line and reports it. */
+static void typed(uint32_t cp, const char *source)
+{
+    if (cp == '\r' || cp == '\n') {
+        line[line_len] = '\0';
+        __builtin_memcpy(last_line, line, line_len + 1);
+        kprintf("\n%s: \"%s\"\n> ", source, line);
+        line_len = 0;
+        return;
+    }
+    if (cp == '\b' || cp == 0x7F) {
+        if (line_len) {
+            line_len--;
+            kprintf("\b");
+        }
+        return;
+    }
+    char utf8[4];
+    size_t n = con_utf8_encode(cp, utf8);
+    if (n == 0 || line_len + n >= sizeof line)
+        return;
+    __builtin_memcpy(line + line_len, utf8, n);
+    line_len += n;
+    kprintf("%.*s", (int)n, utf8);
+}
+
+void kecho_init(void)
+{
+    const struct con_kbd_layout *us = con_kbd_layout_find("us");
+    con_kbd_init(&kbd, us);
+}
+
+bool kecho_saw(const char *text)
+{
+    size_t i = 0;
+    while (text[i] && last_line[i] == text[i])
+        i++;
+    return text[i] == '\0' && last_line[i] == '\0';
+}
+
+bool kecho_poll(void)
+{
+    bool any = false;
+    uint8_t b;
+    while (x86_ring_pop(&kbd_ring, &b)) {
+        any = true;
+        struct con_key_event ev;
+        if (con_kbd_feed(&kbd, b, &ev) != CON_KBD_EVENT)
+            continue;
+        if (ev.leds_changed)
+            kkeyboard_set_leds(ev.leds);
+        if (ev.pressed && ev.codepoint)
+            typed(ev.codepoint, "keyboard");
+    }
+    while (x86_ring_pop(&serial_ring, &b)) {
+        any = true;
+        typed(b, "serial");
+    }
+    return any;
+}
+
+void kecho_run(void)
+{
+    kecho_init();
+    kprintf("echo: type on the keyboard or the serial terminal\n> ");
+    for (;;) {
+        if (kecho_poll())
+            continue;
+        /* Interrupts off, look again, then sti;hlt as one step: a byte that arrives after the
+         * check wakes the hlt instead of being noticed only at the next interrupt. */
+        x86_cli();
+        if (x86_ring_count(&kbd_ring) || x86_ring_count(&serial_ring))
+            x86_sti();
+        else
+            x86_enable_and_halt();
+    }
+}

@@ -1,0 +1,202 @@
+/*
+ * interrupts.c - bring up descriptor tables and interrupt sources in the order the design
+ * gives: GDT+TSS -> IDT -> PIC -> PIT -> keyboard and serial interrupts -> sti.
+ */
+#include "interrupts.h"
+
+#include "kernel.h"
+
+#include <console/fmt.h>
+#include <console/uart.h>
+#include <x86/cpu.h>
+#include <x86/exceptions.h>
+#include <x86/gdt.h>
+#include <x86/pic.h>
+#include <x86/pit.h>
+#include <x86/ps2.h>
+
+#define IRQ_TIMER 0
+#define IRQ_KEYBOARD 1
+#define IRQ_COM1 4
+#define IRQ_SPURIOUS_MASTER 7
+#define IRQ_SPURIOUS_SLAVE 15
+
+struct x86_ring kbd_ring, serial_ring;
+
+static struct x86_gdt gdt;
+static struct x86_tss tss;
+static bool keyboard_ok;
+
+extern char boot_stack_top[];
+
+/* Exception reports are written without the console lock: the faulting code may hold it. */
+__attribute__((format(printf, 2, 3))) static void report_print(void *ctx, const char *fmt, ...)
+{
+    (void)ctx;
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = con_vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        kconsole_write_unlocked(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+void kreport_exception(struct x86_interrupt_frame *frame)
+{
+    struct x86_cpu_state cr;
+    x86_cpu_state_read(&cr);
+    x86_exception_report(frame, &cr, report_print, NULL);
+}
+
+/* Any vector without a handler. Exceptions are reported and end in a panic; an unexpected
+ * PIC line is reported, acknowledged and the kernel goes on; anything else is reported. */
+static void default_handler(struct x86_interrupt_frame *frame)
+{
+    uint64_t v = frame->vector;
+    if (v < 32) {
+        kreport_exception(frame);
+        kpanic("unhandled exception %s (vector %llu) at rip %#llx", x86_exception_mnemonic((uint8_t)v),
+               (unsigned long long)v, (unsigned long long)frame->rip);
+    }
+    if (v >= X86_PIC_VECTOR_BASE && v < X86_PIC_VECTOR_BASE + X86_PIC_IRQ_COUNT) {
+        uint8_t irq = (uint8_t)(v - X86_PIC_VECTOR_BASE);
+        kprintf("interrupt: unexpected IRQ %u (vector %llu), acknowledged\n", irq,
+                (unsigned long long)v);
+        x86_pic_eoi(irq);
+        return;
+    }
+    kprintf("interrupt: unexpected vector %llu at rip %#llx, ignored\n", (unsigned long long)v,
+            (unsigned long long)frame->rip);
+}
+
+/* #BP: report and resume after the int3. */
+static void breakpoint_handler(struct x86_interrupt_frame *frame)
+{
+    kreport_exception(frame);
+}
+
+static void timer_handler(struct x86_interrupt_frame *frame)
+{
+    (void)frame;
+    x86_pit_tick();
+    x86_pic_eoi(IRQ_TIMER);
+}
+
+static void keyboard_handler(struct x86_interrupt_frame *frame)
+{
+    (void)frame;
+    x86_ring_push(&kbd_ring, x86_ps2_read_data()); /* a full ring counts the drop */
+    x86_pic_eoi(IRQ_KEYBOARD);
+}
+
+static void serial_push(void *ctx, uint8_t byte)
+{
+    (void)ctx;
+    x86_ring_push(&serial_ring, byte);
+}
+
+static void serial_handler(struct x86_interrupt_frame *frame)
+{
+    (void)frame;
+    struct con_uart *u = kconsole_uart();
+    if (u)
+        con_uart_drain_rx(u, serial_push, NULL);
+    x86_pic_eoi(IRQ_COM1);
+}
+
+/* IRQ7/IRQ15 may be spurious (the line dropped before the CPU acknowledged it). */
+static void spurious_handler(struct x86_interrupt_frame *frame)
+{
+    uint8_t irq = (uint8_t)(frame->vector - X86_PIC_VECTOR_BASE);
+    if (x86_pic_is_spurious(irq))
+        return;
+    kprintf("interrupt: IRQ %u with no driver, acknowledged\n", irq);
+    x86_pic_eoi(irq);
+}
+
+static void must_register(uint8_t vector, x86_isr_handler h)
+{
+    if (x86_isr_register(vector, h) != X86_IDT_OK)
+        kpanic("cannot register a handler for vector %u", vector);
+}
+
+uint64_t kuptime_ms(void)
+{
+    return x86_pit_uptime_ms();
+}
+
+bool kkeyboard_present(void)
+{
+    return keyboard_ok;
+}
+
+void kkeyboard_set_leds(uint8_t leds)
+{
+    if (!keyboard_ok)
+        return;
+    x86_pic_mask(IRQ_KEYBOARD);
+    enum x86_ps2_status st = x86_ps2_keyboard_command(X86_PS2_KBD_SET_LEDS, 1, leds);
+    x86_pic_unmask(IRQ_KEYBOARD);
+    if (st != X86_PS2_OK)
+        kprintf("keyboard: setting LEDs failed: %s\n", x86_ps2_status_str(st));
+}
+
+static void ok(const char *what)
+{
+    kprintf("[ ok ] %s (%llu ms)\n", what, (unsigned long long)kuptime_ms());
+}
+
+void kinterrupts_init(uint32_t hz)
+{
+    x86_tss_init(&tss);
+    x86_tss_set_rsp0(&tss, (uint64_t)(uintptr_t)boot_stack_top);
+    x86_gdt_init(&gdt, &tss);
+    x86_gdt_load(&gdt);
+    ok("GDT + TSS (IST1 double fault, IST2 NMI, IST3 machine check)");
+
+    x86_idt_init();
+    x86_isr_set_default(default_handler);
+    must_register(3, breakpoint_handler);
+    x86_idt_load();
+    ok("IDT: 256 vectors");
+
+    x86_pic_remap(X86_PIC_VECTOR_BASE, X86_PIC_SLAVE_VECTOR_BASE);
+    must_register(X86_PIC_VECTOR_BASE + IRQ_SPURIOUS_MASTER, spurious_handler);
+    must_register(X86_PIC_VECTOR_BASE + IRQ_SPURIOUS_SLAVE, spurious_handler);
+    ok("PIC remapped to vectors 32-47");
+
+    must_register(X86_PIC_VECTOR_BASE + IRQ_TIMER, timer_handler);
+    enum x86_pit_status pst = x86_pit_start(hz);
+    if (pst != X86_PIT_OK) {
+        kprintf("[warn] PIT: %u Hz: %s; using 1000 Hz\n", hz, x86_pit_status_str(pst));
+        if (x86_pit_start(1000) != X86_PIT_OK)
+            kpanic("PIT refuses 1000 Hz");
+    }
+    x86_pic_unmask(IRQ_TIMER);
+    char line[64];
+    con_snprintf(line, sizeof line, "PIT at %u Hz", x86_pit_hz());
+    ok(line);
+
+    x86_ring_init(&kbd_ring);
+    x86_ring_init(&serial_ring);
+    struct x86_ps2_info info;
+    enum x86_ps2_status kst = x86_ps2_init(&info);
+    keyboard_ok = kst == X86_PS2_OK;
+    if (keyboard_ok) {
+        must_register(X86_PIC_VECTOR_BASE + IRQ_KEYBOARD, keyboard_handler);
+        x86_pic_unmask(IRQ_KEYBOARD);
+        ok("PS/2 keyboard on IRQ1");
+    } else {
+        kprintf("[warn] PS/2 keyboard: %s\n", x86_ps2_status_str(kst));
+    }
+    struct con_uart *u = kconsole_uart();
+    if (u) {
+        must_register(X86_PIC_VECTOR_BASE + IRQ_COM1, serial_handler);
+        con_uart_enable_rx_irq(u, true);
+        x86_pic_unmask(IRQ_COM1);
+        ok("serial input on IRQ4");
+    }
+    x86_sti();
+    ok("interrupts enabled");
+}

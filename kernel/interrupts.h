@@ -1,0 +1,33 @@
+/*
+ * interrupts.h - the reference kernel's CPU and interrupt setup on top of libx86:
+ * GDT + TSS (IST stacks), IDT with a reporting default handler, PIC, PIT, PS/2 keyboard and
+ * COM1 receive interrupts feeding lock-free byte rings.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <x86/idt.h>
+#include <x86/ring.h>
+
+/* Scancodes from IRQ1 and bytes from COM1's receive interrupt. The handlers only push here;
+ * everything else happens in task context. */
+extern struct x86_ring kbd_ring, serial_ring;
+
+/* GDT+TSS, IDT, PIC, PIT (at `hz`), keyboard and serial interrupts, then sti; one `[ ok ]`
+ * line per step. */
+void kinterrupts_init(uint32_t hz);
+
+/* The report every unhandled exception gets, then a panic. Exposed for the in-kernel tests. */
+void kreport_exception(struct x86_interrupt_frame *frame);
+
+/* Milliseconds since the PIT started (0 before). */
+uint64_t kuptime_ms(void);
+
+/* True when the PS/2 controller and keyboard initialised. */
+bool kkeyboard_present(void);
+
+/* Send a set-LEDs command to the keyboard (masks IRQ1 around it so the handler does not eat
+ * the acknowledgement). */
+void kkeyboard_set_leds(uint8_t leds);

@@ -1,0 +1,126 @@
+/* ktests_x86.c - in-kernel tests of exceptions and interrupts (libx86 + the kernel's setup). */
+#include "echo.h"
+#include "interrupts.h"
+#include "ktest.h"
+
+#include <x86/cpu.h>
+#include <x86/io.h>
+#include <x86/pit.h>
+
+/* The boot demo already ran int3 once; do it again inside the test and go on. */
+KTEST(breakpoint)
+{
+    uint64_t before = x86_interrupt_count(3);
+    __asm__ volatile("int3");
+    KASSERT(x86_interrupt_count(3) == before + 1);
+    kprintf("breakpoint: resumed after int3\n");
+}
+
+/* An address in the lower half that no page table maps (the identity map is gone). */
+#define UNMAPPED_ADDR 0x00000deadbeef000ull
+
+KTEST_SHOULD_PANIC(page_fault_write)
+{
+    *(volatile uint64_t *)UNMAPPED_ADDR = 42;
+}
+
+KTEST_SHOULD_PANIC(page_fault_read)
+{
+    (void)*(volatile uint64_t *)UNMAPPED_ADDR;
+}
+
+/* A non-canonical address is a #GP, not a #PF. */
+KTEST_SHOULD_PANIC(general_protection)
+{
+    (void)*(volatile uint64_t *)0x8000000000000000ull;
+}
+
+__attribute__((noinline)) static uint64_t divide(uint64_t a, uint64_t b)
+{
+    uint64_t q, r;
+    /* In assembly so the compiler cannot fold or drop the division by zero. */
+    __asm__ volatile("xorl %%edx, %%edx; divq %[b]" : "=a"(q), "=d"(r) : "a"(a), [b] "r"(b));
+    return q + r;
+}
+
+KTEST_SHOULD_PANIC(divide_error)
+{
+    volatile uint64_t zero = 0;
+    kprintf("divide_error: %llu\n", (unsigned long long)divide(1, zero));
+}
+
+KTEST_SHOULD_PANIC(invalid_opcode)
+{
+    __asm__ volatile("ud2");
+}
+
+/* A vector nobody registered is reported by the default handler, and the kernel goes on. */
+KTEST(unhandled_vector_reported)
+{
+    __asm__ volatile("int $0x99");
+    KASSERT(x86_interrupt_count(0x99) == 1);
+    kprintf("unhandled_vector_reported: still running\n");
+}
+
+/* Unbounded recursion: the stack runs into the unmapped guard page, the #PF cannot be
+ * delivered on the same stack, and the CPU raises #DF, which runs on IST1. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas"
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
+__attribute__((noinline)) static uint64_t recurse(uint64_t depth)
+{
+    volatile uint8_t pad[256];
+    pad[0] = (uint8_t)depth;
+    return recurse(depth + 1) + pad[0];
+}
+#pragma GCC diagnostic pop
+
+KTEST_SHOULD_PANIC(double_fault_stack_overflow)
+{
+    kprintf("double_fault_stack_overflow: recursing\n");
+    kprintf("%llu\n", (unsigned long long)recurse(0));
+}
+
+/* CMOS RTC seconds (BCD or binary as the RTC is set; only changes matter here). */
+static uint8_t rtc_seconds(void)
+{
+    for (;;) {
+        outb(0x70, 0x0A);
+        if (inb(0x71) & 0x80) /* update in progress */
+            continue;
+        outb(0x70, 0x00);
+        return inb(0x71);
+    }
+}
+
+/* Ticks counted over one RTC second are within 25% of the programmed rate. The harness runs
+ * this with QEMU's -icount and the RTC on the virtual clock, so a loaded host cannot make
+ * QEMU deliver fewer timer interrupts than the guest programmed. */
+KTEST(timer_rate)
+{
+    uint32_t hz = x86_pit_hz();
+    KASSERT(hz > 0);
+    uint8_t s0 = rtc_seconds();
+    while (rtc_seconds() == s0)
+        x86_pause();
+    uint64_t t0 = x86_pit_ticks();
+    uint8_t s1 = rtc_seconds();
+    while (rtc_seconds() == s1)
+        x86_pause();
+    uint64_t ticks = x86_pit_ticks() - t0;
+    kprintf("timer_rate: %llu ticks in one RTC second at %u Hz\n", (unsigned long long)ticks, hz);
+    KASSERT(ticks * 4 >= (uint64_t)hz * 3 && ticks * 4 <= (uint64_t)hz * 5);
+}
+
+/* The echo loop for a bounded time, so the harness can type into it. */
+KTEST(echo_input)
+{
+    kecho_init();
+    kprintf("echo: ready\n> ");
+    uint64_t end = kuptime_ms() + 20000;
+    while (kuptime_ms() < end && !kecho_saw("stop"))
+        if (!kecho_poll())
+            x86_enable_and_halt();
+    kprintf("\n");
+    KASSERT(kecho_saw("stop"));
+}
