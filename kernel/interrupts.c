@@ -5,6 +5,7 @@
 #include "interrupts.h"
 
 #include "kernel.h"
+#include "memory.h"
 
 #include <console/fmt.h>
 #include <console/uart.h>
@@ -56,6 +57,17 @@ static void default_handler(struct x86_interrupt_frame *frame)
     uint64_t v = frame->vector;
     if (v < 32) {
         kreport_exception(frame);
+        const char *guard = NULL;
+        uint64_t cr2 = x86_read_cr2();
+        if (v == 14 || v == 8)
+            guard = kguard_page_name(cr2);
+        if (guard) {
+            char line[128];
+            int n = con_snprintf(line, sizeof line,
+                                 "guard page below the %s hit at %#llx: stack overflow\n",
+                                 guard, (unsigned long long)cr2);
+            kconsole_write_unlocked(line, n > 0 && (size_t)n < sizeof line ? (size_t)n : 0);
+        }
         kpanic("unhandled exception %s (vector %llu) at rip %#llx", x86_exception_mnemonic((uint8_t)v),
                (unsigned long long)v, (unsigned long long)frame->rip);
     }

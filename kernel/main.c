@@ -11,6 +11,7 @@
 #include "echo.h"
 #include "interrupts.h"
 #include "ktest.h"
+#include "memory.h"
 
 struct kboot_info kboot;
 bool kbanner_on_vga;
@@ -67,6 +68,7 @@ void kmain(void)
         kbanner_on_vga = kbanner_on_vga && kconsole_vga_char(row, i) == "Hello World!"[i];
     print_boot_summary();
     kinterrupts_init(timer_hz());
+    kmemory_init();
 
     /* The series' demo: a breakpoint is reported and execution goes on. */
     __asm__ volatile("int3");

@@ -1,0 +1,43 @@
+/*
+ * memory.h - the reference kernel's memory: the frame allocator built from the boot memory
+ * map, the kernel's own page tables (W^X per section, NX direct map, guard pages under every
+ * stack) and the kernel heap behind kmalloc.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mm/frame.h>
+#include <mm/paging.h>
+
+/* Where the heap lives in virtual memory, and how large it may grow. */
+#define KHEAP_BASE 0xffffc00000000000ull
+#define KHEAP_INITIAL (1u << 20)
+#define KHEAP_MAX (1ull << 30)
+/* A window for temporary mappings (the paging demo). */
+#define KMAP_WINDOW 0xffffd00000000000ull
+
+/* Frame allocator, new page tables and CR3 switch, then the heap; `[ ok ]` lines. */
+void kmemory_init(void);
+
+extern struct mm_frames kframes;
+extern struct mm_space kspace;
+
+/* If `addr` lies in one of the unmapped guard pages, its name ("boot stack", "IST1 stack"...),
+ * else NULL. */
+const char *kguard_page_name(uint64_t addr);
+/* Address of the guard page below the boot stack. */
+uint64_t kboot_stack_guard(void);
+
+/* The kernel heap (the kit's default allocator). All are interrupt-safe: the heap lock masks
+ * interrupts while held. kmalloc(0) returns a unique pointer; failures return NULL. */
+void *kmalloc(size_t size);
+void *kcalloc(size_t n, size_t size);
+void *krealloc(void *ptr, size_t size);
+void *kaligned_alloc(size_t align, size_t size);
+void kfree(void *ptr);
+/* Bytes in use on the heap, and a consistency check of the whole heap (true = consistent). */
+size_t kheap_in_use(void);
+bool kheap_check(const char **why);

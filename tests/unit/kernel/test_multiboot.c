@@ -1,0 +1,1142 @@
+/*
+ * test_multiboot.c - the boot-information parsers (kernel/multiboot.c) over synthetic
+ * multiboot2 blobs and multiboot1 information structures.
+ *
+ * "Physical memory" is a malloc'ed buffer and physical address p is byte p of it. Every blob
+ * is placed so that it ends exactly at the end of the allocation and at the readable limit,
+ * so a parser that reads one byte too far trips AddressSanitizer in the sanitizer build, and
+ * the malformed cases check both the status and (by surviving) the absence of over-reads.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bootinfo.h"
+
+/* ---- multiboot2 blob builder ---------------------------------------------------------- */
+
+#define MB2_END 0
+#define MB2_CMDLINE 1
+#define MB2_LOADER 2
+#define MB2_MODULE 3
+#define MB2_MEMINFO 4
+#define MB2_BOOTDEV 5
+#define MB2_MMAP 6
+#define MB2_ELF_SECTIONS 9
+
+#define BLOB_CAP 16384
+
+struct mb2 {
+    _Alignas(8) uint8_t b[BLOB_CAP];
+    size_t len;
+};
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    memcpy(p, &v, 8);
+}
+
+static void mb2_begin(struct mb2 *m)
+{
+    memset(m->b, 0, sizeof m->b);
+    m->len = 8; /* total_size and reserved, filled by mb2_finish */
+}
+
+/* Append a tag of `type` with `plen` payload bytes (copied from payload unless NULL) and pad
+ * to 8 bytes. Returns the tag's offset so a test can corrupt it afterwards. */
+static size_t mb2_tag(struct mb2 *m, uint32_t type, const void *payload, size_t plen)
+{
+    size_t at = m->len;
+    assert_true(at + 8 + plen + 8 <= BLOB_CAP);
+    put32(m->b + at, type);
+    put32(m->b + at + 4, (uint32_t)(8 + plen));
+    if (payload)
+        memcpy(m->b + at + 8, payload, plen);
+    m->len = (at + 8 + plen + 7) & ~(size_t)7;
+    return at;
+}
+
+static size_t mb2_string(struct mb2 *m, uint32_t type, const char *s)
+{
+    return mb2_tag(m, type, s, strlen(s) + 1);
+}
+
+static size_t mb2_meminfo(struct mb2 *m, uint32_t lower, uint32_t upper)
+{
+    uint8_t p[8];
+    put32(p, lower);
+    put32(p + 4, upper);
+    return mb2_tag(m, MB2_MEMINFO, p, sizeof p);
+}
+
+static size_t mb2_module(struct mb2 *m, uint32_t start, uint32_t end, const char *name)
+{
+    uint8_t p[256];
+    size_t n = strlen(name) + 1;
+    assert_true(8 + n <= sizeof p);
+    put32(p, start);
+    put32(p + 4, end);
+    memcpy(p + 8, name, n);
+    return mb2_tag(m, MB2_MODULE, p, 8 + n);
+}
+
+struct ent {
+    uint64_t base, len;
+    uint32_t type;
+};
+
+/* A memory-map tag with entries of `esize` bytes (24 in practice); bytes of an entry past the
+ * 24 the specification defines are filled with junk the parser must skip. */
+static size_t mb2_mmap(struct mb2 *m, uint32_t esize, const struct ent *e, size_t n)
+{
+    size_t at = mb2_tag(m, MB2_MMAP, NULL, 8 + n * esize);
+    uint8_t *p = m->b + at + 8;
+    put32(p, esize);
+    put32(p + 4, 0); /* entry_version */
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *q = p + 8 + i * esize;
+        memset(q, 0xCC, esize);
+        put64(q, e[i].base);
+        put64(q + 8, e[i].len);
+        put32(q + 16, e[i].type);
+        put32(q + 20, 0);
+    }
+    return at;
+}
+
+struct sec {
+    uint32_t type;
+    uint64_t flags, addr, size;
+};
+
+/* Write one ELF64 section header at q (entsize bytes, the rest junk). */
+static void put_shdr(uint8_t *q, uint32_t entsize, const struct sec *s)
+{
+    memset(q, 0xDD, entsize);
+    put32(q, 0x11); /* sh_name */
+    put32(q + 4, s->type);
+    put64(q + 8, s->flags);
+    put64(q + 16, s->addr);
+    put64(q + 24, 0x1000); /* sh_offset */
+    put64(q + 32, s->size);
+}
+
+/* An ELF-sections tag in GRUB's layout: num, entsize, shndx (32 bits each), then headers. */
+static size_t mb2_sections(struct mb2 *m, uint32_t entsize, const struct sec *s, size_t n)
+{
+    size_t at = mb2_tag(m, MB2_ELF_SECTIONS, NULL, 12 + n * entsize);
+    uint8_t *p = m->b + at + 8;
+    put32(p, (uint32_t)n);
+    put32(p + 4, entsize);
+    put32(p + 8, 0);
+    for (size_t i = 0; i < n; i++)
+        put_shdr(p + 12 + i * entsize, entsize, &s[i]);
+    return at;
+}
+
+/* End tag plus total_size: the usual finish of a well-formed blob. */
+static void mb2_finish(struct mb2 *m)
+{
+    mb2_tag(m, MB2_END, NULL, 0);
+    put32(m->b, (uint32_t)m->len);
+    put32(m->b + 4, 0);
+}
+
+/* Physical memory in which the structure starts at `pad` and the first `keep` bytes of the
+ * blob end exactly at the allocation's end and at the readable limit. */
+#define PAD 64
+
+struct phys {
+    uint8_t *base;
+    struct kboot_mem mem;
+};
+
+static struct phys place(const uint8_t *blob, size_t keep, size_t pad)
+{
+    struct phys ph;
+    ph.base = malloc(pad + keep > 0 ? pad + keep : 1); /* malloc(0) may return NULL */
+    assert_non_null(ph.base);
+    memset(ph.base, 0xAB, pad);
+    memcpy(ph.base + pad, blob, keep);
+    ph.mem.virt = ph.base;
+    ph.mem.limit = pad + keep;
+    return ph;
+}
+
+static struct kboot_info info; /* ~8 KiB: kept off the stack */
+
+/* Parse the blob through kboot_parse with the multiboot2 magic. */
+static enum kboot_status parse_mb2_keep(const struct mb2 *m, size_t keep)
+{
+    struct phys ph = place(m->b, keep, PAD);
+    enum kboot_status st = kboot_parse(KBOOT_MB2_MAGIC, PAD, &ph.mem, &info);
+    free(ph.base);
+    return st;
+}
+
+static enum kboot_status parse_mb2(const struct mb2 *m)
+{
+    return parse_mb2_keep(m, m->len);
+}
+
+static struct mb2 blob; /* 16 KiB: kept off the stack */
+
+/* A minimal valid memory map most malformed cases add their one defect to. */
+static const struct ent one_ram[] = {{0x100000, 0x7F00000, KBOOT_MEM_USABLE}};
+
+/* ---- multiboot2: well-formed blobs ----------------------------------------------------- */
+
+static void test_mb2_full_blob_fills_every_field(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    static const struct ent map[] = {
+        {0x0, 0x9FC00, KBOOT_MEM_USABLE},
+        {0x9FC00, 0x400, KBOOT_MEM_RESERVED},
+        {0xF0000, 0, KBOOT_MEM_USABLE}, /* zero length: dropped */
+        {0x100000, 0x7EE0000, KBOOT_MEM_USABLE},
+        {0x7FE0000, 0x20000, KBOOT_MEM_ACPI_RECLAIMABLE},
+        {0xFFFC0000, 0x40000, 17}, /* unknown type: kept as it is */
+    };
+    static const struct sec secs[] = {
+        {0, 0, 0, 0},
+        {1, 0x6, 0xffffffff80100000ull, 0x4321},
+        {8, 0x3, 0xffffffff80200000ull, 0x10000},
+    };
+    mb2_begin(m);
+    mb2_string(m, MB2_CMDLINE, "console=ttyS0 ktest=boot");
+    mb2_string(m, MB2_LOADER, "GRUB 2.06");
+    uint8_t bootdev[12] = {0};
+    mb2_tag(m, MB2_BOOTDEV, bootdev, sizeof bootdev); /* a tag we skip */
+    mb2_module(m, 0x200000, 0x201234, "initrd args");
+    mb2_meminfo(m, 639, 130048);
+    mb2_mmap(m, 24, map, 6);
+    mb2_tag(m, 21, "xyz", 3); /* unknown type, unpadded size 11 */
+    mb2_module(m, 0x300000, 0x300010, "");
+    mb2_sections(m, 64, secs, 3);
+    mb2_finish(m);
+
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_int_equal(info.protocol, KBOOT_MULTIBOOT2);
+    assert_int_equal(info.info_phys, PAD);
+    assert_int_equal(info.info_size, m->len);
+    assert_string_equal(info.cmdline, "console=ttyS0 ktest=boot");
+    assert_string_equal(info.loader, "GRUB 2.06");
+    assert_int_equal(info.mem_lower_kib, 639);
+    assert_int_equal(info.mem_upper_kib, 130048);
+
+    assert_int_equal(info.mmap_count, 5);
+    const size_t kept[] = {0, 1, 3, 4, 5};
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(info.mmap[i].base, map[kept[i]].base);
+        assert_int_equal(info.mmap[i].length, map[kept[i]].len);
+        assert_int_equal(info.mmap[i].type, map[kept[i]].type);
+    }
+
+    assert_int_equal(info.module_count, 2);
+    assert_int_equal(info.modules[0].start, 0x200000);
+    assert_int_equal(info.modules[0].end, 0x201234);
+    assert_string_equal(info.modules[0].name, "initrd args");
+    assert_int_equal(info.modules[1].start, 0x300000);
+    assert_string_equal(info.modules[1].name, "");
+
+    assert_int_equal(info.section_count, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(info.sections[i].type, secs[i].type);
+        assert_int_equal(info.sections[i].flags, secs[i].flags);
+        assert_int_equal(info.sections[i].addr, secs[i].addr);
+        assert_int_equal(info.sections[i].size, secs[i].size);
+    }
+    assert_false(info.truncated);
+    assert_int_equal(kboot_usable_bytes(&info), 0x9FC00 + 0x7EE0000);
+}
+
+/* The entry size, not 24, steps through the map: later loaders may append fields. */
+static void test_mb2_mmap_entries_are_stepped_by_entry_size(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    static const struct ent map[] = {{0x1000, 0x2000, 1}, {0x5000, 0x3000, 2}, {0x9000, 0x10, 1}};
+    mb2_begin(m);
+    mb2_mmap(m, 40, map, 3);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_int_equal(info.mmap_count, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(info.mmap[i].base, map[i].base);
+        assert_int_equal(info.mmap[i].length, map[i].len);
+        assert_int_equal(info.mmap[i].type, map[i].type);
+    }
+}
+
+static void test_mb2_meminfo_alone_is_enough_memory_information(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_meminfo(m, 640, 31744);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_int_equal(info.mem_lower_kib, 640);
+    assert_int_equal(info.mem_upper_kib, 31744);
+}
+
+static void test_mb2_more_mmap_entries_than_fit_sets_truncated(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    enum { N = KBOOT_MAX_MMAP + 5 };
+    static struct ent map[N];
+    for (size_t i = 0; i < N; i++)
+        map[i] = (struct ent){i * 0x10000, 0x1000, KBOOT_MEM_USABLE};
+    mb2_begin(m);
+    mb2_mmap(m, 24, map, N);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_int_equal(info.mmap_count, KBOOT_MAX_MMAP);
+    assert_true(info.truncated);
+    assert_int_equal(info.mmap[KBOOT_MAX_MMAP - 1].base, (KBOOT_MAX_MMAP - 1) * 0x10000);
+    assert_int_equal(kboot_usable_bytes(&info), KBOOT_MAX_MMAP * 0x1000);
+}
+
+static void test_mb2_exactly_full_mmap_is_not_truncated(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    static struct ent map[KBOOT_MAX_MMAP];
+    for (size_t i = 0; i < KBOOT_MAX_MMAP; i++)
+        map[i] = (struct ent){i * 0x10000, 0x1000, KBOOT_MEM_USABLE};
+    mb2_begin(m);
+    mb2_mmap(m, 24, map, KBOOT_MAX_MMAP);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_int_equal(info.mmap_count, KBOOT_MAX_MMAP);
+    assert_false(info.truncated);
+}
+
+static void test_mb2_more_modules_than_fit_sets_truncated(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    for (uint32_t i = 0; i < KBOOT_MAX_MODULES + 2; i++)
+        mb2_module(m, 0x1000000 + i * 0x1000, 0x1000800 + i * 0x1000, "mod");
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_int_equal(info.module_count, KBOOT_MAX_MODULES);
+    assert_true(info.truncated);
+    assert_int_equal(info.modules[KBOOT_MAX_MODULES - 1].start,
+                     0x1000000 + (KBOOT_MAX_MODULES - 1) * 0x1000);
+}
+
+static void test_mb2_more_sections_than_fit_sets_truncated(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    enum { N = KBOOT_MAX_SECTIONS + 3 };
+    static struct sec secs[N];
+    for (size_t i = 0; i < N; i++)
+        secs[i] = (struct sec){1, 2, 0xffffffff80000000ull + i * 0x1000, 0x100};
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_sections(m, 64, secs, N);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_int_equal(info.section_count, KBOOT_MAX_SECTIONS);
+    assert_true(info.truncated);
+    assert_int_equal(info.sections[KBOOT_MAX_SECTIONS - 1].addr,
+                     0xffffffff80000000ull + (KBOOT_MAX_SECTIONS - 1) * 0x1000);
+}
+
+static void test_mb2_long_cmdline_is_cut_and_flagged(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    char longline[400];
+    memset(longline, 'k', sizeof longline - 1);
+    longline[sizeof longline - 1] = '\0';
+    mb2_begin(m);
+    mb2_string(m, MB2_CMDLINE, longline);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_int_equal(strlen(info.cmdline), KBOOT_CMDLINE_MAX - 1);
+    assert_true(info.truncated);
+
+    /* One that exactly fits (255 characters and its NUL) is not cut. */
+    longline[KBOOT_CMDLINE_MAX - 1] = '\0';
+    mb2_begin(m);
+    mb2_string(m, MB2_CMDLINE, longline);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_int_equal(strlen(info.cmdline), KBOOT_CMDLINE_MAX - 1);
+    assert_false(info.truncated);
+}
+
+/* A string tag without its NUL ends at the tag's size: the next tag's bytes are not text. */
+static void test_mb2_string_without_nul_stops_at_tag_end(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_tag(m, MB2_CMDLINE, "abcdefgh", 8); /* size 16, next tag follows directly */
+    mb2_tag(m, MB2_LOADER, "LOADER!!", 8);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_string_equal(info.cmdline, "abcdefgh");
+    assert_string_equal(info.loader, "LOADER!!");
+    assert_false(info.truncated);
+}
+
+/* ---- multiboot2: malformed blobs ------------------------------------------------------- */
+
+static void test_mb2_misaligned_info_is_rejected(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_finish(m);
+    for (size_t pad = PAD + 1; pad < PAD + 8; pad++) {
+        struct phys ph = place(m->b, m->len, pad);
+        assert_int_equal(kboot_parse_mb2(pad, &ph.mem, &info), KBOOT_MISALIGNED);
+        free(ph.base);
+    }
+}
+
+static void test_mb2_info_outside_readable_memory_is_unreadable(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_finish(m);
+    struct phys ph = place(m->b, m->len, PAD);
+    uint64_t limit = ph.mem.limit;
+    uint64_t at[] = {(limit + 7) & ~7ull, limit + 4096, 0xFFFFFFFFFFFFFFF8ull};
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
+        assert_int_equal(kboot_parse_mb2(at[i], &ph.mem, &info), KBOOT_UNREADABLE);
+    free(ph.base);
+
+    /* Only four bytes of the header readable. */
+    assert_int_equal(parse_mb2_keep(m, 4), KBOOT_UNREADABLE);
+    assert_int_equal(parse_mb2_keep(m, 0), KBOOT_UNREADABLE);
+    /* No readable memory at all: nothing may be dereferenced. */
+    assert_int_equal(kboot_parse_mb2(0, &(struct kboot_mem){NULL, 0}, &info), KBOOT_UNREADABLE);
+}
+
+static void test_mb2_total_size_below_header_is_rejected(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    for (uint32_t total = 0; total < 16; total++) {
+        mb2_begin(m);
+        mb2_finish(m); /* 8-byte header and an end tag */
+        put32(m->b, total);
+        assert_int_equal(parse_mb2(m), KBOOT_BAD_TOTAL_SIZE);
+    }
+}
+
+static void test_mb2_total_size_past_readable_limit_is_rejected(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_finish(m);
+    /* The blob as written, but the last byte (of the end tag) is not readable. */
+    assert_int_equal(parse_mb2_keep(m, m->len - 1), KBOOT_BAD_TOTAL_SIZE);
+    /* A total size that claims more than there is. */
+    put32(m->b, (uint32_t)m->len + 8);
+    assert_int_equal(parse_mb2(m), KBOOT_BAD_TOTAL_SIZE);
+    put32(m->b, 0xFFFFFFFFu);
+    assert_int_equal(parse_mb2(m), KBOOT_BAD_TOTAL_SIZE);
+}
+
+static void test_mb2_tag_smaller_than_its_header_is_rejected(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    /* Size 0 would never advance; sizes 1..7 cannot hold type and size. */
+    for (uint32_t size = 0; size < 8; size++) {
+        mb2_begin(m);
+        size_t t = mb2_tag(m, 21, "payload", 7);
+        mb2_mmap(m, 24, one_ram, 1);
+        mb2_finish(m);
+        put32(m->b + t + 4, size);
+        assert_int_equal(parse_mb2(m), KBOOT_TRUNCATED_TAG);
+    }
+}
+
+static void test_mb2_tag_running_past_total_size_is_rejected(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    size_t t = mb2_string(m, MB2_CMDLINE, "quiet");
+    mb2_finish(m);
+    /* The cmdline tag claims to reach one byte past the end of the whole structure. */
+    put32(m->b + t + 4, (uint32_t)(m->len - t + 1));
+    assert_int_equal(parse_mb2(m), KBOOT_TRUNCATED_TAG);
+    put32(m->b + t + 4, 0xFFFFFFF8u);
+    assert_int_equal(parse_mb2(m), KBOOT_TRUNCATED_TAG);
+}
+
+static void test_mb2_mmap_tag_too_short_for_its_header_is_rejected(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    for (uint32_t size = 8; size < 16; size++) {
+        mb2_begin(m);
+        size_t t = mb2_mmap(m, 24, NULL, 0);
+        mb2_finish(m);
+        put32(m->b + t + 4, size);
+        assert_int_equal(parse_mb2(m), KBOOT_TRUNCATED_TAG);
+    }
+}
+
+static void test_mb2_bad_mmap_entry_size_is_rejected(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    static const uint32_t sizes[] = {0, 8, 16, 20, 23, 25, 28, 36};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        mb2_begin(m);
+        size_t t = mb2_mmap(m, 24, one_ram, 1);
+        mb2_finish(m);
+        put32(m->b + t + 8, sizes[i]);
+        assert_int_equal(parse_mb2(m), KBOOT_BAD_MMAP);
+    }
+}
+
+/* An entry cut short by the tag's end is not read: only whole entries count. */
+static void test_mb2_mmap_partial_last_entry_is_ignored(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    static const struct ent map[] = {{0x1000, 0x1000, 1}, {0x8000, 0x1000, 1}};
+    mb2_begin(m);
+    size_t t = mb2_mmap(m, 24, map, 2);
+    mb2_finish(m);
+    put32(m->b + t + 4, 16 + 24 + 20); /* second entry only 20 bytes long */
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_int_equal(info.mmap_count, 1);
+    assert_int_equal(info.mmap[0].base, 0x1000);
+}
+
+static void test_mb2_missing_end_tag_is_rejected(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    put32(m->b, (uint32_t)m->len); /* total ends right after the map */
+    assert_int_equal(parse_mb2(m), KBOOT_NO_END_TAG);
+
+    /* Four stray bytes after the last tag: not enough for another tag header. */
+    m->len += 4;
+    put32(m->b, (uint32_t)m->len);
+    assert_int_equal(parse_mb2(m), KBOOT_NO_END_TAG);
+
+    /* A last tag whose unpadded size ends at total_size, with the padding missing. */
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_tag(m, 21, "abc", 3);
+    m->len -= 5;
+    put32(m->b, (uint32_t)m->len);
+    assert_int_equal(parse_mb2(m), KBOOT_NO_END_TAG);
+}
+
+static void test_mb2_end_tag_with_wrong_size_is_rejected(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_tag(m, MB2_END, NULL, 8); /* size 16 */
+    put32(m->b, (uint32_t)m->len);
+    assert_int_equal(parse_mb2(m), KBOOT_TRUNCATED_TAG);
+}
+
+static void test_mb2_elf_sections_with_bad_geometry_are_rejected(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    static const struct sec secs[] = {{1, 2, 0xffffffff80100000ull, 0x100},
+                                      {1, 2, 0xffffffff80200000ull, 0x100}};
+
+    /* Entry size below an ELF64 section header (a 32-bit ELF's 40, or 63). */
+    static const uint32_t small[] = {0, 40, 63};
+    for (size_t i = 0; i < sizeof small / sizeof small[0]; i++) {
+        mb2_begin(m);
+        mb2_mmap(m, 24, one_ram, 1);
+        size_t t = mb2_sections(m, 64, secs, 2);
+        mb2_finish(m);
+        put32(m->b + t + 12, small[i]);
+        assert_int_equal(parse_mb2(m), KBOOT_TRUNCATED_TAG);
+    }
+
+    /* num * entsize past the tag: one more section than written, and a product that
+     * overflows 32 bits. */
+    static const uint32_t nums[] = {3, 0x04000001u, 0xFFFFFFFFu};
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        mb2_begin(m);
+        mb2_mmap(m, 24, one_ram, 1);
+        size_t t = mb2_sections(m, 64, secs, 2);
+        mb2_finish(m);
+        put32(m->b + t + 8, nums[i]);
+        assert_int_equal(parse_mb2(m), KBOOT_TRUNCATED_TAG);
+    }
+
+    /* A tag too short to hold num, entsize and shndx. */
+    for (uint32_t size = 8; size < 20; size += 4) {
+        mb2_begin(m);
+        mb2_mmap(m, 24, one_ram, 1);
+        size_t t = mb2_sections(m, 64, secs, 0);
+        mb2_finish(m);
+        put32(m->b + t + 4, size);
+        assert_int_equal(parse_mb2(m), KBOOT_TRUNCATED_TAG);
+    }
+}
+
+static void test_mb2_short_module_and_meminfo_tags_are_rejected(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    size_t t = mb2_module(m, 0x1000, 0x2000, "");
+    mb2_finish(m);
+    put32(m->b + t + 4, 12);
+    assert_int_equal(parse_mb2(m), KBOOT_TRUNCATED_TAG);
+
+    mb2_begin(m);
+    t = mb2_meminfo(m, 640, 1024);
+    mb2_finish(m);
+    put32(m->b + t + 4, 12);
+    assert_int_equal(parse_mb2(m), KBOOT_TRUNCATED_TAG);
+}
+
+static void test_mb2_without_memory_information_is_rejected(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_string(m, MB2_CMDLINE, "quiet");
+    mb2_string(m, MB2_LOADER, "GRUB");
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_NO_MEMORY_MAP);
+}
+
+static void test_unknown_magic_is_rejected(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_finish(m);
+    struct phys ph = place(m->b, m->len, PAD);
+    static const uint32_t magics[] = {0, 0x1BADB002u, 0xE85250D6u, KBOOT_MB2_MAGIC ^ 1};
+    for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++) {
+        info.mmap_count = 99;
+        assert_int_equal(kboot_parse(magics[i], PAD, &ph.mem, &info), KBOOT_BAD_MAGIC);
+        assert_int_equal(info.mmap_count, 0); /* left defined, not stale */
+    }
+    free(ph.base);
+}
+
+/* Every prefix of a valid blob (read with the header's total_size) is rejected cleanly. */
+static void test_mb2_every_truncation_of_a_valid_blob_fails_cleanly(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    static const struct sec secs[] = {{1, 2, 0xffffffff80100000ull, 0x100}};
+    mb2_begin(m);
+    mb2_string(m, MB2_CMDLINE, "a=b");
+    mb2_module(m, 1, 2, "m");
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_sections(m, 64, secs, 1);
+    mb2_finish(m);
+    for (size_t keep = 0; keep < m->len; keep++) {
+        enum kboot_status st = parse_mb2_keep(m, keep);
+        assert_true(st == KBOOT_UNREADABLE || st == KBOOT_BAD_TOTAL_SIZE);
+    }
+    assert_int_equal(parse_mb2_keep(m, m->len), KBOOT_OK);
+}
+
+/* ---- multiboot1 information structures ------------------------------------------------- */
+
+#define MB1_MEM (1u << 0)
+#define MB1_CMDLINE (1u << 2)
+#define MB1_MODS (1u << 3)
+#define MB1_ELF (1u << 5)
+#define MB1_MMAP (1u << 6)
+#define MB1_LOADER (1u << 9)
+
+#define IMG_SIZE 4096
+#define MB1_INFO_AT 0x100
+
+/* A page of "physical memory" with the info structure at MB1_INFO_AT; tests put strings and
+ * tables at chosen addresses and can then shrink the readable limit to end right after them. */
+struct mb1 {
+    uint8_t b[IMG_SIZE];
+};
+
+static struct mb1 img;
+
+static void mb1_begin(struct mb1 *p, uint32_t flags)
+{
+    memset(p->b, 0x5A, sizeof p->b);
+    memset(p->b + MB1_INFO_AT, 0, 116);
+    put32(p->b + MB1_INFO_AT, flags);
+}
+
+static void mb1_field(struct mb1 *p, size_t off, uint32_t v)
+{
+    put32(p->b + MB1_INFO_AT + off, v);
+}
+
+static void mb1_str(struct mb1 *p, uint32_t at, const char *s)
+{
+    memcpy(p->b + at, s, strlen(s) + 1);
+}
+
+/* Write entries (each `size` field = esize - 4) at `at`; returns mmap_length. */
+static uint32_t mb1_mmap(struct mb1 *p, uint32_t at, uint32_t esize, const struct ent *e,
+                         size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *q = p->b + at + i * esize;
+        memset(q, 0xCC, esize);
+        put32(q, esize - 4);
+        put64(q + 4, e[i].base);
+        put64(q + 12, e[i].len);
+        put32(q + 20, e[i].type);
+    }
+    mb1_field(p, 44, (uint32_t)(n * esize));
+    mb1_field(p, 48, at);
+    return (uint32_t)(n * esize);
+}
+
+/* The first `limit` bytes of the image as physical memory, ending at the allocation's end. */
+static enum kboot_status parse_mb1_limit(const struct mb1 *p, size_t limit, uint64_t at)
+{
+    struct phys ph = place(p->b, limit, 0);
+    enum kboot_status st = kboot_parse(KBOOT_MB1_MAGIC, at, &ph.mem, &info);
+    free(ph.base);
+    return st;
+}
+
+static enum kboot_status parse_mb1(const struct mb1 *p)
+{
+    return parse_mb1_limit(p, IMG_SIZE, MB1_INFO_AT);
+}
+
+static void test_mb1_full_info_fills_every_field(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    static const struct ent map[] = {
+        {0x0, 0x9F000, KBOOT_MEM_USABLE},
+        {0x9F000, 0x1000, KBOOT_MEM_RESERVED},
+        {0xE0000, 0, KBOOT_MEM_RESERVED}, /* zero length: dropped */
+        {0x100000, 0x3FF0000, KBOOT_MEM_USABLE},
+    };
+    static const struct sec secs[] = {{1, 6, 0xffffffff80100000ull, 0x2000},
+                                      {8, 3, 0xffffffff80300000ull, 0x5000}};
+    mb1_begin(p, MB1_MEM | MB1_CMDLINE | MB1_MODS | MB1_ELF | MB1_MMAP | MB1_LOADER);
+    mb1_field(p, 4, 639);
+    mb1_field(p, 8, 65472);
+    mb1_str(p, 0x200, "console=ttyS0 ktest=mb1");
+    mb1_field(p, 16, 0x200);
+    mb1_str(p, 0x240, "qemu");
+    mb1_field(p, 64, 0x240);
+    /* Two modules: start, end, string, reserved. */
+    put32(p->b + 0x300, 0x400000);
+    put32(p->b + 0x304, 0x401000);
+    put32(p->b + 0x308, 0x340);
+    put32(p->b + 0x30C, 0);
+    put32(p->b + 0x310, 0x500000);
+    put32(p->b + 0x314, 0x500200);
+    put32(p->b + 0x318, 0x350);
+    put32(p->b + 0x31C, 0);
+    mb1_str(p, 0x340, "initrd");
+    mb1_str(p, 0x350, "font.psf size=8");
+    mb1_field(p, 20, 2);
+    mb1_field(p, 24, 0x300);
+    /* ELF section headers with entsize 64. */
+    put_shdr(p->b + 0x400, 64, &secs[0]);
+    put_shdr(p->b + 0x440, 64, &secs[1]);
+    mb1_field(p, 28, 2);
+    mb1_field(p, 32, 64);
+    mb1_field(p, 36, 0x400);
+    /* Memory map of standard 24-byte entries. */
+    mb1_mmap(p, 0x600, 24, map, 4);
+
+    assert_int_equal(parse_mb1(p), KBOOT_OK);
+    assert_int_equal(info.protocol, KBOOT_MULTIBOOT1);
+    assert_int_equal(info.info_phys, MB1_INFO_AT);
+    assert_true(info.info_size >= 68);
+    assert_int_equal(info.mem_lower_kib, 639);
+    assert_int_equal(info.mem_upper_kib, 65472);
+    assert_string_equal(info.cmdline, "console=ttyS0 ktest=mb1");
+    assert_string_equal(info.loader, "qemu");
+    assert_int_equal(info.module_count, 2);
+    assert_int_equal(info.modules[0].start, 0x400000);
+    assert_int_equal(info.modules[0].end, 0x401000);
+    assert_string_equal(info.modules[0].name, "initrd");
+    assert_int_equal(info.modules[1].start, 0x500000);
+    assert_int_equal(info.modules[1].end, 0x500200);
+    assert_string_equal(info.modules[1].name, "font.psf size=8");
+    assert_int_equal(info.section_count, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(info.sections[i].type, secs[i].type);
+        assert_int_equal(info.sections[i].flags, secs[i].flags);
+        assert_int_equal(info.sections[i].addr, secs[i].addr);
+        assert_int_equal(info.sections[i].size, secs[i].size);
+    }
+    assert_int_equal(info.mmap_count, 3);
+    assert_int_equal(info.mmap[0].base, 0);
+    assert_int_equal(info.mmap[1].type, KBOOT_MEM_RESERVED);
+    assert_int_equal(info.mmap[2].base, 0x100000);
+    assert_int_equal(info.mmap[2].length, 0x3FF0000);
+    assert_false(info.truncated);
+    assert_int_equal(kboot_usable_bytes(&info), 0x9F000 + 0x3FF0000);
+}
+
+/* Each entry's size field, not a fixed 20, says where the next entry starts. */
+static void test_mb1_mmap_entries_are_stepped_by_their_size_field(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    mb1_begin(p, MB1_MMAP);
+    uint8_t *q = p->b + 0x600;
+    put32(q, 20); /* standard entry */
+    put64(q + 4, 0x1000);
+    put64(q + 12, 0x2000);
+    put32(q + 20, 1);
+    put32(q + 24, 28); /* a longer entry, 8 junk bytes at its end */
+    put64(q + 28, 0x8000);
+    put64(q + 36, 0x4000);
+    put32(q + 44, 3);
+    put32(q + 56, 20);
+    put64(q + 60, 0x20000);
+    put64(q + 68, 0x1000);
+    put32(q + 76, 1);
+    mb1_field(p, 44, 80);
+    mb1_field(p, 48, 0x600);
+    assert_int_equal(parse_mb1(p), KBOOT_OK);
+    assert_int_equal(info.mmap_count, 3);
+    assert_int_equal(info.mmap[0].base, 0x1000);
+    assert_int_equal(info.mmap[1].base, 0x8000);
+    assert_int_equal(info.mmap[1].length, 0x4000);
+    assert_int_equal(info.mmap[1].type, 3);
+    assert_int_equal(info.mmap[2].base, 0x20000);
+}
+
+/* Only mem_lower/mem_upper: they become the two classic usable ranges. */
+static void test_mb1_basic_memory_only_becomes_two_usable_ranges(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    mb1_begin(p, MB1_MEM);
+    mb1_field(p, 4, 640);
+    mb1_field(p, 8, 130048);
+    assert_int_equal(parse_mb1(p), KBOOT_OK);
+    assert_int_equal(info.mmap_count, 2);
+    assert_int_equal(info.mmap[0].base, 0);
+    assert_int_equal(info.mmap[0].length, 640 * 1024);
+    assert_int_equal(info.mmap[0].type, KBOOT_MEM_USABLE);
+    assert_int_equal(info.mmap[1].base, 0x100000);
+    assert_int_equal(info.mmap[1].length, 130048ull * 1024);
+    assert_int_equal(kboot_usable_bytes(&info), (640ull + 130048) * 1024);
+}
+
+static void test_mb1_memory_map_takes_precedence_over_basic_memory(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    static const struct ent map[] = {{0x100000, 0x100000, KBOOT_MEM_USABLE}};
+    mb1_begin(p, MB1_MEM | MB1_MMAP);
+    mb1_field(p, 4, 640);
+    mb1_field(p, 8, 130048);
+    mb1_mmap(p, 0x600, 24, map, 1);
+    assert_int_equal(parse_mb1(p), KBOOT_OK);
+    assert_int_equal(info.mmap_count, 1);
+    assert_int_equal(kboot_usable_bytes(&info), 0x100000);
+    assert_int_equal(info.mem_upper_kib, 130048);
+}
+
+static void test_mb1_more_modules_than_fit_sets_truncated(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    mb1_begin(p, MB1_MEM | MB1_MODS);
+    mb1_field(p, 8, 1024);
+    mb1_str(p, 0x300, "m");
+    for (uint32_t i = 0; i < KBOOT_MAX_MODULES + 4; i++) {
+        put32(p->b + 0x400 + i * 16, 0x100000 * (i + 1));
+        put32(p->b + 0x404 + i * 16, 0x100000 * (i + 1) + 0x100);
+        put32(p->b + 0x408 + i * 16, 0x300);
+        put32(p->b + 0x40C + i * 16, 0);
+    }
+    mb1_field(p, 20, KBOOT_MAX_MODULES + 4);
+    mb1_field(p, 24, 0x400);
+    assert_int_equal(parse_mb1(p), KBOOT_OK);
+    assert_int_equal(info.module_count, KBOOT_MAX_MODULES);
+    assert_true(info.truncated);
+    assert_string_equal(info.modules[KBOOT_MAX_MODULES - 1].name, "m");
+}
+
+/* Strings that run into the end of readable memory without a NUL are cut there. */
+static void test_mb1_strings_at_end_of_memory_are_cut_not_overread(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    mb1_begin(p, MB1_MEM | MB1_CMDLINE | MB1_LOADER | MB1_MODS);
+    mb1_field(p, 8, 1024);
+    put32(p->b + 0x300, 0x1000);
+    put32(p->b + 0x304, 0x2000);
+    put32(p->b + 0x308, 0x7FE); /* module name: the last two bytes */
+    mb1_field(p, 20, 1);
+    mb1_field(p, 24, 0x300);
+    memcpy(p->b + 0x7F0, "ktest=boot", 10); /* no NUL: memory ends after the next 4 */
+    memcpy(p->b + 0x7FA, "GRUB", 4);
+    mb1_field(p, 16, 0x7F0);
+    mb1_field(p, 64, 0x7FA);
+    memcpy(p->b + 0x7FE, "md", 2);
+    assert_int_equal(parse_mb1_limit(p, 0x800, MB1_INFO_AT), KBOOT_OK);
+    assert_string_equal(info.cmdline, "ktest=bootGRUBmd");
+    assert_string_equal(info.loader, "GRUBmd");
+    assert_string_equal(info.modules[0].name, "md");
+}
+
+/* A string pointer at or past the readable limit gives an empty string, not a read. */
+static void test_mb1_string_pointers_outside_memory_give_empty_strings(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    mb1_begin(p, MB1_MEM | MB1_CMDLINE | MB1_LOADER);
+    mb1_field(p, 8, 1024);
+    mb1_field(p, 16, 0x800);      /* exactly the limit */
+    mb1_field(p, 64, 0xFFFFFFFF); /* far past it */
+    assert_int_equal(parse_mb1_limit(p, 0x800, MB1_INFO_AT), KBOOT_OK);
+    assert_string_equal(info.cmdline, "");
+    assert_string_equal(info.loader, "");
+}
+
+static void test_mb1_long_cmdline_is_cut_and_flagged(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    mb1_begin(p, MB1_MEM | MB1_CMDLINE);
+    mb1_field(p, 8, 1024);
+    memset(p->b + 0x400, 'c', 600);
+    p->b[0x400 + 600] = '\0';
+    mb1_field(p, 16, 0x400);
+    assert_int_equal(parse_mb1(p), KBOOT_OK);
+    assert_int_equal(strlen(info.cmdline), KBOOT_CMDLINE_MAX - 1);
+    assert_true(info.truncated);
+}
+
+static void test_mb1_info_partly_outside_memory_is_unreadable(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    mb1_begin(p, MB1_MEM);
+    mb1_field(p, 8, 1024);
+    /* The fixed structure needs bytes up to boot_loader_name: one byte short fails. */
+    assert_int_equal(parse_mb1_limit(p, MB1_INFO_AT + 67, MB1_INFO_AT), KBOOT_UNREADABLE);
+    assert_int_equal(parse_mb1_limit(p, IMG_SIZE, IMG_SIZE), KBOOT_UNREADABLE);
+    assert_int_equal(parse_mb1_limit(p, IMG_SIZE, 0xFFFFFFFFFFFFFFF0ull), KBOOT_UNREADABLE);
+    assert_int_equal(parse_mb1_limit(p, MB1_INFO_AT + 68, MB1_INFO_AT), KBOOT_OK);
+}
+
+static void test_mb1_mmap_entry_size_too_small_is_rejected(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    static const struct ent map[] = {{0x100000, 0x100000, 1}, {0x300000, 0x1000, 1}};
+    static const uint32_t sizes[] = {0, 4, 19};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        mb1_begin(p, MB1_MMAP);
+        mb1_mmap(p, 0x600, 24, map, 2);
+        put32(p->b + 0x600 + 24, sizes[i]); /* the second entry's size */
+        assert_int_equal(parse_mb1(p), KBOOT_BAD_MMAP);
+    }
+}
+
+static void test_mb1_mmap_entry_running_past_mmap_length_is_rejected(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    static const struct ent map[] = {{0x100000, 0x100000, 1}, {0x300000, 0x1000, 1}};
+    mb1_begin(p, MB1_MMAP);
+    mb1_mmap(p, 0x600, 24, map, 2);
+    mb1_field(p, 44, 24 + 23); /* the second entry lacks its last byte */
+    assert_int_equal(parse_mb1(p), KBOOT_TRUNCATED_TAG);
+
+    mb1_begin(p, MB1_MMAP);
+    mb1_mmap(p, 0x600, 24, map, 2);
+    put32(p->b + 0x600, 0xFFFFFFFFu); /* a size that would wrap a 32-bit cursor */
+    assert_int_equal(parse_mb1(p), KBOOT_TRUNCATED_TAG);
+
+    /* The map is the last thing in memory and the entry claims four more bytes. */
+    mb1_begin(p, MB1_MMAP);
+    mb1_mmap(p, 0x7E8, 24, map, 1);
+    put32(p->b + 0x7E8, 24);
+    assert_int_equal(parse_mb1_limit(p, 0x800, MB1_INFO_AT), KBOOT_TRUNCATED_TAG);
+}
+
+static void test_mb1_mmap_outside_memory_is_unreadable(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    static const struct ent map[] = {{0x100000, 0x100000, 1}};
+    mb1_begin(p, MB1_MMAP);
+    mb1_mmap(p, 0x7F0, 24, map, 1); /* 8 of its 24 bytes past a 0x800 limit */
+    assert_int_equal(parse_mb1_limit(p, 0x800, MB1_INFO_AT), KBOOT_UNREADABLE);
+    mb1_field(p, 48, 0xFFFFFFF0u);
+    assert_int_equal(parse_mb1(p), KBOOT_UNREADABLE);
+}
+
+static void test_mb1_module_table_outside_memory_is_unreadable(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    mb1_begin(p, MB1_MEM | MB1_MODS);
+    mb1_field(p, 8, 1024);
+    mb1_field(p, 20, 2);
+    mb1_field(p, 24, 0x7F0); /* the second entry is past a 0x800 limit */
+    assert_int_equal(parse_mb1_limit(p, 0x800, MB1_INFO_AT), KBOOT_UNREADABLE);
+    mb1_field(p, 20, 0xFFFFFFFFu);
+    mb1_field(p, 24, 0x400);
+    assert_int_equal(parse_mb1(p), KBOOT_UNREADABLE);
+}
+
+static void test_mb1_elf_sections_with_bad_geometry_are_rejected(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    mb1_begin(p, MB1_MEM | MB1_ELF);
+    mb1_field(p, 8, 1024);
+    mb1_field(p, 28, 2);
+    mb1_field(p, 32, 40); /* a 32-bit ELF's section header size */
+    mb1_field(p, 36, 0x400);
+    assert_int_equal(parse_mb1(p), KBOOT_TRUNCATED_TAG);
+
+    mb1_field(p, 32, 64);
+    mb1_field(p, 36, 0x7C0); /* two 64-byte headers from 0x7C0 pass a 0x800 limit */
+    assert_int_equal(parse_mb1_limit(p, 0x800, MB1_INFO_AT), KBOOT_UNREADABLE);
+    mb1_field(p, 28, 0xFFFFFFFFu);
+    mb1_field(p, 32, 0xFFFFFFFFu);
+    assert_int_equal(parse_mb1(p), KBOOT_UNREADABLE);
+}
+
+static void test_mb1_without_memory_information_is_rejected(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    mb1_begin(p, MB1_CMDLINE | MB1_LOADER);
+    mb1_str(p, 0x200, "quiet");
+    mb1_field(p, 16, 0x200);
+    mb1_field(p, 64, 0x200);
+    /* Fields whose flag is clear are ignored, however they look. */
+    mb1_field(p, 4, 640);
+    mb1_field(p, 8, 4096);
+    mb1_field(p, 44, 24);
+    mb1_field(p, 48, 0x600);
+    assert_int_equal(parse_mb1(p), KBOOT_NO_MEMORY_MAP);
+}
+
+static void test_kboot_status_str_names_every_status(void **state)
+{
+    (void)state;
+    const char *seen[KBOOT_NO_MEMORY_MAP + 1];
+    for (int s = KBOOT_OK; s <= KBOOT_NO_MEMORY_MAP; s++) {
+        seen[s] = kboot_status_str((enum kboot_status)s);
+        assert_non_null(seen[s]);
+        assert_true(strlen(seen[s]) > 1);
+        for (int t = KBOOT_OK; t < s; t++)
+            assert_string_not_equal(seen[s], seen[t]);
+    }
+    assert_non_null(kboot_status_str((enum kboot_status)1000));
+}
+
+static void test_usable_bytes_counts_only_usable_entries(void **state)
+{
+    (void)state;
+    struct kboot_info *k = &info;
+    memset(k, 0, sizeof *k);
+    assert_int_equal(kboot_usable_bytes(k), 0);
+    k->mmap_count = 4;
+    k->mmap[0] = (struct kboot_mmap_entry){0, 0x1000, KBOOT_MEM_USABLE};
+    k->mmap[1] = (struct kboot_mmap_entry){0x1000, 0x5000, KBOOT_MEM_ACPI_NVS};
+    k->mmap[2] = (struct kboot_mmap_entry){0x100000, 0x200000000ull, KBOOT_MEM_USABLE};
+    k->mmap[3] = (struct kboot_mmap_entry){0x1000, 0x7000, KBOOT_MEM_BAD};
+    k->mmap[4] = (struct kboot_mmap_entry){0, 0x9999, KBOOT_MEM_USABLE}; /* past the count */
+    assert_int_equal(kboot_usable_bytes(k), 0x1000 + 0x200000000ull);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mb2_full_blob_fills_every_field),
+        cmocka_unit_test(test_mb2_mmap_entries_are_stepped_by_entry_size),
+        cmocka_unit_test(test_mb2_meminfo_alone_is_enough_memory_information),
+        cmocka_unit_test(test_mb2_more_mmap_entries_than_fit_sets_truncated),
+        cmocka_unit_test(test_mb2_exactly_full_mmap_is_not_truncated),
+        cmocka_unit_test(test_mb2_more_modules_than_fit_sets_truncated),
+        cmocka_unit_test(test_mb2_more_sections_than_fit_sets_truncated),
+        cmocka_unit_test(test_mb2_long_cmdline_is_cut_and_flagged),
+        cmocka_unit_test(test_mb2_string_without_nul_stops_at_tag_end),
+        cmocka_unit_test(test_mb2_misaligned_info_is_rejected),
+        cmocka_unit_test(test_mb2_info_outside_readable_memory_is_unreadable),
+        cmocka_unit_test(test_mb2_total_size_below_header_is_rejected),
+        cmocka_unit_test(test_mb2_total_size_past_readable_limit_is_rejected),
+        cmocka_unit_test(test_mb2_tag_smaller_than_its_header_is_rejected),
+        cmocka_unit_test(test_mb2_tag_running_past_total_size_is_rejected),
+        cmocka_unit_test(test_mb2_mmap_tag_too_short_for_its_header_is_rejected),
+        cmocka_unit_test(test_mb2_bad_mmap_entry_size_is_rejected),
+        cmocka_unit_test(test_mb2_mmap_partial_last_entry_is_ignored),
+        cmocka_unit_test(test_mb2_missing_end_tag_is_rejected),
+        cmocka_unit_test(test_mb2_end_tag_with_wrong_size_is_rejected),
+        cmocka_unit_test(test_mb2_elf_sections_with_bad_geometry_are_rejected),
+        cmocka_unit_test(test_mb2_short_module_and_meminfo_tags_are_rejected),
+        cmocka_unit_test(test_mb2_without_memory_information_is_rejected),
+        cmocka_unit_test(test_unknown_magic_is_rejected),
+        cmocka_unit_test(test_mb2_every_truncation_of_a_valid_blob_fails_cleanly),
+        cmocka_unit_test(test_mb1_full_info_fills_every_field),
+        cmocka_unit_test(test_mb1_mmap_entries_are_stepped_by_their_size_field),
+        cmocka_unit_test(test_mb1_basic_memory_only_becomes_two_usable_ranges),
+        cmocka_unit_test(test_mb1_memory_map_takes_precedence_over_basic_memory),
+        cmocka_unit_test(test_mb1_more_modules_than_fit_sets_truncated),
+        cmocka_unit_test(test_mb1_strings_at_end_of_memory_are_cut_not_overread),
+        cmocka_unit_test(test_mb1_string_pointers_outside_memory_give_empty_strings),
+        cmocka_unit_test(test_mb1_long_cmdline_is_cut_and_flagged),
+        cmocka_unit_test(test_mb1_info_partly_outside_memory_is_unreadable),
+        cmocka_unit_test(test_mb1_mmap_entry_size_too_small_is_rejected),
+        cmocka_unit_test(test_mb1_mmap_entry_running_past_mmap_length_is_rejected),
+        cmocka_unit_test(test_mb1_mmap_outside_memory_is_unreadable),
+        cmocka_unit_test(test_mb1_module_table_outside_memory_is_unreadable),
+        cmocka_unit_test(test_mb1_elf_sections_with_bad_geometry_are_rejected),
+        cmocka_unit_test(test_mb1_without_memory_information_is_rejected),
+        cmocka_unit_test(test_kboot_status_str_names_every_status),
+        cmocka_unit_test(test_usable_bytes_counts_only_usable_entries),
+    };
+    return cmocka_run_group_tests_name("kernel_multiboot", tests, NULL, NULL);
+}
