@@ -4,6 +4,7 @@
  */
 #include "echo.h"
 
+#include "cmdline.h"
 #include "interrupts.h"
 #include "kernel.h"
 
@@ -41,10 +42,20 @@ static void typed(uint32_t cp, const char *source)
     kprintf("%.*s", (int)n, utf8);
 }
 
+/* The layout named by `kbd=` on the command line (us, uk, de, fr, dvorak, colemak). */
 void kecho_init(void)
 {
-    const struct con_kbd_layout *us = con_kbd_layout_find("us");
-    con_kbd_init(&kbd, us);
+    char name[16];
+    const struct con_kbd_layout *layout = con_kbd_layout_find("us");
+    if (kcmdline_get(kboot.cmdline, "kbd", name, sizeof name)) {
+        const struct con_kbd_layout *l = con_kbd_layout_find(name);
+        if (l)
+            layout = l;
+        else
+            kprintf("keyboard: no layout \"%s\"; using US\n", name);
+    }
+    con_kbd_init(&kbd, layout);
+    kprintf("keyboard: layout %s\n", con_kbd_layout(&kbd)->description);
 }
 
 bool kecho_saw(const char *text)

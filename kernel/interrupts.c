@@ -102,6 +102,13 @@ static void keyboard_handler(struct x86_interrupt_frame *frame)
     x86_pic_eoi(IRQ_KEYBOARD);
 }
 
+/* Keystrokes that arrive while a keyboard command waits for its ack (IRQ1 masked). */
+static void kbd_stray(void *ctx, uint8_t byte)
+{
+    (void)ctx;
+    x86_ring_push(&kbd_ring, byte);
+}
+
 static void serial_push(void *ctx, uint8_t byte)
 {
     (void)ctx;
@@ -196,6 +203,7 @@ void kinterrupts_init(uint32_t hz)
     enum x86_ps2_status kst = x86_ps2_init(&info);
     keyboard_ok = kst == X86_PS2_OK;
     if (keyboard_ok) {
+        x86_ps2_set_stray_sink(kbd_stray, NULL);
         must_register(X86_PIC_VECTOR_BASE + IRQ_KEYBOARD, keyboard_handler);
         x86_pic_unmask(IRQ_KEYBOARD);
         ok("PS/2 keyboard on IRQ1");

@@ -29,7 +29,7 @@ static inline void *kphys_to_virt(uint64_t phys)
 /* Print to every console (serial and VGA) under the console lock. Interrupt-safe; may be
  * called from interrupt handlers (but handlers in this kernel do not print). */
 __attribute__((format(printf, 1, 2))) int kprintf(const char *fmt, ...);
-int kvprintf(const char *fmt, va_list ap);
+__attribute__((format(printf, 1, 0))) int kvprintf(const char *fmt, va_list ap);
 
 /* Bring up serial (COM1) and VGA consoles. Safe to call once, first thing. */
 void kconsole_init(void);

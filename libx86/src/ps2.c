@@ -95,9 +95,19 @@ static bool write_config(uint8_t config)
     return send_command(CMD_WRITE_CONFIG) && send_data(config);
 }
 
+static void (*stray_sink)(void *ctx, uint8_t byte);
+static void *stray_ctx;
+
+void x86_ps2_set_stray_sink(void (*sink)(void *ctx, uint8_t byte), void *ctx)
+{
+    stray_sink = sink;
+    stray_ctx = ctx;
+}
+
 /*
  * Send one byte to the keyboard and wait for its ack, resending on 0xFE. Bytes that are
- * neither (keystrokes typed meanwhile) are dropped. `resends` counts the 0xFE replies.
+ * neither (keystrokes typed meanwhile) go to the stray sink if one is set, else are dropped.
+ * `resends` counts the 0xFE replies.
  */
 static enum x86_ps2_status keyboard_send(uint8_t byte, uint32_t *resends)
 {
@@ -111,6 +121,8 @@ static enum x86_ps2_status keyboard_send(uint8_t byte, uint32_t *resends)
                 return X86_PS2_TIMEOUT;
             if (reply == X86_PS2_KBD_ACK || reply == X86_PS2_KBD_RESEND)
                 break;
+            if (stray_sink)
+                stray_sink(stray_ctx, reply);
             if (++discarded > DISCARD_LIMIT)
                 return X86_PS2_KEYBOARD_FAILED;
         }

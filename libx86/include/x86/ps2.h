@@ -99,11 +99,20 @@ __attribute__((warn_unused_result)) enum x86_ps2_status x86_ps2_init(struct x86_
  * X86_PS2_KBD_SET_LEDS, mask), waiting for 0xFA after each byte and resending a byte the
  * keyboard answers with 0xFE (up to X86_PS2_MAX_RESENDS times). Not for commands that answer
  * with data beyond the ack (0xF2 identify, 0xEE echo): the extra bytes are left in the buffer.
- * Bytes that are neither ack nor resend (keystrokes) are discarded while waiting.
+ * Bytes that are neither ack nor resend (keystrokes) go to the stray sink set with
+ * x86_ps2_set_stray_sink (e.g. the keyboard ring, so a key released meanwhile is not lost),
+ * or are discarded when there is none.
  * Errors: X86_PS2_TIMEOUT (controller busy or no reply within the bounded wait),
  * X86_PS2_RESEND_LIMIT, X86_PS2_KEYBOARD_FAILED (more than a handful of unrelated bytes
  * instead of an ack). Task context, IRQ1 masked (see above).
  */
+/*
+ * Where x86_ps2_keyboard_command puts keystrokes that arrive while it waits for an ack
+ * (NULL: drop them). Called from the same context as x86_ps2_keyboard_command. Not
+ * thread-safe; set it once at init.
+ */
+void x86_ps2_set_stray_sink(void (*sink)(void *ctx, uint8_t byte), void *ctx);
+
 __attribute__((warn_unused_result)) enum x86_ps2_status
 x86_ps2_keyboard_command(uint8_t cmd, int has_arg, uint8_t arg);
 

@@ -242,6 +242,31 @@ static void test_ps2_keyboard_command_skips_keystrokes_before_ack(void **state)
     assert_int_equal(kbc.kbd_leds, 0x04);
 }
 
+static uint8_t strays[8];
+static size_t nstrays;
+
+static void collect_stray(void *ctx, uint8_t byte)
+{
+    assert_ptr_equal(ctx, &nstrays);
+    if (nstrays < sizeof strays)
+        strays[nstrays++] = byte;
+}
+
+static void test_ps2_keyboard_command_hands_keystrokes_to_stray_sink(void **state)
+{
+    (void)state;
+    nstrays = 0;
+    x86_ps2_set_stray_sink(collect_stray, &nstrays);
+    fake_i8042_inject(&kbc, 0x2A); /* Shift pressed ... */
+    fake_i8042_inject(&kbc, 0xAA); /* ... and released while the LEDs are being set */
+    enum x86_ps2_status st = x86_ps2_keyboard_command(X86_PS2_KBD_SET_LEDS, 1, 0x04);
+    x86_ps2_set_stray_sink(NULL, NULL);
+    assert_int_equal(st, X86_PS2_OK);
+    assert_int_equal(kbc.kbd_leds, 0x04);
+    const uint8_t expect[] = {0x2A, 0xAA};
+    assert_bytes(strays, nstrays, expect, sizeof expect);
+}
+
 static void test_ps2_keyboard_command_flood_of_other_bytes_is_failure(void **state)
 {
     (void)state;
@@ -308,6 +333,8 @@ int main(void)
         cmocka_unit_test_setup(test_ps2_init_resends_reset_on_fe, setup),
         cmocka_unit_test_setup(test_ps2_init_gives_up_on_endless_resends, setup),
         cmocka_unit_test_setup(test_ps2_keyboard_command_sets_leds, setup_initialised),
+        cmocka_unit_test_setup(test_ps2_keyboard_command_hands_keystrokes_to_stray_sink,
+                               setup_initialised),
         cmocka_unit_test_setup(test_ps2_keyboard_command_resends_after_fe, setup_initialised),
         cmocka_unit_test_setup(test_ps2_keyboard_command_without_argument, setup_initialised),
         cmocka_unit_test_setup(test_ps2_keyboard_command_skips_keystrokes_before_ack,
