@@ -1,1 +1,228 @@
-/* placeholder: being written */
+/*
+ * sync.c - the waker cell, intrusive wait queues and the event primitive.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "async/executor.h"
+#include "async/sync.h"
+#include "internal.h"
+
+/* --- waker cell ---------------------------------------------------------------------------
+ * state: WAITING (idle), REGISTERING (the consumer is replacing the waker), WAKING (a
+ * producer has claimed the waker). Whoever holds REGISTERING or WAKING alone owns the waker
+ * field; a wake that finds REGISTERING only sets its bit, and the registrant, failing to go
+ * back to WAITING, performs that wake itself. So no side ever waits for the other. */
+#define CELL_WAITING 0u
+#define CELL_REGISTERING 1u
+#define CELL_WAKING 2u
+
+void async_waker_cell_init(struct async_waker_cell *c)
+{
+    atomic_store_explicit(&c->state, CELL_WAITING, memory_order_relaxed);
+    c->waker = ASYNC_WAKER_NONE;
+}
+
+void async_waker_cell_register(struct async_waker_cell *c, const struct async_waker *w)
+{
+    unsigned exp = CELL_WAITING;
+    if (atomic_compare_exchange_strong_explicit(&c->state, &exp, CELL_REGISTERING,
+                                                memory_order_acq_rel, memory_order_acquire)) {
+        struct async_waker old = ASYNC_WAKER_NONE;
+        if (!async_waker_will_wake(&c->waker, w)) {
+            old = c->waker;
+            c->waker = async_waker_clone(w);
+        }
+        exp = CELL_REGISTERING;
+        if (!atomic_compare_exchange_strong_explicit(&c->state, &exp, CELL_WAITING,
+                                                     memory_order_acq_rel,
+                                                     memory_order_acquire)) {
+            /* a wake arrived while we held the cell: deliver it now */
+            struct async_waker take = c->waker;
+            c->waker = ASYNC_WAKER_NONE;
+            atomic_store_explicit(&c->state, CELL_WAITING, memory_order_release);
+            async_waker_wake(&take);
+        }
+        async_waker_drop(&old);
+    } else if (exp & CELL_WAKING) {
+        /* a producer is waking the previous waker right now; make sure this one hears it */
+        async_waker_wake_by_ref(w);
+    } else {
+        ASYNC_ASSERT(!"async_waker_cell_register: concurrent registrants");
+    }
+}
+
+void async_waker_cell_wake(struct async_waker_cell *c)
+{
+    unsigned prev = atomic_fetch_or_explicit(&c->state, CELL_WAKING, memory_order_acq_rel);
+    if (prev == CELL_WAITING) {
+        struct async_waker take = c->waker;
+        c->waker = ASYNC_WAKER_NONE;
+        atomic_fetch_and_explicit(&c->state, ~CELL_WAKING, memory_order_release);
+        async_waker_wake(&take);
+    }
+}
+
+void async_waker_cell_clear(struct async_waker_cell *c)
+{
+    unsigned exp = CELL_WAITING;
+    if (atomic_compare_exchange_strong_explicit(&c->state, &exp, CELL_REGISTERING,
+                                                memory_order_acq_rel, memory_order_acquire)) {
+        struct async_waker take = c->waker;
+        c->waker = ASYNC_WAKER_NONE;
+        /* a wake that raced in found the cell empty-to-be: nothing to deliver */
+        atomic_store_explicit(&c->state, CELL_WAITING, memory_order_release);
+        async_waker_drop(&take);
+    }
+    /* else a producer owns the waker and will wake (and so release) it */
+}
+
+/* --- wait queues ------------------------------------------------------------------------- */
+
+void async_waiter_init(struct async_waiter *w)
+{
+    w->prev = w->next = NULL;
+    w->waker = ASYNC_WAKER_NONE;
+    w->linked = false;
+    w->notified = false;
+}
+
+void async_waitq_push(struct async_waitq *q, struct async_waiter *w)
+{
+    ASYNC_ASSERT(!w->linked);
+    w->next = NULL;
+    w->prev = q->tail;
+    if (q->tail)
+        q->tail->next = w;
+    else
+        q->head = w;
+    q->tail = w;
+    w->linked = true;
+}
+
+void async_waitq_remove(struct async_waitq *q, struct async_waiter *w)
+{
+    if (!w->linked)
+        return;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        q->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        q->tail = w->prev;
+    w->prev = w->next = NULL;
+    w->linked = false;
+}
+
+bool async_waitq_notify_one(struct async_waitq *q)
+{
+    for (struct async_waiter *w = q->head; w; w = w->next) {
+        if (!w->notified) {
+            w->notified = true;
+            async_waker_wake_by_ref(&w->waker);
+            return true;
+        }
+    }
+    return false;
+}
+
+void async_waitq_notify_all(struct async_waitq *q)
+{
+    for (struct async_waiter *w = q->head; w; w = w->next) {
+        w->notified = true;
+        async_waker_wake_by_ref(&w->waker);
+    }
+}
+
+bool async_waitq_abandon(struct async_waitq *q, struct async_waiter *w)
+{
+    bool had = w->linked && w->notified;
+    async_waitq_remove(q, w);
+    w->notified = false;
+    async_waker_drop(&w->waker);
+    if (had)
+        return !async_waitq_notify_one(q);
+    return false;
+}
+
+/* --- event ------------------------------------------------------------------------------- */
+
+void async_event_init(struct async_event *e, struct async_executor *ex)
+{
+    e->ex = ex;
+    e->waiters.head = e->waiters.tail = NULL;
+    e->permit = false;
+}
+
+void async_event_notify_one(struct async_event *e)
+{
+    unsigned long fl = e->ex->plat.irq_save(e->ex->plat.ctx);
+    if (!async_waitq_notify_one(&e->waiters))
+        e->permit = true;
+    e->ex->plat.irq_restore(e->ex->plat.ctx, fl);
+}
+
+void async_event_notify_all(struct async_event *e)
+{
+    unsigned long fl = e->ex->plat.irq_save(e->ex->plat.ctx);
+    async_waitq_notify_all(&e->waiters);
+    e->ex->plat.irq_restore(e->ex->plat.ctx, fl);
+}
+
+static enum async_poll event_wait_poll(struct async_future *f, struct async_context *cx)
+{
+    struct async_event_wait *ew = (struct async_event_wait *)f;
+    struct async_event *e = ew->event;
+    if (ew->done)
+        return ASYNC_READY;
+    struct async_waker stale = ASYNC_WAKER_NONE;
+    unsigned long fl = e->ex->plat.irq_save(e->ex->plat.ctx);
+    if (ew->w.notified || (!ew->w.linked && e->permit)) {
+        if (!ew->w.linked)
+            e->permit = false;
+        async_waitq_remove(&e->waiters, &ew->w);
+        ew->w.notified = false;
+        stale = ew->w.waker;
+        ew->w.waker = ASYNC_WAKER_NONE;
+        ew->done = true;
+    } else {
+        /* Cloning a task waker is one atomic add, so it is fine under the mask; dropping
+         * the old one is done after, in case it was the last reference. */
+        if (!async_waker_will_wake(&ew->w.waker, &cx->waker)) {
+            stale = ew->w.waker;
+            ew->w.waker = async_waker_clone(&cx->waker);
+        }
+        if (!ew->w.linked)
+            async_waitq_push(&e->waiters, &ew->w);
+    }
+    e->ex->plat.irq_restore(e->ex->plat.ctx, fl);
+    async_waker_drop(&stale);
+    return ew->done ? ASYNC_READY : ASYNC_PENDING;
+}
+
+static void event_wait_drop(struct async_future *f)
+{
+    struct async_event_wait *ew = (struct async_event_wait *)f;
+    struct async_event *e = ew->event;
+    unsigned long fl = e->ex->plat.irq_save(e->ex->plat.ctx);
+    struct async_waker stale = ew->w.waker;
+    ew->w.waker = ASYNC_WAKER_NONE;
+    bool had = ew->w.linked && ew->w.notified;
+    async_waitq_remove(&e->waiters, &ew->w);
+    ew->w.notified = false;
+    /* a notification given to us and not used goes to the next waiter, or back as a permit */
+    if (had && !async_waitq_notify_one(&e->waiters))
+        e->permit = true;
+    e->ex->plat.irq_restore(e->ex->plat.ctx, fl);
+    async_waker_drop(&stale);
+}
+
+void async_event_wait_init(struct async_event_wait *f, struct async_event *e)
+{
+    async_future_init(&f->base, event_wait_poll, event_wait_drop);
+    f->event = e;
+    async_waiter_init(&f->w);
+    f->done = false;
+}

@@ -191,8 +191,7 @@ static uint32_t index_of(const struct mm_frame_zone *z, uint64_t pfn)
 /* ---- init ------------------------------------------------------------------------------------ */
 
 /* Hand the frames [b, e) of zone z to the free lists as the largest aligned blocks that fit. */
-static void seed_range(struct mm_frames *fa, const struct mm_frame_zone *z, uint64_t b,
-                       uint64_t e)
+static void seed_range(struct mm_frames *fa, const struct mm_frame_zone *z, uint64_t b, uint64_t e)
 {
     while (b < e) {
         unsigned order = b ? (unsigned)__builtin_ctzll(b) : MM_FRAME_MAX_ORDER;
@@ -227,7 +226,7 @@ enum mm_status mm_frames_init(struct mm_frames *fa, const struct mm_region *map,
     if (!meta)
         return MM_ERR_INVALID;
 
-    *fa = (struct mm_frames){ 0 };
+    *fa = (struct mm_frames){0};
     fa->zones = (struct mm_frame_zone *)(void *)meta;
     fa->links = (uint32_t *)(void *)(meta + plan.zones * sizeof(struct mm_frame_zone));
     fa->state = (uint8_t *)(fa->links + 2 * plan.frames);
@@ -246,7 +245,7 @@ enum mm_status mm_frames_init(struct mm_frames *fa, const struct mm_region *map,
         if (!usable_pfns(&map[i], &b, &e))
             continue;
         z = &fa->zones[zi++];
-        *z = (struct mm_frame_zone){ b, first, (uint32_t)(e - b) };
+        *z = (struct mm_frame_zone){b, first, (uint32_t)(e - b)};
         first += (uint32_t)(e - b);
         if (meta_b >= b && meta_b < e) {
             /* The metadata sits at the start of this zone (see mm_frames_plan). */
@@ -384,7 +383,7 @@ void mm_frames_get_stats(const struct mm_frames *fa, struct mm_frames_stats *out
 {
     if (!out)
         return;
-    *out = (struct mm_frames_stats){ 0 };
+    *out = (struct mm_frames_stats){0};
     if (!fa)
         return;
     out->total_frames = fa->total_frames;
@@ -396,18 +395,18 @@ void mm_frames_get_stats(const struct mm_frames *fa, struct mm_frames_stats *out
 
 /* ---- invariant checker ------------------------------------------------------------------- */
 
-#define CHECK(cond, reason)         \
-    do {                            \
-        if (!(cond)) {              \
-            if (why)                \
-                *why = (reason);    \
-            return MM_ERR_INVALID;  \
-        }                           \
+#define CHECK(cond, reason)                                                                        \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            if (why)                                                                               \
+                *why = (reason);                                                                   \
+            return MM_ERR_INVALID;                                                                 \
+        }                                                                                          \
     } while (0)
 
 enum mm_status mm_frames_check(const struct mm_frames *fa, const char **why)
 {
-    uint64_t free_by_state = 0, heads_by_state[MM_FRAME_ORDERS] = { 0 }, reserved = 0;
+    uint64_t free_by_state = 0, heads_by_state[MM_FRAME_ORDERS] = {0}, reserved = 0;
 
     if (why)
         *why = "ok";

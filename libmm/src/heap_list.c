@@ -82,16 +82,28 @@ static void insert_free(struct mm_list_heap *l, uintptr_t b, size_t s)
     }
 }
 
-static bool add_region(struct mm_list_heap *l, uintptr_t base, uintptr_t end)
+/* Merge region records that touch, so that no block (free blocks coalesce across touching
+ * regions) ever straddles two records. */
+static void merge_touching(struct mm_list_heap *l)
 {
     for (unsigned i = 0; i < l->nregions; i++) {
-        if (l->regions[i].end == base) {
-            l->regions[i].end = end;
-            l->region_bytes += end - base;
-            insert_free(l, base, end - base);
-            return true;
+        for (unsigned j = 0; j < l->nregions; j++) {
+            if (i == j || l->regions[i].end != l->regions[j].base)
+                continue;
+            l->regions[i].end = l->regions[j].end;
+            if (l->high[j] > l->regions[j].base)
+                l->high[i] = l->high[j];
+            l->nregions--;
+            l->regions[j] = l->regions[l->nregions];
+            l->high[j] = l->high[l->nregions];
+            i = (unsigned)-1; /* start over: indices moved */
+            break;
         }
     }
+}
+
+static bool add_region(struct mm_list_heap *l, uintptr_t base, uintptr_t end)
+{
     if (l->nregions == MM_HEAP_MAX_REGIONS)
         return false;
     l->regions[l->nregions].base = base;
@@ -100,6 +112,7 @@ static bool add_region(struct mm_list_heap *l, uintptr_t base, uintptr_t end)
     l->nregions++;
     l->region_bytes += end - base;
     insert_free(l, base, end - base);
+    merge_touching(l);
     return true;
 }
 
@@ -118,7 +131,7 @@ static void *first_fit(struct mm_list_heap *l, size_t size, size_t align)
             front = pad;
         if (size > fs) /* also keeps the sums below from wrapping */
             continue;
-        size_t need = round16(off + size);
+        size_t need = round16(off + (size ? size : 1)); /* user < block end, always */
         if (need < MIN_STRIDE)
             need = MIN_STRIDE;
         if (front + need > fs)
@@ -245,7 +258,7 @@ static void *list_realloc(struct mm_heap *h, void *p, size_t size, size_t align)
     if (!b)
         return NULL;
     size_t s = (size_t)(*word(b) & ~(uint64_t)15u);
-    size_t need = round16(off + size);
+    size_t need = round16(off + (size ? size : 1)); /* user < block end, always */
     if (need < MIN_STRIDE)
         need = MIN_STRIDE;
     if (((uintptr_t)p & (align - 1)) == 0) {

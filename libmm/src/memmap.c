@@ -16,23 +16,40 @@
 const char *mm_status_str(enum mm_status s)
 {
     switch (s) {
-    case MM_OK: return "ok";
-    case MM_ERR_INVALID: return "invalid argument";
-    case MM_ERR_WRAP: return "region wraps past the end of the address space";
-    case MM_ERR_NO_USABLE: return "no usable memory";
-    case MM_ERR_NO_SPACE: return "output storage too small";
-    case MM_ERR_BAD_MAP: return "memory map not normalised (unsorted or overlapping)";
-    case MM_ERR_TOO_LARGE: return "too much memory for the allocator metadata";
-    case MM_ERR_NO_FRAMES: return "out of physical frames";
-    case MM_ERR_DOUBLE_FREE: return "double free";
-    case MM_ERR_FOREIGN_FRAME: return "frame not owned by this allocator";
-    case MM_ERR_BAD_ORDER: return "not the start of an allocated block of that order";
-    case MM_ERR_MISALIGNED: return "misaligned address";
-    case MM_ERR_ALREADY_MAPPED: return "already mapped";
-    case MM_ERR_PARENT_HUGE: return "a huge page covers the address";
-    case MM_ERR_NON_CANONICAL: return "non-canonical virtual address";
-    case MM_ERR_NOT_MAPPED: return "not mapped";
-    case MM_STATUS_COUNT: break;
+    case MM_OK:
+        return "ok";
+    case MM_ERR_INVALID:
+        return "invalid argument";
+    case MM_ERR_WRAP:
+        return "region wraps past the end of the address space";
+    case MM_ERR_NO_USABLE:
+        return "no usable memory";
+    case MM_ERR_NO_SPACE:
+        return "output storage too small";
+    case MM_ERR_BAD_MAP:
+        return "memory map not normalised (unsorted or overlapping)";
+    case MM_ERR_TOO_LARGE:
+        return "too much memory for the allocator metadata";
+    case MM_ERR_NO_FRAMES:
+        return "out of physical frames";
+    case MM_ERR_DOUBLE_FREE:
+        return "double free";
+    case MM_ERR_FOREIGN_FRAME:
+        return "frame not owned by this allocator";
+    case MM_ERR_BAD_ORDER:
+        return "not the start of an allocated block of that order";
+    case MM_ERR_MISALIGNED:
+        return "misaligned address";
+    case MM_ERR_ALREADY_MAPPED:
+        return "already mapped";
+    case MM_ERR_PARENT_HUGE:
+        return "a huge page covers the address";
+    case MM_ERR_NON_CANONICAL:
+        return "non-canonical virtual address";
+    case MM_ERR_NOT_MAPPED:
+        return "not mapped";
+    case MM_STATUS_COUNT:
+        break;
     }
     return "unknown status";
 }
@@ -40,16 +57,26 @@ const char *mm_status_str(enum mm_status s)
 const char *mm_region_type_str(enum mm_region_type t)
 {
     switch (t) {
-    case MM_REGION_USABLE: return "usable";
-    case MM_REGION_BOOTLOADER_RECLAIMABLE: return "bootloader-reclaimable";
-    case MM_REGION_MODULES: return "modules";
-    case MM_REGION_KERNEL: return "kernel";
-    case MM_REGION_FRAME_METADATA: return "frame-metadata";
-    case MM_REGION_ACPI_RECLAIMABLE: return "acpi-reclaimable";
-    case MM_REGION_ACPI_NVS: return "acpi-nvs";
-    case MM_REGION_RESERVED: return "reserved";
-    case MM_REGION_BAD: return "bad";
-    case MM_REGION_TYPE_COUNT: break;
+    case MM_REGION_USABLE:
+        return "usable";
+    case MM_REGION_BOOTLOADER_RECLAIMABLE:
+        return "bootloader-reclaimable";
+    case MM_REGION_MODULES:
+        return "modules";
+    case MM_REGION_KERNEL:
+        return "kernel";
+    case MM_REGION_FRAME_METADATA:
+        return "frame-metadata";
+    case MM_REGION_ACPI_RECLAIMABLE:
+        return "acpi-reclaimable";
+    case MM_REGION_ACPI_NVS:
+        return "acpi-nvs";
+    case MM_REGION_RESERVED:
+        return "reserved";
+    case MM_REGION_BAD:
+        return "bad";
+    case MM_REGION_TYPE_COUNT:
+        break;
     }
     return "unknown";
 }
@@ -113,7 +140,7 @@ static enum mm_status emit_flush(struct emitter *e)
     }
     if (e->count == e->cap)
         return MM_ERR_NO_SPACE;
-    e->out[e->count++] = (struct mm_region){ base, end - base, (enum mm_region_type)e->type };
+    e->out[e->count++] = (struct mm_region){base, end - base, (enum mm_region_type)e->type};
     return MM_OK;
 }
 
@@ -183,8 +210,8 @@ enum mm_status mm_memmap_normalise(const struct mm_region *in, size_t n_in,
                                    struct mm_region *out, size_t cap, size_t *count_out,
                                    struct mm_memmap_stats *stats)
 {
-    struct sweep sw = { in, reserve, n_in, n_res };
-    struct emitter em = { .out = out, .cap = cap };
+    struct sweep sw = {in, reserve, n_in, n_res};
+    struct emitter em = {.out = out, .cap = cap};
     uint64_t x = 0, next, sum;
     unsigned type;
     bool any = false;
@@ -193,9 +220,8 @@ enum mm_status mm_memmap_normalise(const struct mm_region *in, size_t n_in,
     if (count_out)
         *count_out = 0;
     if (stats)
-        *stats = (struct mm_memmap_stats){ 0, 0 };
-    if (!count_out || (n_in && !in) || (n_res && !reserve) || (cap && !out) ||
-        n_in + n_res < n_in)
+        *stats = (struct mm_memmap_stats){0, 0};
+    if (!count_out || (n_in && !in) || (n_res && !reserve) || (cap && !out) || n_in + n_res < n_in)
         return MM_ERR_INVALID;
     for (size_t i = 0; i < n_res; i++)
         if (reserve[i].type == MM_REGION_USABLE)
@@ -233,6 +259,6 @@ enum mm_status mm_memmap_normalise(const struct mm_region *in, size_t n_in,
         return MM_ERR_NO_USABLE;
     *count_out = em.count;
     if (stats)
-        *stats = (struct mm_memmap_stats){ em.usable, em.count };
+        *stats = (struct mm_memmap_stats){em.usable, em.count};
     return MM_OK;
 }

@@ -212,9 +212,12 @@ enum mm_status mm_space_destroy(struct mm_space *s)
 static unsigned size_to_level(enum mm_page_size size)
 {
     switch (size) {
-    case MM_PAGE_4K: return 1;
-    case MM_PAGE_2M: return 2;
-    case MM_PAGE_1G: return 3;
+    case MM_PAGE_4K:
+        return 1;
+    case MM_PAGE_2M:
+        return 2;
+    case MM_PAGE_1G:
+        return 3;
     }
     return 0;
 }
@@ -428,7 +431,7 @@ static void walk_add(struct walker *w, uint64_t va, uint64_t pa, uint64_t len, u
         return;
     }
     walk_emit(w);
-    w->cur = (struct mm_mapping_range){ mm_vaddr(va), mm_paddr(pa), len, flags };
+    w->cur = (struct mm_mapping_range){mm_vaddr(va), mm_paddr(pa), len, flags};
     w->have = true;
 }
 
@@ -452,7 +455,7 @@ static void walk_table(struct walker *w, uint64_t pa, unsigned level, uint64_t v
 
 enum mm_status mm_walk(const struct mm_space *s, mm_walk_fn fn, void *ctx)
 {
-    struct walker w = { .s = s, .fn = fn, .ctx = ctx };
+    struct walker w = {.s = s, .fn = fn, .ctx = ctx};
 
     if (!space_ok(s) || !fn)
         return MM_ERR_INVALID;

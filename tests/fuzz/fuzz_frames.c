@@ -7,21 +7,24 @@
 
 #include "mm/frame.h"
 
-#define CHECK(c)                                                              \
-    do {                                                                      \
-        if (!(c)) {                                                           \
-            fprintf(stderr, "fuzz_frames: %s:%d: %s\n", __FILE__, __LINE__, #c); \
-            abort();                                                          \
-        }                                                                     \
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            fprintf(stderr, "fuzz_frames: %s:%d: %s\n", __FILE__, __LINE__, #c);                   \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 #define MEM (UINT64_C(64) << 20) /* the map stays below 64 MiB */
 #define FRAMES (MEM / 4096)
 #define MAX_LIVE 4096
 
-static uint8_t *phys;        /* metadata lands somewhere in [0, MEM) */
+static uint8_t *phys; /* metadata lands somewhere in [0, MEM) */
 static uint8_t owner[FRAMES];
-static struct { uint64_t pa; unsigned order; } live[MAX_LIVE];
+static struct {
+    uint64_t pa;
+    unsigned order;
+} live[MAX_LIVE];
 
 static void *p2v(void *ctx, struct mm_paddr pa)
 {
@@ -34,8 +37,8 @@ static uint64_t take(const uint8_t **p, size_t *n, size_t bytes)
 {
     uint64_t v = 0;
 
-    for (size_t i = 0; i < bytes && *n > 0; i++, (*p)++, (*n)--)
-        v |= (uint64_t)**p << (8 * i);
+    for (size_t i = 0; i<bytes && * n> 0; i++, (*p)++, (*n)--)
+        v |= (uint64_t) * *p << (8 * i);
     return v;
 }
 
@@ -70,8 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (cursor + gap + len > MEM)
             break;
-        map[nmap++] = (struct mm_region){ cursor + gap, len,
-                                          t & 1 ? MM_REGION_RESERVED : MM_REGION_USABLE };
+        map[nmap++] =
+            (struct mm_region){cursor + gap, len, t & 1 ? MM_REGION_RESERVED : MM_REGION_USABLE};
         cursor += gap + len;
     }
     if (mm_frames_init(&fa, map, nmap, p2v, NULL) != MM_OK)
@@ -107,7 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t i = (size_t)take(&data, &size, 2) % nlive;
 
             CHECK(mm_frames_free(&fa, mm_paddr(live[i].pa), live[i].order) == MM_OK);
-            for (uint64_t f = live[i].pa / 4096; f < live[i].pa / 4096 + (UINT64_C(1) << live[i].order); f++)
+            for (uint64_t f = live[i].pa / 4096;
+                 f < live[i].pa / 4096 + (UINT64_C(1) << live[i].order); f++)
                 owner[f] = 0;
             used -= UINT64_C(1) << live[i].order;
             live[i] = live[--nlive];

@@ -9,12 +9,12 @@
 
 #include "mm/memmap.h"
 
-#define CHECK(c)                                                              \
-    do {                                                                      \
-        if (!(c)) {                                                           \
-            fprintf(stderr, "fuzz_memmap: %s:%d: %s\n", __FILE__, __LINE__, #c); \
-            abort();                                                          \
-        }                                                                     \
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            fprintf(stderr, "fuzz_memmap: %s:%d: %s\n", __FILE__, __LINE__, #c);                   \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 #define MAX_IN 48
@@ -23,8 +23,8 @@ static uint64_t take(const uint8_t **p, size_t *n, size_t bytes)
 {
     uint64_t v = 0;
 
-    for (size_t i = 0; i < bytes && *n > 0; i++, (*p)++, (*n)--)
-        v |= (uint64_t)**p << (8 * i);
+    for (size_t i = 0; i<bytes && * n> 0; i++, (*p)++, (*n)--)
+        v |= (uint64_t) * *p << (8 * i);
     return v;
 }
 

@@ -9,12 +9,12 @@
 
 #include "mm/paging.h"
 
-#define CHECK(c)                                                              \
-    do {                                                                      \
-        if (!(c)) {                                                           \
-            fprintf(stderr, "fuzz_paging: %s:%d: %s\n", __FILE__, __LINE__, #c); \
-            abort();                                                          \
-        }                                                                     \
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            fprintf(stderr, "fuzz_paging: %s:%d: %s\n", __FILE__, __LINE__, #c);                   \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 #define MEM (UINT64_C(2) << 20)
@@ -26,7 +26,10 @@ static uint64_t pool[POOL];
 static size_t npool, live_tables;
 static long budget;
 
-static struct { uint64_t va, pa, size; unsigned flags; } model[MAX_MAPS];
+static struct {
+    uint64_t va, pa, size;
+    unsigned flags;
+} model[MAX_MAPS];
 static size_t nmodel;
 
 static void *p2v(void *ctx, struct mm_paddr pa)
@@ -56,14 +59,14 @@ static void free_table(void *ctx, struct mm_paddr pa)
     live_tables--;
 }
 
-static const struct mm_paging_ops ops = { NULL, p2v, alloc_table, free_table, NULL };
+static const struct mm_paging_ops ops = {NULL, p2v, alloc_table, free_table, NULL};
 
 static uint64_t take(const uint8_t **p, size_t *n, size_t bytes)
 {
     uint64_t v = 0;
 
-    for (size_t i = 0; i < bytes && *n > 0; i++, (*p)++, (*n)--)
-        v |= (uint64_t)**p << (8 * i);
+    for (size_t i = 0; i<bytes && * n> 0; i++, (*p)++, (*n)--)
+        v |= (uint64_t) * *p << (8 * i);
     return v;
 }
 
@@ -80,18 +83,19 @@ static long find(uint64_t va)
 static uint64_t pick_va(const uint8_t **p, size_t *n)
 {
     uint64_t r = take(p, n, 4);
-    static const unsigned slots[] = { 0, 3, 256, 511 };
+    static const unsigned slots[] = {0, 3, 256, 511};
 
     if ((r & 0xff) == 0xff)
         return take(p, n, 8);
     return mm_vaddr_canonical(((uint64_t)slots[r & 3] << 39) | (((r >> 2) & 1) << 30) |
                               (((r >> 3) & 3) << 21) | (((r >> 5) & 7) << 12) |
-                              ((r >> 8) & 1 ? (r >> 9) & 0xfff : 0)).v;
+                              ((r >> 8) & 1 ? (r >> 9) & 0xfff : 0))
+        .v;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const uint64_t sizes[] = { MM_PAGE_4K, MM_PAGE_2M, MM_PAGE_1G };
+    static const uint64_t sizes[] = {MM_PAGE_4K, MM_PAGE_2M, MM_PAGE_1G};
     struct mm_space s;
     size_t base_tables;
 
@@ -170,8 +174,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             unsigned flags = (unsigned)take(&data, &size, 1) & MM_PAGE_FLAGS_ALL;
 
             st = mm_protect(&s, mm_vaddr(va), flags);
-            CHECK(st == (!canon ? MM_ERR_NON_CANONICAL : m < 0 ? MM_ERR_NOT_MAPPED
-                         : model[m].va != va ? MM_ERR_MISALIGNED : MM_OK));
+            CHECK(st == (!canon              ? MM_ERR_NON_CANONICAL
+                         : m < 0             ? MM_ERR_NOT_MAPPED
+                         : model[m].va != va ? MM_ERR_MISALIGNED
+                                             : MM_OK));
             if (st == MM_OK)
                 model[m].flags = flags | MM_PAGE_PRESENT;
             break;

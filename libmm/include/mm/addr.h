@@ -18,9 +18,9 @@
 #include <stdint.h>
 
 #define MM_PAGE_SHIFT 12
-#define MM_PAGE_SIZE (UINT64_C(1) << MM_PAGE_SHIFT)     /* 4 KiB */
-#define MM_HUGE_2M_SIZE (UINT64_C(1) << 21)             /* 2 MiB */
-#define MM_HUGE_1G_SIZE (UINT64_C(1) << 30)             /* 1 GiB */
+#define MM_PAGE_SIZE (UINT64_C(1) << MM_PAGE_SHIFT) /* 4 KiB */
+#define MM_HUGE_2M_SIZE (UINT64_C(1) << 21)         /* 2 MiB */
+#define MM_HUGE_1G_SIZE (UINT64_C(1) << 30)         /* 1 GiB */
 /* x86_64 physical addresses have at most 52 bits (the architectural limit of MAXPHYADDR). */
 #define MM_PADDR_BITS 52
 #define MM_PADDR_MAX ((UINT64_C(1) << MM_PADDR_BITS) - 1)
@@ -80,7 +80,7 @@ static inline bool mm_is_aligned(uint64_t x, uint64_t align)
 
 static inline struct mm_paddr mm_paddr(uint64_t v)
 {
-    return (struct mm_paddr){ v };
+    return (struct mm_paddr){v};
 }
 
 static inline uint64_t mm_paddr_u64(struct mm_paddr pa)
@@ -142,7 +142,7 @@ static inline struct mm_paddr mm_paddr_from_pfn(uint64_t pfn)
 /* Raw constructor: no canonical check (use mm_vaddr_is_canonical / mm_vaddr_canonical). */
 static inline struct mm_vaddr mm_vaddr(uint64_t v)
 {
-    return (struct mm_vaddr){ v };
+    return (struct mm_vaddr){v};
 }
 
 static inline uint64_t mm_vaddr_u64(struct mm_vaddr va)

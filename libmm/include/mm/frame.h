@@ -39,9 +39,9 @@ struct mm_frames_plan {
 };
 
 struct mm_frames_stats {
-    uint64_t total_frames;   /* frames the allocator can hand out (metadata excluded) */
+    uint64_t total_frames; /* frames the allocator can hand out (metadata excluded) */
     uint64_t free_frames;
-    uint64_t largest_free;   /* bytes in the largest free block (0 if none) */
+    uint64_t largest_free; /* bytes in the largest free block (0 if none) */
     uint64_t metadata_bytes;
 };
 
@@ -50,12 +50,12 @@ struct mm_frame_zone; /* private */
 /* The allocator. Caller-provided storage; the fields are private. */
 struct mm_frames {
     struct mm_frame_zone *zones;
-    uint32_t *links;       /* next/prev per frame, by frame index */
-    uint8_t *state;        /* one byte per frame */
+    uint32_t *links; /* next/prev per frame, by frame index */
+    uint8_t *state;  /* one byte per frame */
     size_t nzones;
-    size_t last_zone;      /* lookup hint */
+    size_t last_zone; /* lookup hint */
     uint32_t heads[MM_FRAME_ORDERS];
-    uint32_t nonempty;     /* bit k set: heads[k] is not empty */
+    uint32_t nonempty; /* bit k set: heads[k] is not empty */
     uint64_t total_frames;
     uint64_t free_frames;
     struct mm_paddr meta_base;
@@ -88,8 +88,7 @@ uint64_t mm_frames_metadata_size(const struct mm_region *map, size_t n);
  * O(usable frames) time for the metadata initialisation; holes are free.
  */
 MM_MUST_CHECK enum mm_status mm_frames_init(struct mm_frames *fa, const struct mm_region *map,
-                                            size_t n, mm_phys_to_virt_fn phys_to_virt,
-                                            void *ctx);
+                                            size_t n, mm_phys_to_virt_fn phys_to_virt, void *ctx);
 
 /*
  * Allocate a naturally aligned block of 2^order frames; its address goes to *out.

@@ -78,8 +78,7 @@ const char *mm_region_type_str(enum mm_region_type t);
 MM_MUST_CHECK enum mm_status mm_memmap_normalise(const struct mm_region *in, size_t n_in,
                                                  const struct mm_region *reserve, size_t n_res,
                                                  struct mm_region *out, size_t cap,
-                                                 size_t *count_out,
-                                                 struct mm_memmap_stats *stats);
+                                                 size_t *count_out, struct mm_memmap_stats *stats);
 
 /* Sum of the lengths of the usable regions of map[0..n) (no normalisation assumed). */
 uint64_t mm_memmap_usable_bytes(const struct mm_region *map, size_t n);

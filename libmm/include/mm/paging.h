@@ -38,11 +38,11 @@ enum mm_page_size {
 
 /* Mapping flags (the library's own bits, converted to PTE bits inside). */
 enum mm_page_flags {
-    MM_PAGE_PRESENT = 1u << 0,       /* always set by map/protect, reported by translate */
+    MM_PAGE_PRESENT = 1u << 0, /* always set by map/protect, reported by translate */
     MM_PAGE_WRITABLE = 1u << 1,
     MM_PAGE_USER = 1u << 2,
-    MM_PAGE_NO_EXECUTE = 1u << 3,    /* needs EFER.NXE set by the kernel */
-    MM_PAGE_GLOBAL = 1u << 4,        /* needs CR4.PGE */
+    MM_PAGE_NO_EXECUTE = 1u << 3, /* needs EFER.NXE set by the kernel */
+    MM_PAGE_GLOBAL = 1u << 4,     /* needs CR4.PGE */
     MM_PAGE_WRITE_THROUGH = 1u << 5,
     MM_PAGE_CACHE_DISABLE = 1u << 6,
 };
@@ -64,7 +64,7 @@ struct mm_translation {
     struct mm_paddr page_base; /* physical start of the page containing it */
     struct mm_vaddr page_va;   /* virtual start of that page */
     enum mm_page_size size;
-    unsigned flags;            /* enum mm_page_flags bits */
+    unsigned flags; /* enum mm_page_flags bits */
 };
 
 /* One run of mappings, as given to the walk callback: virtually and physically contiguous,
@@ -84,8 +84,7 @@ typedef bool (*mm_walk_fn)(void *ctx, const struct mm_mapping_range *range);
  * ops must stay valid as long as the space is used.
  * Errors: MM_ERR_INVALID (NULL, required hook missing), MM_ERR_NO_FRAMES.
  */
-MM_MUST_CHECK enum mm_status mm_space_create(struct mm_space *s,
-                                             const struct mm_paging_ops *ops);
+MM_MUST_CHECK enum mm_status mm_space_create(struct mm_space *s, const struct mm_paging_ops *ops);
 
 /*
  * Wrap an existing PML4 (e.g. the one the boot code built, read from CR3). Nothing is

@@ -1,0 +1,40 @@
+/*
+ * Private to libasync: what the source files share without making it API.
+ */
+#ifndef ASYNC_INTERNAL_H
+#define ASYNC_INTERNAL_H
+
+#include <stdint.h>
+
+#include "async/executor.h"
+#include "async/sync.h"
+#include "async/timer.h"
+
+/* Broken invariants stop here: a trap is all a freestanding library can do, and the
+ * debugger shows file:line. */
+#define ASYNC_ASSERT(cond)                                                                       \
+    do {                                                                                         \
+        if (!(cond))                                                                             \
+            __builtin_trap();                                                                    \
+    } while (0)
+
+/* timer.c: fire every timer with deadline <= now; return how many fired. */
+uint64_t async_timers_fire(struct async_executor *ex, uint64_t now);
+/* timer.c: deadline of the earliest armed timer, UINT64_MAX if none. */
+uint64_t async_timers_next(const struct async_executor *ex);
+
+/* sync.c: intrusive waiter lists (no locking; callers serialise). */
+void async_waitq_push(struct async_waitq *q, struct async_waiter *w);
+void async_waitq_remove(struct async_waitq *q, struct async_waiter *w);
+/* Wake the first waiter not yet notified and mark it notified. Returns false if none. */
+bool async_waitq_notify_one(struct async_waitq *q);
+/* Wake and mark every waiter. */
+void async_waitq_notify_all(struct async_waitq *q);
+/* A waiter's future gives up (drop): unlink it, and if it had been notified but had not
+ * consumed the notification, pass the notification on to the next waiter. Returns true if
+ * it had been notified and nobody took the notification over. */
+bool async_waitq_abandon(struct async_waitq *q, struct async_waiter *w);
+/* Initialise a waiter (unlinked, no waker). */
+void async_waiter_init(struct async_waiter *w);
+
+#endif /* ASYNC_INTERNAL_H */

@@ -1,0 +1,279 @@
+/*
+ * test_heap_model.c - random operation sequences on every heap, checked against a model.
+ *
+ * The model remembers each live block's address, requested size, alignment and fill byte.
+ * After every operation: blocks never overlap, each is aligned as asked and has at least the
+ * usable size asked for; realloc keeps the old contents; every 50 operations the heap's own
+ * consistency check runs and every block's contents are verified. At the end everything is
+ * freed and the heap must account for all of its memory again.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/heap_bump.h"
+#include "mm/heap_fixed.h"
+#include "mm/heap_list.h"
+#include "mm/heap_tlsf.h"
+
+enum kind { K_BUMP, K_LIST, K_FIXED, K_TLSF };
+enum growmode { G_NONE, G_ADJACENT, G_SCATTERED };
+
+union any_heap {
+    struct mm_bump_heap b;
+    struct mm_list_heap l;
+    struct mm_fixed_heap f;
+    struct mm_tlsf_heap t;
+};
+
+#define ARENA (4u << 20)
+#define INIT_LEN (64u << 10)
+
+static unsigned char *arena;
+static size_t arena_used;
+static int grow_mode;
+static unsigned reports;
+static const char *last_report;
+
+static bool test_grow(void *ctx, size_t min, void **base, size_t *len)
+{
+    (void)ctx;
+    size_t want = min < 32768 ? 32768 : (min + 4095) & ~(size_t)4095;
+    size_t gap = grow_mode == G_SCATTERED ? 4096 : 0;
+    if (grow_mode == G_NONE || arena_used + gap + want > ARENA)
+        return false;
+    arena_used += gap;
+    *base = arena + arena_used;
+    *len = want;
+    arena_used += want;
+    return true;
+}
+
+static void test_report(void *ctx, const char *what, void *ptr)
+{
+    (void)ctx;
+    (void)ptr;
+    last_report = what;
+    reports++;
+}
+
+static struct mm_heap *make(union any_heap *u, enum kind k, enum growmode g, unsigned flags)
+{
+    struct mm_heap_config cfg = {.flags = flags, .grow = test_grow, .report = test_report};
+    grow_mode = g;
+    arena_used = INIT_LEN;
+    reports = 0;
+    switch (k) {
+    case K_BUMP:
+        assert_int_equal(mm_bump_init(&u->b, arena, INIT_LEN, &cfg), MM_HEAP_OK);
+        return &u->b.heap;
+    case K_LIST:
+        assert_int_equal(mm_list_init(&u->l, arena, INIT_LEN, &cfg), MM_HEAP_OK);
+        return &u->l.heap;
+    case K_FIXED:
+        assert_int_equal(mm_fixed_init(&u->f, arena, INIT_LEN, &cfg), MM_HEAP_OK);
+        return &u->f.heap;
+    case K_TLSF:
+        assert_int_equal(mm_tlsf_init(&u->t, arena, INIT_LEN, &cfg), MM_HEAP_OK);
+        return &u->t.heap;
+    }
+    return NULL;
+}
+
+struct live {
+    unsigned char *p;
+    size_t size, align;
+    unsigned char fill;
+};
+
+#define MAXLIVE 400
+static struct live lv[MAXLIVE];
+static unsigned nlive;
+
+static uint64_t rng;
+static uint32_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 11);
+}
+
+static size_t rand_size(void)
+{
+    uint32_t r = rnd() % 100;
+    if (r < 60)
+        return rnd() % 129;
+    if (r < 90)
+        return rnd() % 2049;
+    return rnd() % 9000;
+}
+
+static size_t rand_align(void)
+{
+    uint32_t r = rnd() % 10;
+    if (r < 6)
+        return 0;
+    return (size_t)1 << (rnd() % 13); /* 1 .. 4096 */
+}
+
+static void verify_block(struct mm_heap *h, const struct live *b)
+{
+    size_t a = b->align < 16 ? 16 : b->align;
+    assert_int_equal((uintptr_t)b->p % a, 0);
+    assert_true(mm_heap_usable_size(h, b->p) >= b->size);
+    for (size_t i = 0; i < b->size; i++)
+        if (b->p[i] != b->fill)
+            fail_msg("block %p byte %zu is %02x, expected %02x", (void *)b->p, i, b->p[i],
+                     b->fill);
+}
+
+static void verify_no_overlap(struct mm_heap *h)
+{
+    for (unsigned i = 0; i < nlive; i++) {
+        uintptr_t a0 = (uintptr_t)lv[i].p, a1 = a0 + mm_heap_usable_size(h, lv[i].p);
+        for (unsigned j = i + 1; j < nlive; j++) {
+            uintptr_t b0 = (uintptr_t)lv[j].p, b1 = b0 + mm_heap_usable_size(h, lv[j].p);
+            if (a0 < b1 && b0 < a1)
+                fail_msg("blocks %p and %p overlap", (void *)a0, (void *)b0);
+        }
+    }
+}
+
+static void check_heap(struct mm_heap *h)
+{
+    const char *why = NULL;
+    enum mm_heap_status s = mm_heap_check(h, &why);
+    if (s != MM_HEAP_OK)
+        fail_msg("%s: check failed: %s", mm_heap_name(h), why ? why : "?");
+}
+
+static void run_model(enum kind k, enum growmode g, unsigned flags, uint64_t seed, unsigned ops)
+{
+    union any_heap *u = calloc(1, sizeof *u);
+    assert_non_null(u);
+    struct mm_heap *h = make(u, k, g, flags);
+    struct mm_heap_stats st0;
+    mm_heap_get_stats(h, &st0);
+    rng = seed;
+    nlive = 0;
+    for (unsigned n = 0; n < ops; n++) {
+        uint32_t op = rnd() % 100;
+        if (op < 50 && nlive < MAXLIVE) {
+            struct live b = {.size = rand_size(), .align = rand_align(), .fill = (unsigned char)rnd()};
+            b.p = mm_heap_alloc(h, b.size, b.align);
+            if (b.p) {
+                memset(b.p, b.fill, b.size);
+                for (unsigned i = 0; i < nlive; i++)
+                    assert_ptr_not_equal(lv[i].p, b.p);
+                lv[nlive++] = b;
+                verify_block(h, &b);
+            }
+        } else if (op < 85 && nlive) {
+            unsigned i = rnd() % nlive;
+            verify_block(h, &lv[i]);
+            mm_heap_free(h, lv[i].p);
+            lv[i] = lv[--nlive];
+        } else if (nlive) {
+            unsigned i = rnd() % nlive;
+            size_t ns = rand_size();
+            if (ns == 0)
+                ns = 1;
+            unsigned char *q = mm_heap_realloc(h, lv[i].p, ns, lv[i].align);
+            if (q) {
+                size_t keep = ns < lv[i].size ? ns : lv[i].size;
+                for (size_t j = 0; j < keep; j++)
+                    if (q[j] != lv[i].fill)
+                        fail_msg("realloc lost byte %zu", j);
+                lv[i].p = q;
+                lv[i].size = ns;
+                lv[i].fill = (unsigned char)rnd();
+                memset(q, lv[i].fill, ns);
+            } else {
+                verify_block(h, &lv[i]); /* failed realloc leaves the block alone */
+            }
+        }
+        if (n % 50 == 0) {
+            check_heap(h);
+            for (unsigned i = 0; i < nlive; i++)
+                verify_block(h, &lv[i]);
+            verify_no_overlap(h);
+        }
+    }
+    check_heap(h);
+    verify_no_overlap(h);
+    while (nlive) {
+        verify_block(h, &lv[nlive - 1]);
+        mm_heap_free(h, lv[--nlive].p);
+    }
+    check_heap(h);
+    struct mm_heap_stats st;
+    mm_heap_get_stats(h, &st);
+    assert_int_equal(st.live_blocks, 0);
+    if (reports)
+        fail_msg("%u unexpected reports, last: %s", reports, last_report);
+    assert_int_equal(st.reports, 0);
+    assert_int_equal(st.allocs, st.frees);
+    if (k != K_FIXED)
+        assert_int_equal(st.bytes_in_use, 0);
+    if ((k == K_LIST || k == K_TLSF || k == K_BUMP) && g != G_SCATTERED) {
+        /* Everything came back: one block spanning the whole memory is available again. */
+        assert_true(st.largest_free + 64 >= st.region_bytes);
+    }
+    free(u);
+}
+
+#define MODEL_TEST(name, k, g, flags, seed)                                                    \
+    static void name(void **state)                                                             \
+    {                                                                                          \
+        (void)state;                                                                           \
+        run_model(k, g, flags, seed, 3000);                                                    \
+        run_model(k, g, flags, seed * 7919u + 1, 3000);                                        \
+    }
+
+MODEL_TEST(test_model_bump_random_ops_match_model, K_BUMP, G_ADJACENT, 0, 11)
+MODEL_TEST(test_model_bump_scattered_growth, K_BUMP, G_SCATTERED, 0, 12)
+MODEL_TEST(test_model_list_random_ops_match_model, K_LIST, G_NONE, 0, 21)
+MODEL_TEST(test_model_list_adjacent_growth, K_LIST, G_ADJACENT, 0, 22)
+MODEL_TEST(test_model_list_scattered_growth, K_LIST, G_SCATTERED, 0, 23)
+MODEL_TEST(test_model_list_debug_layer, K_LIST, G_ADJACENT, MM_HEAP_DEBUG, 24)
+MODEL_TEST(test_model_fixed_random_ops_match_model, K_FIXED, G_NONE, 0, 31)
+MODEL_TEST(test_model_fixed_scattered_growth, K_FIXED, G_SCATTERED, 0, 32)
+MODEL_TEST(test_model_fixed_debug_layer, K_FIXED, G_ADJACENT, MM_HEAP_DEBUG, 33)
+MODEL_TEST(test_model_tlsf_random_ops_match_model, K_TLSF, G_NONE, 0, 41)
+MODEL_TEST(test_model_tlsf_adjacent_growth, K_TLSF, G_ADJACENT, 0, 42)
+MODEL_TEST(test_model_tlsf_scattered_growth, K_TLSF, G_SCATTERED, 0, 43)
+MODEL_TEST(test_model_tlsf_debug_layer, K_TLSF, G_SCATTERED, MM_HEAP_DEBUG, 44)
+MODEL_TEST(test_model_bump_debug_layer, K_BUMP, G_ADJACENT, MM_HEAP_DEBUG, 45)
+
+int main(void)
+{
+    arena = aligned_alloc(4096, ARENA);
+    if (!arena)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_model_bump_random_ops_match_model),
+        cmocka_unit_test(test_model_bump_scattered_growth),
+        cmocka_unit_test(test_model_bump_debug_layer),
+        cmocka_unit_test(test_model_list_random_ops_match_model),
+        cmocka_unit_test(test_model_list_adjacent_growth),
+        cmocka_unit_test(test_model_list_scattered_growth),
+        cmocka_unit_test(test_model_list_debug_layer),
+        cmocka_unit_test(test_model_fixed_random_ops_match_model),
+        cmocka_unit_test(test_model_fixed_scattered_growth),
+        cmocka_unit_test(test_model_fixed_debug_layer),
+        cmocka_unit_test(test_model_tlsf_random_ops_match_model),
+        cmocka_unit_test(test_model_tlsf_adjacent_growth),
+        cmocka_unit_test(test_model_tlsf_scattered_growth),
+        cmocka_unit_test(test_model_tlsf_debug_layer),
+    };
+    int r = cmocka_run_group_tests_name("heap_model", tests, NULL, NULL);
+    free(arena);
+    return r;
+}
