@@ -43,7 +43,7 @@ struct kboot_section {
     uint32_t type;
 };
 
-enum kboot_protocol { KBOOT_MULTIBOOT1 = 1, KBOOT_MULTIBOOT2 = 2 };
+enum kboot_protocol { KBOOT_PROTOCOL_NONE = 0, KBOOT_MULTIBOOT1 = 1, KBOOT_MULTIBOOT2 = 2 };
 
 struct kboot_info {
     enum kboot_protocol protocol;
@@ -57,7 +57,7 @@ struct kboot_info {
     size_t section_count;
     struct kboot_section sections[KBOOT_MAX_SECTIONS];
     uint64_t mem_lower_kib, mem_upper_kib; /* basic memory info when given, else 0 */
-    bool truncated;                       /* more entries than the arrays hold were dropped */
+    bool truncated; /* more entries than the arrays hold were dropped, or a string was cut */
 };
 
 enum kboot_status {
@@ -94,7 +94,7 @@ kboot_parse_mb2(uint64_t info, const struct kboot_mem *mem, struct kboot_info *o
 
 /* The multiboot1 parser alone: `info` is the physical address of the information structure;
  * the memory map, command line, loader name and modules are followed through their physical
- * pointers, each checked against `mem`. */
+ * pointers, each checked against `mem`. A string pointer outside readable memory gives "". */
 __attribute__((warn_unused_result)) enum kboot_status
 kboot_parse_mb1(uint64_t info, const struct kboot_mem *mem, struct kboot_info *out);
 

@@ -66,23 +66,40 @@ bool kecho_saw(const char *text)
     return text[i] == '\0' && last_line[i] == '\0';
 }
 
+void kecho_key_byte(uint8_t scancode)
+{
+    struct con_key_event ev;
+    if (con_kbd_feed(&kbd, scancode, &ev) != CON_KBD_EVENT)
+        return;
+    if (ev.leds_changed)
+        kkeyboard_set_leds(ev.leds);
+    if (ev.pressed && ev.codepoint)
+        typed(ev.codepoint, "keyboard");
+}
+
+void kecho_serial_byte(uint8_t byte)
+{
+    /* Terminals send \r for Enter, some \r\n: one line end either way. */
+    static bool after_cr;
+    if (byte == '\n' && after_cr) {
+        after_cr = false;
+        return;
+    }
+    after_cr = byte == '\r';
+    typed(byte, "serial");
+}
+
 bool kecho_poll(void)
 {
     bool any = false;
     uint8_t b;
     while (x86_ring_pop(&kbd_ring, &b)) {
         any = true;
-        struct con_key_event ev;
-        if (con_kbd_feed(&kbd, b, &ev) != CON_KBD_EVENT)
-            continue;
-        if (ev.leds_changed)
-            kkeyboard_set_leds(ev.leds);
-        if (ev.pressed && ev.codepoint)
-            typed(ev.codepoint, "keyboard");
+        kecho_key_byte(b);
     }
     while (x86_ring_pop(&serial_ring, &b)) {
         any = true;
-        typed(b, "serial");
+        kecho_serial_byte(b);
     }
     return any;
 }

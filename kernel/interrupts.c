@@ -6,6 +6,7 @@
 
 #include "kernel.h"
 #include "memory.h"
+#include "tasks.h"
 
 #include <console/fmt.h>
 #include <console/uart.h>
@@ -99,6 +100,7 @@ static void keyboard_handler(struct x86_interrupt_frame *frame)
 {
     (void)frame;
     x86_ring_push(&kbd_ring, x86_ps2_read_data()); /* a full ring counts the drop */
+    kinput_wake_keyboard();
     x86_pic_eoi(IRQ_KEYBOARD);
 }
 
@@ -121,6 +123,7 @@ static void serial_handler(struct x86_interrupt_frame *frame)
     struct con_uart *u = kconsole_uart();
     if (u)
         con_uart_drain_rx(u, serial_push, NULL);
+    kinput_wake_serial();
     x86_pic_eoi(IRQ_COM1);
 }
 

@@ -96,3 +96,17 @@ struct con_uart *kconsole_uart(void)
 {
     return uart_ok ? &uart : NULL;
 }
+
+void kconsole_status_clock(uint64_t seconds)
+{
+    char text[24];
+    int n = con_snprintf(text, sizeof text, " up %llus ", (unsigned long long)seconds);
+    if (n <= 0 || (size_t)n >= sizeof text)
+        return;
+    uint64_t flags = x86_spin_lock_irqsave(&console_lock);
+    /* Straight into the top-right cells: the cursor and the scrolling text are untouched. */
+    volatile uint16_t *cells = (volatile uint16_t *)kphys_to_virt(VGA_PHYS);
+    for (int i = 0; i < n; i++)
+        cells[80 - n + i] = (uint16_t)(0x7000 | (uint8_t)text[i]);
+    x86_spin_unlock_irqrestore(&console_lock, flags);
+}

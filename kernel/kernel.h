@@ -39,6 +39,8 @@ void kconsole_write_unlocked(const char *s, size_t n);
 struct con_uart *kconsole_uart(void);
 /* Set the VGA colour (foreground, background) for following output; 0..15 each. */
 void kconsole_set_color(uint8_t fg, uint8_t bg);
+/* Show "up <seconds>s" in the top-right corner of the VGA screen (the clock task). */
+void kconsole_status_clock(uint64_t seconds);
 /* Read back the character at (row, col) of the VGA screen, for tests. */
 char kconsole_vga_char(int row, int col);
 /* The VGA row the next character goes to, for tests. */

@@ -12,6 +12,7 @@
 #include "interrupts.h"
 #include "ktest.h"
 #include "memory.h"
+#include "tasks.h"
 
 struct kboot_info kboot;
 bool kbanner_on_vga;
@@ -75,5 +76,7 @@ void kmain(void)
     kprintf("It did not crash!\n");
 
     ktest_run_from_cmdline(kboot.cmdline);
-    kecho_run();
+    kasync_start(NULL);
+    kasync_run();
+    kpanic("the executor returned");
 }

@@ -124,8 +124,10 @@ static enum kboot_status mb2_sections(const struct kboot_mem *mem, uint64_t tag,
         return KBOOT_TRUNCATED_TAG;
     if ((uint64_t)num * entsize > size - 20)
         return KBOOT_TRUNCATED_TAG;
-    for (uint32_t i = 0; i < num; i++)
+    for (uint32_t i = 0; i < num && out->section_count < KBOOT_MAX_SECTIONS; i++)
         add_section(out, mem, tag + 20 + (uint64_t)i * entsize);
+    if (num > KBOOT_MAX_SECTIONS)
+        out->truncated = true;
     return KBOOT_OK;
 }
 
@@ -156,7 +158,7 @@ enum kboot_status kboot_parse_mb2(uint64_t info, const struct kboot_mem *mem,
         case MB2_TAG_END:
             if (size != 8)
                 return KBOOT_TRUNCATED_TAG;
-            if (!have_mem)
+            if (!have_mem || (out->mmap_count == 0 && out->mem_upper_kib == 0))
                 return KBOOT_NO_MEMORY_MAP;
             return KBOOT_OK;
         case MB2_TAG_CMDLINE:
@@ -245,7 +247,7 @@ enum kboot_status kboot_parse_mb1(uint64_t info, const struct kboot_mem *mem,
     }
     if (flags & MB1_FLAG_MODS) {
         uint64_t count = rd32(mem, info + 20), addr = rd32(mem, info + 24);
-        if (!readable(mem, addr, count * 16))
+        if (count && !readable(mem, addr, count * 16))
             return KBOOT_UNREADABLE;
         for (uint64_t i = 0; i < count; i++) {
             if (out->module_count == KBOOT_MAX_MODULES) {
@@ -265,10 +267,12 @@ enum kboot_status kboot_parse_mb1(uint64_t info, const struct kboot_mem *mem,
         uint64_t addr = rd32(mem, info + 36);
         if (num && size < ELF64_SHDR_SIZE)
             return KBOOT_TRUNCATED_TAG;
-        if (!readable(mem, addr, num * size))
+        if (num && !readable(mem, addr, num * size))
             return KBOOT_UNREADABLE;
-        for (uint64_t i = 0; i < num; i++)
+        for (uint64_t i = 0; i < num && out->section_count < KBOOT_MAX_SECTIONS; i++)
             add_section(out, mem, addr + i * size);
+        if (num > KBOOT_MAX_SECTIONS)
+            out->truncated = true;
     }
     if (flags & MB1_FLAG_MMAP) {
         enum kboot_status st = mb1_mmap(mem, rd32(mem, info + 48), rd32(mem, info + 44), out);
@@ -276,7 +280,7 @@ enum kboot_status kboot_parse_mb1(uint64_t info, const struct kboot_mem *mem,
             return st;
         have_mem = true;
     }
-    if (!have_mem)
+    if (!have_mem || (out->mmap_count == 0 && out->mem_upper_kib == 0))
         return KBOOT_NO_MEMORY_MAP;
     /* Only basic information: describe it as the two classic usable ranges. */
     if (out->mmap_count == 0) {
@@ -293,7 +297,7 @@ enum kboot_status kboot_parse(uint32_t magic, uint64_t info, const struct kboot_
         return kboot_parse_mb2(info, mem, out);
     if (magic == KBOOT_MB1_MAGIC)
         return kboot_parse_mb1(info, mem, out);
-    reset(out, 0, info);
+    reset(out, KBOOT_PROTOCOL_NONE, info);
     return KBOOT_BAD_MAGIC;
 }
 

@@ -37,6 +37,11 @@ def parse_args():
     p.add_argument("--serial-input", default="", help="bytes written to the serial port after --keys-after")
     p.add_argument("--keys-after", default="", help="regex of a serial line after which input is sent")
     p.add_argument("--key-delay", type=float, default=0.05)
+    p.add_argument("--serial-delay", type=float, default=0.01)
+    p.add_argument("--repeat", type=int, default=1, help="send the first stage's keys/bytes this many times")
+    p.add_argument("--then-after", default="", help="regex: a second input stage starts after a line matches")
+    p.add_argument("--then-keys", default="")
+    p.add_argument("--then-serial", default="")
     p.add_argument("--qemu-arg", action="append", default=[])
     return p.parse_args()
 
@@ -49,7 +54,7 @@ def main():
     mon_path = os.path.join(tmp, "mon.sock")
     ser_path = os.path.join(tmp, "serial.sock")
     interactive = bool(a.sendkeys or a.serial_input)
-    if a.sendkeys:
+    if a.sendkeys or a.then_keys:
         cmd += ["-qmp", f"unix:{mon_path},server=on,wait=off"]
     if interactive:
         cmd += ["-chardev", f"socket,id=ser0,path={ser_path},server=on,wait=on",
@@ -163,31 +168,48 @@ def connect(path, timeout):
             time.sleep(0.05)
 
 
-def send_input(a, lines, lock, ser, mon_path):
-    rx = re.compile(a.keys_after) if a.keys_after else None
+def wait_for(rx_text, lines, lock):
+    rx = re.compile(rx_text) if rx_text else None
     while rx:
         with lock:
             if any(rx.search(l) for l in lines):
-                break
+                return
         time.sleep(0.05)
-    if a.sendkeys:
+
+
+def send_input(a, lines, lock, ser, mon_path):
+    qf = None
+    if a.sendkeys or a.then_keys:
         q = connect(mon_path, 10)
         qf = q.makefile("rwb")
         qf.readline()
         qf.write(b'{"execute":"qmp_capabilities"}\n')
         qf.flush()
         qf.readline()
-        for key in a.sendkeys.split():
-            keys = ",".join('{"type":"qcode","data":"%s"}' % k for k in key.split("-"))
-            qf.write(('{"execute":"send-key","arguments":{"keys":[%s]}}\n' % keys).encode())
-            qf.flush()
-            qf.readline()
-            time.sleep(a.key_delay)
-    if a.serial_input:
-        data = a.serial_input.encode().decode("unicode_escape").encode("latin-1")
+
+    def keys(text, times):
+        for _ in range(times):
+            for key in text.split():
+                codes = ",".join('{"type":"qcode","data":"%s"}' % k for k in key.split("-"))
+                qf.write(('{"execute":"send-key","arguments":{"keys":[%s]}}\n' % codes).encode())
+                qf.flush()
+                qf.readline()
+                time.sleep(a.key_delay)
+
+    def serial(text, times):
+        data = text.encode().decode("unicode_escape").encode("latin-1") * times
         for b in data:
             ser.sendall(bytes([b]))
-            time.sleep(a.key_delay / 5)
+            if a.serial_delay:
+                time.sleep(a.serial_delay)
+
+    wait_for(a.keys_after, lines, lock)
+    keys(a.sendkeys, a.repeat)
+    serial(a.serial_input, a.repeat)
+    if a.then_after:
+        wait_for(a.then_after, lines, lock)
+        keys(a.then_keys, 1)
+        serial(a.then_serial, 1)
 
 
 if __name__ == "__main__":

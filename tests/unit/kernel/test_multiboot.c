@@ -399,6 +399,34 @@ static void test_mb2_string_without_nul_stops_at_tag_end(void **state)
     assert_string_equal(info.cmdline, "abcdefgh");
     assert_string_equal(info.loader, "LOADER!!");
     assert_false(info.truncated);
+
+    /* A module's name ends at its tag too. */
+    uint8_t mod[16];
+    put32(mod, 0x1000);
+    put32(mod + 4, 0x2000);
+    memcpy(mod + 8, "modname!", 8);
+    mb2_begin(m);
+    mb2_tag(m, MB2_MODULE, mod, sizeof mod);
+    mb2_tag(m, MB2_LOADER, "LOADER!!", 8);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_int_equal(info.module_count, 1);
+    assert_string_equal(info.modules[0].name, "modname!");
+
+    /* 255 characters with no NUL fill the field exactly: the byte after the tag (padding,
+     * here not zero) is neither copied nor taken as a sign of a longer string. */
+    char line[KBOOT_CMDLINE_MAX - 1];
+    memset(line, 'q', sizeof line);
+    mb2_begin(m);
+    size_t t = mb2_tag(m, MB2_CMDLINE, line, sizeof line);
+    m->b[t + 8 + sizeof line] = 'Z';
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_int_equal(strlen(info.cmdline), sizeof line);
+    assert_null(strchr(info.cmdline, 'Z'));
+    assert_false(info.truncated);
 }
 
 /* ---- multiboot2: malformed blobs ------------------------------------------------------- */
@@ -475,6 +503,16 @@ static void test_mb2_tag_smaller_than_its_header_is_rejected(void **state)
         mb2_begin(m);
         size_t t = mb2_tag(m, 21, "payload", 7);
         mb2_mmap(m, 24, one_ram, 1);
+        mb2_finish(m);
+        put32(m->b + t + 4, size);
+        assert_int_equal(parse_mb2(m), KBOOT_TRUNCATED_TAG);
+    }
+    /* The same with a valid end tag right after the 8-byte header, so a parser that stepped
+     * over the bad tag by 8 would report success. */
+    for (uint32_t size = 0; size < 8; size++) {
+        mb2_begin(m);
+        mb2_mmap(m, 24, one_ram, 1);
+        size_t t = mb2_tag(m, 21, NULL, 0);
         mb2_finish(m);
         put32(m->b + t + 4, size);
         assert_int_equal(parse_mb2(m), KBOOT_TRUNCATED_TAG);
@@ -602,6 +640,14 @@ static void test_mb2_elf_sections_with_bad_geometry_are_rejected(void **state)
         assert_int_equal(parse_mb2(m), KBOOT_TRUNCATED_TAG);
     }
 
+    /* The last header one byte short of the tag's end (the padding hides it otherwise). */
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    size_t short_tag = mb2_sections(m, 64, secs, 2);
+    mb2_finish(m);
+    put32(m->b + short_tag + 4, 20 + 2 * 64 - 1);
+    assert_int_equal(parse_mb2(m), KBOOT_TRUNCATED_TAG);
+
     /* A tag too short to hold num, entsize and shndx. */
     for (uint32_t size = 8; size < 20; size += 4) {
         mb2_begin(m);
@@ -629,6 +675,22 @@ static void test_mb2_short_module_and_meminfo_tags_are_rejected(void **state)
     mb2_finish(m);
     put32(m->b + t + 4, 12);
     assert_int_equal(parse_mb2(m), KBOOT_TRUNCATED_TAG);
+
+    /* Sizes 12..15 pad to 16, where an end tag follows: still too short to be accepted. */
+    for (uint32_t size = 8; size < 16; size++) {
+        mb2_begin(m);
+        mb2_mmap(m, 24, one_ram, 1);
+        t = mb2_tag(m, MB2_MODULE, NULL, 8);
+        mb2_finish(m);
+        put32(m->b + t + 4, size);
+        assert_int_equal(parse_mb2(m), KBOOT_TRUNCATED_TAG);
+
+        mb2_begin(m);
+        t = mb2_tag(m, MB2_MEMINFO, NULL, 8);
+        mb2_finish(m);
+        put32(m->b + t + 4, size);
+        assert_int_equal(parse_mb2(m), KBOOT_TRUNCATED_TAG);
+    }
 }
 
 static void test_mb2_without_memory_information_is_rejected(void **state)
@@ -716,8 +778,7 @@ static void mb1_str(struct mb1 *p, uint32_t at, const char *s)
 }
 
 /* Write entries (each `size` field = esize - 4) at `at`; returns mmap_length. */
-static uint32_t mb1_mmap(struct mb1 *p, uint32_t at, uint32_t esize, const struct ent *e,
-                         size_t n)
+static uint32_t mb1_mmap(struct mb1 *p, uint32_t at, uint32_t esize, const struct ent *e, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint8_t *q = p->b + at + i * esize;
@@ -925,6 +986,40 @@ static void test_mb1_strings_at_end_of_memory_are_cut_not_overread(void **state)
     assert_string_equal(info.modules[0].name, "md");
 }
 
+/* A loader name of exactly 63 characters ending at the limit fills the field: nothing past the
+ * limit may be read to decide whether it was cut. */
+static void test_mb1_string_filling_its_field_at_end_of_memory_is_not_overread(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    mb1_begin(p, MB1_MEM | MB1_LOADER);
+    mb1_field(p, 8, 1024);
+    memset(p->b + 0x800 - (KBOOT_NAME_MAX - 1), 'L', KBOOT_NAME_MAX - 1);
+    mb1_field(p, 64, 0x800 - (KBOOT_NAME_MAX - 1));
+    assert_int_equal(parse_mb1_limit(p, 0x800, MB1_INFO_AT), KBOOT_OK);
+    assert_int_equal(strlen(info.loader), KBOOT_NAME_MAX - 1);
+    assert_false(info.truncated);
+}
+
+/* Fewer than four bytes after the last entry cannot hold a size field and are ignored, even
+ * when they are the last bytes of readable memory. */
+static void test_mb1_mmap_trailing_bytes_shorter_than_a_size_are_ignored(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    static const struct ent map[] = {{0x100000, 0x100000, 1}};
+    for (uint32_t extra = 1; extra < 4; extra++) {
+        mb1_begin(p, MB1_MMAP);
+        uint32_t at = 0x800 - 24 - extra;
+        mb1_mmap(p, at, 24, map, 1);
+        mb1_field(p, 44, 24 + extra);
+        memset(p->b + at + 24, 0xFF, extra);
+        assert_int_equal(parse_mb1_limit(p, 0x800, MB1_INFO_AT), KBOOT_OK);
+        assert_int_equal(info.mmap_count, 1);
+        assert_int_equal(info.mmap[0].base, 0x100000);
+    }
+}
+
 /* A string pointer at or past the readable limit gives an empty string, not a read. */
 static void test_mb1_string_pointers_outside_memory_give_empty_strings(void **state)
 {
@@ -1047,6 +1142,38 @@ static void test_mb1_elf_sections_with_bad_geometry_are_rejected(void **state)
     assert_int_equal(parse_mb1(p), KBOOT_UNREADABLE);
 }
 
+static void test_mb2_empty_memory_map_is_no_memory_information(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 0);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_NO_MEMORY_MAP);
+}
+
+static void test_mb1_empty_memory_map_is_no_memory_information(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    mb1_begin(p, MB1_MMAP);
+    mb1_mmap(p, 0x600, 24, one_ram, 0);
+    assert_int_equal(parse_mb1(p), KBOOT_NO_MEMORY_MAP);
+}
+
+/* A zero count needs no readable table, whatever its address says. */
+static void test_mb1_zero_modules_with_junk_address_is_fine(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    mb1_begin(p, MB1_MMAP | MB1_MODS);
+    mb1_mmap(p, 0x600, 24, one_ram, 1);
+    mb1_field(p, 20, 0);          /* mods_count */
+    mb1_field(p, 24, 0xFFFFFF00); /* mods_addr: nowhere */
+    assert_int_equal(parse_mb1(p), KBOOT_OK);
+    assert_int_equal(info.module_count, 0);
+}
+
 static void test_mb1_without_memory_information_is_rejected(void **state)
 {
     (void)state;
@@ -1126,6 +1253,8 @@ int main(void)
         cmocka_unit_test(test_mb1_memory_map_takes_precedence_over_basic_memory),
         cmocka_unit_test(test_mb1_more_modules_than_fit_sets_truncated),
         cmocka_unit_test(test_mb1_strings_at_end_of_memory_are_cut_not_overread),
+        cmocka_unit_test(test_mb1_string_filling_its_field_at_end_of_memory_is_not_overread),
+        cmocka_unit_test(test_mb1_mmap_trailing_bytes_shorter_than_a_size_are_ignored),
         cmocka_unit_test(test_mb1_string_pointers_outside_memory_give_empty_strings),
         cmocka_unit_test(test_mb1_long_cmdline_is_cut_and_flagged),
         cmocka_unit_test(test_mb1_info_partly_outside_memory_is_unreadable),
@@ -1134,6 +1263,9 @@ int main(void)
         cmocka_unit_test(test_mb1_mmap_outside_memory_is_unreadable),
         cmocka_unit_test(test_mb1_module_table_outside_memory_is_unreadable),
         cmocka_unit_test(test_mb1_elf_sections_with_bad_geometry_are_rejected),
+        cmocka_unit_test(test_mb2_empty_memory_map_is_no_memory_information),
+        cmocka_unit_test(test_mb1_empty_memory_map_is_no_memory_information),
+        cmocka_unit_test(test_mb1_zero_modules_with_junk_address_is_fine),
         cmocka_unit_test(test_mb1_without_memory_information_is_rejected),
         cmocka_unit_test(test_kboot_status_str_names_every_status),
         cmocka_unit_test(test_usable_bytes_counts_only_usable_entries),

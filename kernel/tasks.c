@@ -1,0 +1,264 @@
+/*
+ * tasks.c - the executor and its tasks.
+ *
+ * Interrupt handlers only push bytes into libx86's rings and wake a waker cell; the tasks
+ * below read the rings through a small future (ring_byte), decode and echo, and report
+ * dropped input once from task context. Nothing here runs in an interrupt handler.
+ */
+#include "tasks.h"
+
+#include "cmdline.h"
+#include "echo.h"
+#include "interrupts.h"
+#include "kernel.h"
+#include "memory.h"
+
+#include <x86/cpu.h>
+#include <x86/pit.h>
+
+struct async_executor kexecutor;
+volatile uint64_t kclock_seconds;
+volatile bool kasync_example_done;
+
+static struct async_waker_cell kbd_cell, serial_cell;
+static const char *stop_line;
+
+void kinput_wake_keyboard(void)
+{
+    async_waker_cell_wake(&kbd_cell);
+}
+
+void kinput_wake_serial(void)
+{
+    async_waker_cell_wake(&serial_cell);
+}
+
+/* --- platform hooks -------------------------------------------------------------------- */
+
+static unsigned long hook_irq_save(void *ctx)
+{
+    (void)ctx;
+    return (unsigned long)x86_irq_save();
+}
+
+static void hook_irq_restore(void *ctx, unsigned long flags)
+{
+    (void)ctx;
+    x86_irq_restore(flags);
+}
+
+/* Entered with interrupts masked after the executor re-checked its queue: sti;hlt is one
+ * step, so an interrupt that wakes a task cannot slip in between the check and the halt.
+ * The PIT's tick wakes us in time for any timer deadline. Returns masked, as required. */
+static void hook_idle(void *ctx, uint64_t deadline)
+{
+    (void)ctx;
+    (void)deadline;
+    x86_enable_and_halt();
+    x86_cli();
+}
+
+static uint64_t hook_now(void *ctx)
+{
+    (void)ctx;
+    return x86_pit_ticks();
+}
+
+static void *hook_alloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    return kmalloc(size);
+}
+
+static void hook_free(void *ctx, void *p, size_t size)
+{
+    (void)ctx;
+    (void)size;
+    kfree(p);
+}
+
+static struct async_platform platform = {
+    .irq_save = hook_irq_save,
+    .irq_restore = hook_irq_restore,
+    .idle = hook_idle,
+    .now = hook_now,
+    .alloc = hook_alloc,
+    .free = hook_free,
+};
+
+/* --- a future: the next byte of an interrupt-fed ring ------------------------------------ */
+
+struct ring_byte {
+    struct async_future base;
+    struct x86_ring *ring;
+    struct async_waker_cell *cell;
+};
+
+static enum async_poll ring_byte_poll(struct async_future *self, struct async_context *cx)
+{
+    struct ring_byte *f = (struct ring_byte *)self;
+    uint8_t b;
+    if (x86_ring_pop(f->ring, &b)) {
+        self->result = b;
+        return ASYNC_READY;
+    }
+    async_waker_cell_register(f->cell, &cx->waker);
+    /* A byte pushed between the pop and the register found no waker: look once more. */
+    if (x86_ring_pop(f->ring, &b)) {
+        self->result = b;
+        return ASYNC_READY;
+    }
+    return ASYNC_PENDING;
+}
+
+static void ring_byte_init(struct ring_byte *f, struct x86_ring *ring, struct async_waker_cell *c)
+{
+    async_future_init(&f->base, ring_byte_poll, NULL);
+    f->ring = ring;
+    f->cell = c;
+}
+
+/* --- the input tasks --------------------------------------------------------------------- */
+
+struct input_task {
+    struct async_future base;
+    int state;
+    bool keyboard; /* else serial */
+    uint64_t delay_ms;
+    uint64_t drops_reported;
+    struct async_sleep delay;
+    struct ring_byte next;
+};
+
+static enum async_poll input_poll(struct async_future *self, struct async_context *cx)
+{
+    struct input_task *t = (struct input_task *)self;
+    struct x86_ring *ring = t->keyboard ? &kbd_ring : &serial_ring;
+    ASYNC_BEGIN(t->state, cx);
+    if (t->delay_ms) {
+        /* inputdelay=: let input pile up first (the flood tests). */
+        async_sleep_init(&t->delay, async_ms_to_ticks(cx->executor, t->delay_ms));
+        AWAIT(&t->delay.base);
+    }
+    for (;;) {
+        ring_byte_init(&t->next, ring, t->keyboard ? &kbd_cell : &serial_cell);
+        AWAIT(&t->next.base);
+        if (t->keyboard)
+            kecho_key_byte((uint8_t)t->next.base.result);
+        else
+            kecho_serial_byte((uint8_t)t->next.base.result);
+        /* Report a burst of drops once, when the burst is over and the ring drained. */
+        uint64_t drops = x86_ring_drops(ring);
+        if (drops != t->drops_reported && x86_ring_count(ring) == 0) {
+            kprintf("\n%s: %llu bytes dropped so far (input ring full); still running\n> ",
+                    t->keyboard ? "keyboard" : "serial", (unsigned long long)drops);
+            t->drops_reported = drops;
+        }
+        if (stop_line && kecho_saw(stop_line))
+            async_executor_stop(cx->executor);
+    }
+    ASYNC_END();
+}
+
+/* --- the series' example: an async function returning 42 --------------------------------- */
+
+struct number_future {
+    struct async_future base;
+};
+
+static enum async_poll number_poll(struct async_future *self, struct async_context *cx)
+{
+    (void)cx;
+    self->result = 42;
+    return ASYNC_READY;
+}
+
+struct example_task {
+    struct async_future base;
+    int state;
+    struct number_future number;
+};
+
+static enum async_poll example_poll(struct async_future *self, struct async_context *cx)
+{
+    struct example_task *t = (struct example_task *)self;
+    ASYNC_BEGIN(t->state, cx);
+    async_future_init(&t->number.base, number_poll, NULL);
+    AWAIT(&t->number.base);
+    kprintf("async number: %d\n", (int)t->number.base.result);
+    kasync_example_done = true;
+    ASYNC_END();
+}
+
+/* --- a clock in the top-right corner of the screen --------------------------------------- */
+
+struct clock_task {
+    struct async_future base;
+    int state;
+    struct async_sleep tick;
+};
+
+static enum async_poll clock_poll(struct async_future *self, struct async_context *cx)
+{
+    struct clock_task *t = (struct clock_task *)self;
+    ASYNC_BEGIN(t->state, cx);
+    for (;;) {
+        async_sleep_until_init(&t->tick, (kclock_seconds + 1) * x86_pit_hz());
+        AWAIT(&t->tick.base);
+        kclock_seconds = kclock_seconds + 1;
+        kconsole_status_clock(kclock_seconds);
+    }
+    ASYNC_END();
+}
+
+/* --- start and run ------------------------------------------------------------------------ */
+
+static void spawn(const struct async_future *f, size_t size, const char *name)
+{
+    enum async_status s = async_spawn(&kexecutor, f, size, name, NULL);
+    if (s != ASYNC_OK)
+        kpanic("spawn %s: %s", name, async_status_str(s));
+}
+
+void kasync_start(const char *until_line)
+{
+    stop_line = until_line;
+    platform.ticks_per_second = x86_pit_hz();
+    if (async_executor_init(&kexecutor, &platform) != ASYNC_OK)
+        kpanic("executor init failed");
+    async_waker_cell_init(&kbd_cell);
+    async_waker_cell_init(&serial_cell);
+    kecho_init();
+
+    uint64_t delay = 0;
+    bool bad;
+    if (!kcmdline_get_u64(kboot.cmdline, "inputdelay", 0, 60000, &delay, &bad) && bad)
+        kprintf("[warn] inputdelay= must be 0..60000 ms\n");
+
+    struct example_task ex = {0};
+    async_future_init(&ex.base, example_poll, NULL);
+    spawn(&ex.base, sizeof ex, "example");
+    struct input_task kb = {.keyboard = true, .delay_ms = delay};
+    async_future_init(&kb.base, input_poll, NULL);
+    spawn(&kb.base, sizeof kb, "keyboard");
+    struct input_task se = {.keyboard = false, .delay_ms = delay};
+    async_future_init(&se.base, input_poll, NULL);
+    spawn(&se.base, sizeof se, "serial");
+    struct clock_task ck = {0};
+    async_future_init(&ck.base, clock_poll, NULL);
+    spawn(&ck.base, sizeof ck, "clock");
+    kprintf("[ ok ] executor: 4 tasks (example, keyboard, serial, clock) (%llu ms)\n",
+            (unsigned long long)kuptime_ms());
+}
+
+void kasync_run(void)
+{
+    kprintf("executor: running; type on the keyboard or the serial terminal\n> ");
+    async_executor_run(&kexecutor);
+    struct async_stats st;
+    async_executor_stats(&kexecutor, &st);
+    kprintf("\nexecutor: stopped: %llu polls, %llu wakes (%llu coalesced), %llu idles, %llu live\n",
+            (unsigned long long)st.polls, (unsigned long long)st.wakes,
+            (unsigned long long)st.wakes_coalesced, (unsigned long long)st.idles,
+            (unsigned long long)st.live);
+}

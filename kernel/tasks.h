@@ -1,0 +1,29 @@
+/*
+ * tasks.h - the reference kernel's async side: libasync's executor on the kernel's platform
+ * hooks, async streams over the keyboard and serial input rings, and the standing tasks
+ * (the `async number: 42` example, input echo, a clock).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <async/async.h>
+
+extern struct async_executor kexecutor;
+
+/* Set up the executor and spawn the standing tasks. `until_line`: when a typed line equals
+ * it, the executor stops (in-kernel tests); NULL runs forever. */
+void kasync_start(const char *until_line);
+/* Run the executor until it is stopped (never, for the normal kernel). */
+void kasync_run(void);
+
+/* Called by the IRQ1 / IRQ4 handlers after they pushed a byte: wakes the stream's reader.
+ * Interrupt-safe, no allocation, no lock. */
+void kinput_wake_keyboard(void);
+void kinput_wake_serial(void);
+
+/* Seconds counted by the clock task. */
+extern volatile uint64_t kclock_seconds;
+/* True once the example task printed `async number: 42`. */
+extern volatile bool kasync_example_done;
