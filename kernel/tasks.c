@@ -253,7 +253,7 @@ void kasync_start(const char *until_line)
 
 void kasync_run(void)
 {
-    kprintf("executor: running; type on the keyboard or the serial terminal\n> ");
+    kprintf("executor: running; type on the keyboard or the serial terminal\n");
     async_executor_run(&kexecutor);
     struct async_stats st;
     async_executor_stats(&kexecutor, &st);
