@@ -3,6 +3,9 @@
  *   bench async case=<name> ns_per_op=<x>
  * reference_indirect_call is a plain loop of calls through a function pointer, measured in the
  * same run, so the other rows can be read as ratios on a noisy machine.
+ * yield_wake wakes itself through the waker borrowed in its context (the executor-only ready
+ * list); clone_wake does the same through a kept clone, i.e. the path of a wake from an
+ * interrupt handler or another CPU (the shared queue, with its atomics).
  * Task memory comes from free-list pools, one per 16-byte size class (malloc only fills them),
  * the usual choice of a kernel for fixed-size task objects.
  */
@@ -135,6 +138,37 @@ static void bench_yield_wake(uint64_t n)
     row("yield_wake", t1 - t0, n);
 }
 
+/* --- yield through a kept clone: the shared (atomic) wake queue --------------------------- */
+struct clone_yielder {
+    struct async_future base;
+    uint64_t left;
+    struct async_waker w;
+};
+
+static enum async_poll clone_yielder_poll(struct async_future *f, struct async_context *cx)
+{
+    struct clone_yielder *y = (struct clone_yielder *)f;
+    if (y->left-- == 0) {
+        async_waker_drop(&y->w);
+        return ASYNC_READY;
+    }
+    async_waker_set(&y->w, &cx->waker);
+    async_waker_wake_by_ref(&y->w); /* as an interrupt handler would: no executor shortcut */
+    return ASYNC_PENDING;
+}
+
+static void bench_clone_wake(uint64_t n)
+{
+    struct clone_yielder y = {.left = n, .w = ASYNC_WAKER_NONE};
+    async_future_init(&y.base, clone_yielder_poll, NULL);
+    if (async_spawn(&ex, &y.base, sizeof(y), "clone_yielder", NULL) != ASYNC_OK)
+        abort();
+    uint64_t t0 = now_ns();
+    (void)async_executor_run(&ex);
+    uint64_t t1 = now_ns();
+    row("clone_wake", t1 - t0, n);
+}
+
 /* --- spawn to completion ----------------------------------------------------------------- */
 static enum async_poll tiny_poll(struct async_future *f, struct async_context *cx)
 {
@@ -225,5 +259,6 @@ int main(void)
     bench_yield_wake(5000000);
     bench_spawn_complete(2000, 1000);
     bench_pingpong(1000000);
+    bench_clone_wake(5000000);
     return 0;
 }

@@ -107,7 +107,9 @@ enum async_status async_chan_init(struct async_chan *c, void *buf, size_t item_s
     return ASYNC_OK;
 }
 
-enum async_status async_chan_try_send(struct async_chan *c, const void *item)
+/* ex: the executor whose poll is sending (its tasks are woken without atomics), or NULL. */
+static enum async_status chan_send(struct async_chan *c, const void *item,
+                                   struct async_executor *ex)
 {
     if (c->closed)
         return ASYNC_ERR_CLOSED;
@@ -116,19 +118,29 @@ enum async_status async_chan_try_send(struct async_chan *c, const void *item)
     size_t slot = (c->head + c->count) % c->capacity;
     __builtin_memcpy(c->buf + slot * c->item_size, item, c->item_size);
     c->count++;
-    async_waitq_notify_one(&c->receivers);
+    async_waitq_notify_one(&c->receivers, ex);
     return ASYNC_OK;
 }
 
-enum async_status async_chan_try_recv(struct async_chan *c, void *out)
+enum async_status async_chan_try_send(struct async_chan *c, const void *item)
+{
+    return chan_send(c, item, NULL);
+}
+
+static enum async_status chan_recv(struct async_chan *c, void *out, struct async_executor *ex)
 {
     if (c->count == 0)
         return c->closed ? ASYNC_ERR_CLOSED : ASYNC_ERR_EMPTY;
     __builtin_memcpy(out, c->buf + c->head * c->item_size, c->item_size);
     c->head = (c->head + 1) % c->capacity;
     c->count--;
-    async_waitq_notify_one(&c->senders);
+    async_waitq_notify_one(&c->senders, ex);
     return ASYNC_OK;
+}
+
+enum async_status async_chan_try_recv(struct async_chan *c, void *out)
+{
+    return chan_recv(c, out, NULL);
 }
 
 void async_chan_close(struct async_chan *c)
@@ -136,8 +148,8 @@ void async_chan_close(struct async_chan *c)
     if (c->closed)
         return;
     c->closed = true;
-    async_waitq_notify_all(&c->senders);
-    async_waitq_notify_all(&c->receivers);
+    async_waitq_notify_all(&c->senders, NULL);
+    async_waitq_notify_all(&c->receivers, NULL);
 }
 
 size_t async_chan_len(const struct async_chan *c)
@@ -170,7 +182,7 @@ static enum async_poll chan_send_poll(struct async_future *f, struct async_conte
     struct async_chan_send *s = (struct async_chan_send *)f;
     if (s->status != ASYNC_ERR_PENDING)
         return ASYNC_READY;
-    enum async_status st = async_chan_try_send(s->chan, s->item);
+    enum async_status st = chan_send(s->chan, s->item, cx->executor);
     return chan_wait_step(&s->chan->senders, &s->w, st, &s->status, f, cx);
 }
 
@@ -185,7 +197,7 @@ static enum async_poll chan_recv_poll(struct async_future *f, struct async_conte
     struct async_chan_recv *r = (struct async_chan_recv *)f;
     if (r->status != ASYNC_ERR_PENDING)
         return ASYNC_READY;
-    enum async_status st = async_chan_try_recv(r->chan, r->out);
+    enum async_status st = chan_recv(r->chan, r->out, cx->executor);
     return chan_wait_step(&r->chan->receivers, &r->w, st, &r->status, f, cx);
 }
 

@@ -1,12 +1,26 @@
 /*
- * executor.c - tasks, task wakers, the woken-task queue and the run loop.
+ * executor.c - tasks, task wakers, the woken-task queues and the run loop.
  *
  * The task's reference count and its "queued" bit share one atomic word (bit 0 = queued,
- * each reference = 2), so a wake decides "already queued?" and takes the queue's reference
- * in one compare-and-swap, and the executor clears the bit and drops that reference in one
- * fetch_sub before polling. Both are sequentially consistent: the executor's clear must be
- * ordered before the poll reads the state the future waits on, and a waker's set after the
- * writer made that state true, so that one of them sees the other (no lost wakeup).
+ * each reference = 2), so a wake from an unknown context decides "already queued?" and takes
+ * the queue's reference in one compare-and-swap, and the executor clears the bit and drops
+ * that reference in one fetch_sub before polling (a plain store when the executor's own
+ * references are the only ones: then nobody can wake the task). Both are sequentially
+ * consistent: the
+ * executor's clear must be ordered before the poll reads the state the future waits on, and a
+ * waker's set after the writer made that state true, so that one of them sees the other (no
+ * lost wakeup). Invariant: "queued" is set exactly while the task sits in the shared queue
+ * (or is on its way in), and the queue owns one reference for it.
+ *
+ * Wakes that the executor issues itself - a task waking itself through the borrowed waker of
+ * its poll, a channel inside a poll handing over to another task of this executor, a timer
+ * firing - go on the executor-only ready lists instead: no reference, no atomic. Invariant:
+ * `local_queued` is set exactly while the task is linked in one of them, and only live
+ * (running) tasks are linked (finishing unlinks). Such a wake never touches "queued", so it
+ * cannot hide a wake from another context, and it needs no ordering: it runs on the thread
+ * that will poll. A task can be in the shared queue and on a ready list at once (a wake from
+ * each side); whichever entry is reached first polls it and the other is discarded, so every
+ * wake is followed by a poll and no wake makes two.
  */
 #include <stdalign.h>
 #include <stddef.h>
@@ -21,18 +35,22 @@
 struct async_task {
     struct async_qnode node; /* first: the queue hands back nodes */
     atomic_uint_fast64_t rc;
-    atomic_uint state; /* enum async_task_state */
+    atomic_uint state; /* enum async_task_state; written by the executor only */
+    /* low bits of the pass of its last poll: a wrap only defers a task by one pass, and the
+     * header stays at 128 bytes */
+    uint32_t pass;
     atomic_bool cancel_req;
     bool reclaim;       /* queued only so that the executor frees it */
     bool spawn_pending; /* queued by spawn, not by a wake */
     bool seen;          /* linked in ex->tasks */
     bool has_joiner;    /* a join future registered in `joiner` (executor context) */
+    bool local_queued;  /* linked in one of ex->ready[] */
+    struct async_lnode lnode;
     struct async_task *prev, *next;
     struct async_executor *ex;
     uint64_t id;
     const char *name;
     size_t alloc_size;
-    uint64_t pass;
     intptr_t result;
     struct async_waker_cell joiner;
 };
@@ -42,6 +60,11 @@ struct async_task {
 static struct async_future *task_future(struct async_task *t)
 {
     return (struct async_future *)((unsigned char *)t + TASK_HDR);
+}
+
+static struct async_task *lnode_task(struct async_lnode *n)
+{
+    return (struct async_task *)((unsigned char *)n - offsetof(struct async_task, lnode));
 }
 
 const char *async_status_str(enum async_status s)
@@ -61,7 +84,7 @@ const char *async_status_str(enum async_status s)
     return "unknown status";
 }
 
-/* --- the MPSC queue (Vyukov's intrusive node queue) -------------------------------------- */
+/* --- the shared queue (Vyukov's intrusive MPSC node queue) -------------------------------- */
 
 /* Any context. The exchange makes n the new head at once; the link from the previous head
  * follows, and until it does the consumer sees the queue as momentarily cut short. */
@@ -72,7 +95,8 @@ static void q_push(struct async_executor *ex, struct async_qnode *n)
     atomic_store_explicit(&prev->next, n, memory_order_release);
 }
 
-/* Executor only. NULL when empty or when a producer is between its two steps. */
+/* Executor only. NULL when empty or when a producer is between its two steps. The stub is
+ * pushed back only when the last node is taken, so a burst of wakes costs one stub push. */
 static struct async_qnode *q_pop(struct async_executor *ex)
 {
     struct async_qnode *tail = ex->q_tail;
@@ -100,9 +124,53 @@ static struct async_qnode *q_pop(struct async_executor *ex)
     return NULL;
 }
 
+/* Executor only. The oldest queued node without consuming it (a task deferred to the next
+ * pass stays here, ahead of the queue). NULL when nothing is queued. */
+static struct async_qnode *q_peek(struct async_executor *ex)
+{
+    if (!ex->carry)
+        ex->carry = (struct async_task *)q_pop(ex);
+    return (struct async_qnode *)ex->carry;
+}
+
+static void q_drop_head(struct async_executor *ex)
+{
+    ex->carry = NULL;
+}
+
+/* --- the executor-only ready lists ------------------------------------------------------ */
+
+static void l_init(struct async_lnode *s)
+{
+    s->prev = s->next = s;
+}
+
+static bool l_empty(const struct async_lnode *s)
+{
+    return s->next == s;
+}
+
+/* The store to last->next sits between the two stores to n on purpose: written together,
+ * compilers merge them into one 16-byte store, and a CPU cannot forward half of that to the
+ * 8-byte loads of the unlink that soon follows (a store-to-load stall on every yield). */
+static void l_append(struct async_lnode *s, struct async_lnode *n)
+{
+    struct async_lnode *last = s->prev;
+    n->prev = last;
+    last->next = n;
+    n->next = s;
+    s->prev = n;
+}
+
+static void l_unlink(struct async_lnode *n)
+{
+    n->prev->next = n->next;
+    n->next->prev = n->prev;
+}
+
 static bool q_empty(const struct async_executor *ex)
 {
-    return !ex->carry &&
+    return !ex->carry && l_empty(&ex->ready[0]) && l_empty(&ex->ready[1]) &&
            atomic_load_explicit(&ex->q_head, memory_order_acquire) == ex->q_tail;
 }
 
@@ -117,6 +185,7 @@ static void kick(struct async_executor *ex)
 static void task_free(struct async_task *t)
 {
     struct async_executor *ex = t->ex;
+    ASYNC_ASSERT(!t->local_queued);
     if (t->has_joiner)
         async_waker_cell_clear(&t->joiner);
     atomic_fetch_add_explicit(&ex->freed, 1, memory_order_relaxed);
@@ -137,9 +206,15 @@ static void task_unref(struct async_task *t)
     }
 }
 
-/* Drop one reference in executor (or thread) context: free at once. */
+/* Drop one reference in executor (or thread) context: free at once. When the caller's is the
+ * only reference left nobody else can reach the task to take a new one (that needs a
+ * reference), so the acquiring load is the whole decrement. */
 static void task_unref_local(struct async_task *t)
 {
+    if (atomic_load_explicit(&t->rc, memory_order_acquire) == RC_REF) {
+        task_free(t);
+        return;
+    }
     uint_fast64_t old = atomic_fetch_sub_explicit(&t->rc, RC_REF, memory_order_acq_rel);
     ASYNC_ASSERT(old >= RC_REF);
     if (old == RC_REF)
@@ -147,8 +222,9 @@ static void task_unref_local(struct async_task *t)
 }
 
 /*
- * Queue t unless it is queued already. If `transfer`, the caller's reference becomes the
- * queue's (or is dropped when not needed); otherwise the queue takes a new one.
+ * Queue t on the shared queue unless it is queued already. Any context. If `transfer`, the
+ * caller's reference becomes the queue's (or is dropped when not needed); otherwise the
+ * queue takes a new one.
  */
 static void task_wake(struct async_task *t, bool transfer)
 {
@@ -159,7 +235,7 @@ static void task_wake(struct async_task *t, bool transfer)
             task_unref(t);
         return;
     }
-    uint_fast64_t old = atomic_load_explicit(&t->rc, memory_order_relaxed);
+    uint_fast64_t old = atomic_load_explicit(&t->rc, memory_order_seq_cst);
     for (;;) {
         if (old & RC_QUEUED) {
             atomic_fetch_add_explicit(&ex->wakes_coalesced, 1, memory_order_relaxed);
@@ -171,18 +247,63 @@ static void task_wake(struct async_task *t, bool transfer)
         if (!transfer)
             want += RC_REF;
         if (atomic_compare_exchange_weak_explicit(&t->rc, &old, want, memory_order_seq_cst,
-                                                  memory_order_relaxed))
+                                                  memory_order_seq_cst))
             break;
     }
     q_push(ex, &t->node);
     kick(ex);
 }
 
+/*
+ * Put t on the executor's ready list unless it is there already. Executor context of t->ex
+ * only (its own thread, not an interrupt handler): the lists are not shared. A task already
+ * polled in this pass, or woken between passes, goes to the next pass's list, so a task that
+ * keeps waking itself cannot starve the others or the caller of run_once.
+ */
+static void task_wake_local(struct async_executor *ex, struct async_task *t)
+{
+    if (atomic_load_explicit(&t->state, memory_order_relaxed) != ASYNC_TASK_RUNNING) {
+        atomic_fetch_add_explicit(&ex->wakes_after_done, 1, memory_order_relaxed);
+        return;
+    }
+    if (t->local_queued) {
+        ex->local_coalesced++;
+        return;
+    }
+    t->local_queued = true;
+    uint64_t p = ex->pass + (t->pass == (uint32_t)ex->pass || !ex->in_pass);
+    l_append(&ex->ready[p & 1], &t->lnode);
+}
+
+/* t's entry on a ready list is no longer needed (t is being polled or has finished): the
+ * wake it stood for is served by that poll. */
+static void task_unlink_local(struct async_executor *ex, struct async_task *t)
+{
+    if (t->local_queued) {
+        l_unlink(&t->lnode);
+        t->local_queued = false;
+        ex->local_coalesced++;
+    }
+}
+
+/*
+ * Two ops tables for one kind of waker. task_waker_ops is the ordinary waker: it holds a
+ * reference and may be used anywhere. borrowed_waker_ops is what a poll gets in its context:
+ * it holds no reference (the poll's own task cannot go away under it), and while its task's
+ * poll runs - the only time it may be used - a wake is the executor waking its own task: it
+ * is only counted, and poll_task puts the task on the next pass's ready list once the poll
+ * returns PENDING (so a task is queued once however often it woke itself, and not at all if it
+ * returned READY). Both share clone, which always makes an ordinary waker (a clone may
+ * be kept and woken from an interrupt handler); that shared clone is also what makes
+ * async_waker_will_wake() treat the two as the same waker.
+ */
+static const struct async_waker_ops task_waker_ops;
+
 static struct async_waker tw_clone(const struct async_waker *w)
 {
     struct async_task *t = w->data;
     atomic_fetch_add_explicit(&t->rc, RC_REF, memory_order_relaxed);
-    return *w;
+    return (struct async_waker){.data = t, .ops = &task_waker_ops};
 }
 
 static void tw_wake(struct async_waker *w)
@@ -207,6 +328,69 @@ static const struct async_waker_ops task_waker_ops = {
     .drop = tw_drop,
 };
 
+/* A borrowed waker used outside its task's poll (kept without cloning, against the rules)
+ * falls back to the shared queue, which is safe from anywhere while the task exists. */
+static void bw_wake_by_ref(const struct async_waker *w)
+{
+    struct async_task *t = w->data;
+    struct async_executor *ex = t->ex;
+    if (atomic_load_explicit(&ex->polling, memory_order_relaxed) == t)
+        ex->self_wakes++; /* poll_task queues it when the poll returns */
+    else
+        task_wake(t, false);
+}
+
+/* Consuming a borrowed waker has no reference to give up. */
+static void bw_wake(struct async_waker *w)
+{
+    bw_wake_by_ref(w);
+}
+
+static void bw_drop(struct async_waker *w)
+{
+    (void)w;
+}
+
+static const struct async_waker_ops borrowed_waker_ops = {
+    .clone = tw_clone,
+    .wake = bw_wake,
+    .wake_by_ref = bw_wake_by_ref,
+    .drop = bw_drop,
+};
+
+/* The task behind w if a wake of w may take the executor-only path of ex: w is a task waker
+ * (either table) of a task of ex. NULL otherwise. */
+static struct async_task *local_target(struct async_executor *ex, const struct async_waker *w)
+{
+    if (!ex || (w->ops != &task_waker_ops && w->ops != &borrowed_waker_ops))
+        return NULL;
+    struct async_task *t = w->data;
+    return t->ex == ex ? t : NULL;
+}
+
+void async_waker_wake_by_ref_in(struct async_executor *ex, const struct async_waker *w)
+{
+    struct async_task *t = local_target(ex, w);
+    if (t)
+        task_wake_local(ex, t);
+    else
+        async_waker_wake_by_ref(w);
+}
+
+void async_waker_wake_in(struct async_executor *ex, struct async_waker *w)
+{
+    struct async_task *t = local_target(ex, w);
+    if (!t) {
+        async_waker_wake(w);
+        return;
+    }
+    bool owned = w->ops == &task_waker_ops;
+    *w = ASYNC_WAKER_NONE;
+    task_wake_local(ex, t);
+    if (owned)
+        task_unref_local(t);
+}
+
 /* --- executor ---------------------------------------------------------------------------- */
 
 enum async_status async_executor_init(struct async_executor *ex,
@@ -220,6 +404,11 @@ enum async_status async_executor_init(struct async_executor *ex,
     atomic_store_explicit(&ex->q_stub.next, NULL, memory_order_relaxed);
     atomic_store_explicit(&ex->q_head, &ex->q_stub, memory_order_relaxed);
     ex->q_tail = &ex->q_stub;
+    ex->carry = NULL;
+    l_init(&ex->ready[0]);
+    l_init(&ex->ready[1]);
+    ex->in_pass = false;
+    atomic_store_explicit(&ex->polling, NULL, memory_order_relaxed);
     atomic_store_explicit(&ex->stop, false, memory_order_relaxed);
     return ASYNC_OK;
 }
@@ -282,39 +471,17 @@ static void task_finish(struct async_executor *ex, struct async_task *t,
                         enum async_task_state how)
 {
     atomic_store_explicit(&t->state, how, memory_order_release);
+    task_unlink_local(ex, t); /* a wake during its last poll: nothing left to poll */
     list_unlink(ex, t);
     if (t->has_joiner)
         async_waker_cell_wake(&t->joiner);
     task_unref_local(t);
 }
 
-/* Handle one dequeued task. Returns false if it was deferred to the next pass. */
-static bool run_task(struct async_executor *ex, struct async_task *t, size_t *polled)
+/* Poll a live task that came off either queue (or cancel it if asked). */
+static inline __attribute__((always_inline)) void poll_task(struct async_executor *ex,
+                                                            struct async_task *t)
 {
-    if (t->reclaim) {
-        task_free(t);
-        return true;
-    }
-    bool running =
-        atomic_load_explicit(&t->state, memory_order_acquire) == ASYNC_TASK_RUNNING;
-    if (running && t->pass == ex->pass) {
-        ex->carry = t;
-        return false;
-    }
-    if (t->spawn_pending)
-        t->spawn_pending = false;
-    else if (running)
-        ex->enqueues_seen++;
-    /* Clear "queued" and drop the queue's reference at once. A running task keeps the live
-     * reference, so this cannot free it. */
-    uint_fast64_t old =
-        atomic_fetch_sub_explicit(&t->rc, RC_QUEUED | RC_REF, memory_order_seq_cst);
-    ASYNC_ASSERT((old & RC_QUEUED) && old >= (RC_QUEUED | RC_REF));
-    if (!running) {
-        if (old == (RC_QUEUED | RC_REF))
-            task_free(t);
-        return true;
-    }
     if (!t->seen) {
         t->seen = true;
         t->prev = NULL;
@@ -328,42 +495,120 @@ static bool run_task(struct async_executor *ex, struct async_task *t, size_t *po
         async_future_drop(f);
         ex->cancelled++;
         task_finish(ex, t, ASYNC_TASK_CANCELLED);
-        return true;
+        return;
     }
     struct async_context cx = {
-        .waker = {.data = t, .ops = &task_waker_ops},
+        .waker = {.data = t, .ops = &borrowed_waker_ops},
         .executor = ex,
         .task = t,
     };
-    t->pass = ex->pass;
+    t->pass = (uint32_t)ex->pass;
     ex->polls++;
-    (*polled)++;
-    if (f->poll(f, &cx) == ASYNC_READY) {
+    atomic_store_explicit(&ex->polling, t, memory_order_relaxed);
+    enum async_poll r = f->poll(f, &cx);
+    atomic_store_explicit(&ex->polling, NULL, memory_order_relaxed);
+    uint64_t self = ex->self_wakes;
+    if (self) {
+        ex->self_wakes = 0;
+        if (r == ASYNC_PENDING) {
+            /* it woke itself: once more, in the next pass (it was polled in this one) */
+            task_wake_local(ex, t);
+            self--;
+        }
+        ex->local_coalesced += self;
+    }
+    if (r == ASYNC_READY) {
         t->result = f->result;
         ex->completed++;
         task_finish(ex, t, ASYNC_TASK_COMPLETED);
     }
+}
+
+/* Handle the oldest task of the shared queue. Returns false, leaving it queued, if it was
+ * polled in this pass already (it is polled in the next one). */
+static inline __attribute__((always_inline)) bool run_shared(struct async_executor *ex,
+                                                             struct async_task *t)
+{
+    if (t->reclaim) {
+        q_drop_head(ex);
+        task_free(t);
+        return true;
+    }
+    bool running =
+        atomic_load_explicit(&t->state, memory_order_acquire) == ASYNC_TASK_RUNNING;
+    if (running && t->pass == (uint32_t)ex->pass)
+        return false;
+    q_drop_head(ex);
+    if (t->spawn_pending)
+        t->spawn_pending = false;
+    else if (running)
+        ex->enqueues_seen++;
+    /* Clear "queued" and drop the queue's reference at once. A running task keeps the live
+     * reference, so this cannot free it. If the executor's references (live and queue) are
+     * the only ones, nobody else can wake the task or take a reference, so there is no wake
+     * to order against and a plain store does it. */
+    uint_fast64_t old = atomic_load_explicit(&t->rc, memory_order_acquire);
+    uint_fast64_t mine = running ? (RC_QUEUED | 2 * RC_REF) : (RC_QUEUED | RC_REF);
+    if (old == mine)
+        atomic_store_explicit(&t->rc, old - (RC_QUEUED | RC_REF), memory_order_relaxed);
+    else
+        old = atomic_fetch_sub_explicit(&t->rc, RC_QUEUED | RC_REF, memory_order_seq_cst);
+    ASYNC_ASSERT((old & RC_QUEUED) && old >= (RC_QUEUED | RC_REF));
+    if (!running) {
+        if (old == (RC_QUEUED | RC_REF))
+            task_free(t);
+        return true;
+    }
+    task_unlink_local(ex, t); /* this poll serves a pending executor-side wake too */
+    poll_task(ex, t);
     return true;
+}
+
+/* Handle the first task of the ready list. */
+static inline __attribute__((always_inline)) void run_local(struct async_executor *ex,
+                                                            struct async_task *t)
+{
+    l_unlink(&t->lnode);
+    t->local_queued = false;
+    /* Also in the shared queue: that entry will poll it (and order the poll after the wakes
+     * it stands for), so this one steps aside. */
+    if (atomic_load_explicit(&t->rc, memory_order_relaxed) & RC_QUEUED) {
+        ex->local_coalesced++;
+        return;
+    }
+    ex->enqueues_seen++;
+    poll_task(ex, t);
+}
+
+/* One pass: due timers, then every task woken before or during it, each polled at most
+ * once. The ready list of this pass always ends empty; the shared queue stops at the first
+ * task polled in this pass already. Returns the number of polls. */
+static inline __attribute__((always_inline)) size_t run_pass(struct async_executor *ex)
+{
+    uint64_t polls_before = ex->polls;
+    ex->pass++;
+    ex->in_pass = true;
+    if (ex->timers) /* the clock is read only when a timer could fire */
+        ex->timers_fired += async_timers_fire(ex, ex->plat.now(ex->plat.ctx));
+    struct async_lnode *ready = &ex->ready[ex->pass & 1];
+    for (;;) {
+        if (!l_empty(ready)) {
+            run_local(ex, lnode_task(ready->next));
+            continue;
+        }
+        struct async_qnode *n = q_peek(ex);
+        if (!n || !run_shared(ex, (struct async_task *)n))
+            break;
+    }
+    /* a task the shared queue deferred stays at its head for the next pass; the ready list
+     * is empty here, since run_local never defers */
+    ex->in_pass = false;
+    return (size_t)(ex->polls - polls_before);
 }
 
 size_t async_executor_run_once(struct async_executor *ex)
 {
-    size_t polled = 0;
-    ex->pass++;
-    if (ex->timers) /* the clock is read only when a timer could fire */
-        ex->timers_fired += async_timers_fire(ex, ex->plat.now(ex->plat.ctx));
-    if (ex->carry) {
-        struct async_task *t = ex->carry;
-        ex->carry = NULL;
-        if (!run_task(ex, t, &polled))
-            return polled;
-    }
-    struct async_qnode *n;
-    while ((n = q_pop(ex)) != NULL) {
-        if (!run_task(ex, (struct async_task *)n, &polled))
-            break;
-    }
-    return polled;
+    return run_pass(ex);
 }
 
 enum async_status async_executor_run(struct async_executor *ex)
@@ -371,7 +616,7 @@ enum async_status async_executor_run(struct async_executor *ex)
     for (;;) {
         if (atomic_load_explicit(&ex->stop, memory_order_acquire))
             break;
-        async_executor_run_once(ex);
+        run_pass(ex);
         if (!q_empty(ex))
             continue;
         if (live_tasks(ex) == 0)
@@ -418,7 +663,8 @@ uint64_t async_executor_shutdown(struct async_executor *ex)
 
 void async_executor_stats(const struct async_executor *ex, struct async_stats *out)
 {
-    uint64_t coalesced = atomic_load_explicit(&ex->wakes_coalesced, memory_order_relaxed);
+    uint64_t coalesced = atomic_load_explicit(&ex->wakes_coalesced, memory_order_relaxed) +
+                         ex->local_coalesced;
     uint64_t after = atomic_load_explicit(&ex->wakes_after_done, memory_order_relaxed);
     out->spawned = atomic_load_explicit(&ex->spawned, memory_order_relaxed);
     out->completed = ex->completed;

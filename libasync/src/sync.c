@@ -116,23 +116,23 @@ void async_waitq_remove(struct async_waitq *q, struct async_waiter *w)
     w->linked = false;
 }
 
-bool async_waitq_notify_one(struct async_waitq *q)
+bool async_waitq_notify_one(struct async_waitq *q, struct async_executor *ex)
 {
     for (struct async_waiter *w = q->head; w; w = w->next) {
         if (!w->notified) {
             w->notified = true;
-            async_waker_wake_by_ref(&w->waker);
+            async_waker_wake_by_ref_in(ex, &w->waker);
             return true;
         }
     }
     return false;
 }
 
-void async_waitq_notify_all(struct async_waitq *q)
+void async_waitq_notify_all(struct async_waitq *q, struct async_executor *ex)
 {
     for (struct async_waiter *w = q->head; w; w = w->next) {
         w->notified = true;
-        async_waker_wake_by_ref(&w->waker);
+        async_waker_wake_by_ref_in(ex, &w->waker);
     }
 }
 
@@ -143,7 +143,7 @@ bool async_waitq_abandon(struct async_waitq *q, struct async_waiter *w)
     w->notified = false;
     async_waker_drop(&w->waker);
     if (had)
-        return !async_waitq_notify_one(q);
+        return !async_waitq_notify_one(q, NULL);
     return false;
 }
 
@@ -159,7 +159,7 @@ void async_event_init(struct async_event *e, struct async_executor *ex)
 void async_event_notify_one(struct async_event *e)
 {
     unsigned long fl = e->ex->plat.irq_save(e->ex->plat.ctx);
-    if (!async_waitq_notify_one(&e->waiters))
+    if (!async_waitq_notify_one(&e->waiters, NULL))
         e->permit = true;
     e->ex->plat.irq_restore(e->ex->plat.ctx, fl);
 }
@@ -167,7 +167,7 @@ void async_event_notify_one(struct async_event *e)
 void async_event_notify_all(struct async_event *e)
 {
     unsigned long fl = e->ex->plat.irq_save(e->ex->plat.ctx);
-    async_waitq_notify_all(&e->waiters);
+    async_waitq_notify_all(&e->waiters, NULL);
     e->ex->plat.irq_restore(e->ex->plat.ctx, fl);
 }
 
@@ -213,7 +213,7 @@ static void event_wait_drop(struct async_future *f)
     async_waitq_remove(&e->waiters, &ew->w);
     ew->w.notified = false;
     /* a notification given to us and not used goes to the next waiter, or back as a permit */
-    if (had && !async_waitq_notify_one(&e->waiters))
+    if (had && !async_waitq_notify_one(&e->waiters, NULL))
         e->permit = true;
     e->ex->plat.irq_restore(e->ex->plat.ctx, fl);
     async_waker_drop(&stale);

@@ -2,12 +2,18 @@
  * async/executor.h - tasks and the single-threaded executor that polls them.
  *
  * A task owns one future (copied into task memory at spawn) and is polled by its executor
- * whenever it was woken. The executor keeps a lock-free intrusive MPSC queue of woken tasks
- * (Vyukov's node queue): any context may push - interrupt handlers, other CPUs, host threads -
- * and only the executor pops. Each task has a "queued" bit packed with its reference count, so
- * a wake is one compare-and-swap: a task is in the queue at most once until it is polled
- * (more wakes before the poll are counted as coalesced), and it is queued again if woken
- * during its own poll.
+ * whenever it was woken. Woken tasks reach the executor in one of two ways:
+ *   - the shared queue: a lock-free intrusive MPSC queue (Vyukov's node queue) that any
+ *     context may push - interrupt handlers, other CPUs, host threads - and only the executor
+ *     pops. Each task has a "queued" bit packed with its reference count, so such a wake is one
+ *     compare-and-swap plus the push: a task is in the queue at most once until it is polled
+ *     (more wakes before the poll are counted as coalesced), and it is queued again if woken
+ *     during its own poll.
+ *   - the executor's own ready lists, for wakes that are known to come from the executor
+ *     itself: a task waking itself through the waker borrowed in its context, and wakes that
+ *     libasync issues inside a poll or a timer pass of this executor (a channel handing an item
+ *     to a waiting task of the same executor). These touch no atomic at all. A task is on these
+ *     lists at most once, and a task that is both there and in the shared queue is polled once.
  *
  * Lifetimes: a task is reference counted. The executor holds one reference while the task is
  * live (not yet completed or cancelled), the queue holds one while the task is queued, every
@@ -30,9 +36,14 @@
 #include "async/future.h"
 #include "async/platform.h"
 
-/* A queue link. Private. */
+/* A link of the shared wake queue. Private. */
 struct async_qnode {
     _Atomic(struct async_qnode *) next;
+};
+
+/* A link of the executor-only ready lists (circular, with a sentinel). Private. */
+struct async_lnode {
+    struct async_lnode *prev, *next;
 };
 
 struct async_timer;
@@ -55,11 +66,17 @@ struct async_stats {
 /* The executor. Allocate it anywhere (static storage in a kernel); the fields are private. */
 struct async_executor {
     struct async_platform plat;
-    /* woken-task queue: head is pushed by anyone, tail/stub belong to the executor */
+    /* shared wake queue: head is pushed by anyone, tail/stub belong to the executor */
     _Atomic(struct async_qnode *) q_head;
     struct async_qnode *q_tail;
     struct async_qnode q_stub;
-    struct async_task *carry; /* popped but deferred to the next run_once pass */
+    struct async_task *carry; /* popped but deferred to the next pass */
+    /* executor-only ready lists: ready[pass & 1] is polled in the current pass, the other
+     * collects the tasks for the next one (those already polled in this pass) */
+    struct async_lnode ready[2];
+    bool in_pass; /* inside run_once */
+    _Atomic(struct async_task *) polling; /* the task whose poll is running, or NULL */
+    uint64_t self_wakes; /* wakes of `polling` through its borrowed waker in this poll */
     struct async_task *tasks; /* live tasks the executor has seen (for shutdown) */
     struct async_timer *timers; /* pairing-heap root */
     uint64_t timer_seq;
@@ -70,7 +87,8 @@ struct async_executor {
     atomic_uint_fast64_t freed;
     atomic_uint_fast64_t wakes_coalesced;
     atomic_uint_fast64_t wakes_after_done;
-    uint64_t enqueues_seen; /* pops of live tasks that came from a wake */
+    uint64_t enqueues_seen;   /* polls of live tasks that came from a wake */
+    uint64_t local_coalesced; /* executor-side wakes merged with another pending one */
     uint64_t completed, cancelled, polls, timers_fired, idles;
 };
 

@@ -38,6 +38,10 @@ struct async_task;
  *   wake         wake the target and consume (drop) this waker
  *   wake_by_ref  wake the target, keep this waker
  *   drop         release this waker without waking
+ * One kind of waker may come with several tables (the executor's task waker has a cheap
+ * borrowed variant for the context of a poll and an owning one): tables that share the same
+ * clone function, with the same data, are the same waker to async_waker_will_wake(), so clone
+ * must turn any of them into the same owning waker.
  */
 struct async_waker_ops {
     struct async_waker (*clone)(const struct async_waker *w);
@@ -54,8 +58,11 @@ struct async_waker {
 
 #define ASYNC_WAKER_NONE ((struct async_waker){0, 0})
 
-/* What poll receives. waker is borrowed for the duration of the poll: clone it to keep it.
- * executor and task are those running the poll (for timers and for async_current_task). */
+/* What poll receives. waker is borrowed for the duration of the poll: use it only from the
+ * code the poll runs (not from interrupt handlers or other threads, which it may not be
+ * handed), and clone it to keep it or to give it to anyone else - the clone is an ordinary
+ * waker usable from any context. executor and task are those running the poll (for timers, for
+ * async_current_task, and so that wakes among tasks of that executor can skip atomics). */
 struct async_context {
     struct async_waker waker;
     struct async_executor *executor;
@@ -129,10 +136,13 @@ static inline void async_waker_drop(struct async_waker *w)
     }
 }
 
-/* True if a and b wake the same target, so storing b in place of a can be skipped. */
+/* True if a and b wake the same target, so storing b in place of a can be skipped: same data
+ * and the same table, or two tables of one waker kind (they share clone). */
 static inline bool async_waker_will_wake(const struct async_waker *a, const struct async_waker *b)
 {
-    return a->data == b->data && a->ops == b->ops;
+    if (a->data != b->data)
+        return false;
+    return a->ops == b->ops || (a->ops && b->ops && a->ops->clone == b->ops->clone);
 }
 
 /* Store a clone of `from` in *slot unless *slot already wakes the same target (the common

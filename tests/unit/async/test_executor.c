@@ -22,6 +22,10 @@ struct probe_state {
     bool keep_waker; /* clone the waker into saved on the first poll */
     bool cancel_self;
     struct async_waker saved;
+    int self_wakes_first;  /* wake itself this many times (borrowed waker) on the first poll */
+    bool wake_saved_first; /* also wake the kept clone on the first poll */
+    bool consume_borrowed; /* wake itself with the consuming wake on the first poll */
+    bool same_waker;       /* at the last poll: borrowed and kept clone will_wake each other */
 };
 
 struct probe {
@@ -33,6 +37,15 @@ static enum async_poll probe_poll(struct async_future *f, struct async_context *
 {
     struct probe_state *st = ((struct probe *)f)->st;
     st->polls++;
+    if (st->saved.ops)
+        st->same_waker = async_waker_will_wake(&st->saved, &cx->waker) &&
+                         async_waker_will_wake(&cx->waker, &st->saved);
+    if (st->polls == 1) {
+        for (int i = 0; i < st->self_wakes_first; i++)
+            async_waker_wake_by_ref(&cx->waker);
+        if (st->consume_borrowed)
+            async_waker_wake(&cx->waker);
+    }
     if (st->cancel_self)
         async_task_cancel(async_current_task(cx));
     if (st->ready_after && st->polls >= st->ready_after) {
@@ -41,6 +54,8 @@ static enum async_poll probe_poll(struct async_future *f, struct async_context *
     }
     if (st->keep_waker && !st->saved.ops)
         st->saved = async_waker_clone(&cx->waker);
+    if (st->wake_saved_first && st->polls == 1)
+        async_waker_wake_by_ref(&st->saved);
     if (st->yield)
         async_waker_wake_by_ref(&cx->waker);
     return ASYNC_PENDING;
@@ -506,6 +521,164 @@ static void test_shutdown_cancels_live_tasks_and_frees_them(void **state)
     assert_int_equal(stats().tasks_allocated, 0);
 }
 
+/* --- the executor-side (borrowed waker) path -------------------------------------------- */
+
+static void test_self_wake_during_poll_queues_exactly_once(void **state)
+{
+    (void)state;
+    struct probe_state st = {.self_wakes_first = 3};
+    struct async_task *t = spawn_probe(&st, "self");
+    assert_int_equal(async_executor_run_once(&ex), 1); /* not polled again in the same pass */
+    assert_int_equal(st.polls, 1);
+    assert_int_equal(async_executor_run_once(&ex), 1);
+    assert_int_equal(st.polls, 2);
+    /* the second poll did not wake itself: the self-wake does not stick */
+    assert_int_equal(async_executor_run_once(&ex), 0);
+    assert_int_equal(st.polls, 2);
+    struct async_stats s = stats();
+    assert_int_equal(s.wakes, 3);
+    assert_int_equal(s.wakes_coalesced, 2);
+    async_task_release(t);
+    assert_int_equal(async_executor_shutdown(&ex), 0); /* before the probes go out of scope */
+}
+
+static void test_self_wake_and_clone_wake_in_one_poll_poll_once(void **state)
+{
+    (void)state;
+    /* one wake through the borrowed waker (executor list), one through a kept clone (shared
+     * queue): both are served by a single poll */
+    struct probe_state st = {.self_wakes_first = 1, .keep_waker = true,
+                             .wake_saved_first = true};
+    struct async_task *t = spawn_probe(&st, "both");
+    assert_int_equal(async_executor_run_once(&ex), 1);
+    assert_int_equal(async_executor_run_once(&ex), 1);
+    assert_int_equal(st.polls, 2);
+    assert_int_equal(async_executor_run_once(&ex), 0);
+    assert_int_equal(async_executor_run_once(&ex), 0);
+    assert_int_equal(st.polls, 2);
+    struct async_stats s = stats();
+    assert_int_equal(s.wakes, 2);
+    assert_int_equal(s.wakes_coalesced, 1);
+    async_waker_drop(&st.saved);
+    async_task_release(t);
+    assert_int_equal(async_executor_shutdown(&ex), 0); /* before the probes go out of scope */
+}
+
+static void test_self_wake_then_ready_is_not_polled_again(void **state)
+{
+    (void)state;
+    struct probe_state st = {.self_wakes_first = 2, .ready_after = 1, .value = 4};
+    struct async_task *t = spawn_probe(&st, "last");
+    assert_int_equal(async_executor_run_once(&ex), 1);
+    assert_int_equal(async_task_state(t), ASYNC_TASK_COMPLETED);
+    assert_int_equal(async_executor_run_once(&ex), 0);
+    assert_int_equal(st.polls, 1);
+    async_task_release(t);
+    assert_int_equal(atomic_load(&hp.frees), 1); /* no ready-list entry keeps it */
+    assert_int_equal(async_executor_shutdown(&ex), 0); /* before the probes go out of scope */
+}
+
+static void test_self_wake_then_self_cancel_drops_once(void **state)
+{
+    (void)state;
+    struct probe_state st = {.self_wakes_first = 1, .cancel_self = true};
+    struct async_task *t = spawn_probe(&st, "quit");
+    async_executor_run_once(&ex);
+    async_executor_run_once(&ex);
+    async_executor_run_once(&ex);
+    assert_int_equal(async_task_state(t), ASYNC_TASK_CANCELLED);
+    assert_int_equal(st.polls, 1);
+    assert_int_equal(st.drops, 1);
+    async_task_release(t);
+    assert_int_equal(atomic_load(&hp.frees), 1);
+    assert_int_equal(async_executor_shutdown(&ex), 0); /* before the probes go out of scope */
+}
+
+static void test_consuming_the_borrowed_waker_takes_no_reference(void **state)
+{
+    (void)state;
+    struct probe_state st = {.consume_borrowed = true, .ready_after = 2};
+    struct async_task *t = spawn_probe(&st, "consume");
+    assert_int_equal(async_executor_run_once(&ex), 1);
+    assert_int_equal(async_executor_run_once(&ex), 1);
+    assert_int_equal(async_task_state(t), ASYNC_TASK_COMPLETED);
+    async_task_release(t);
+    /* had the consuming wake given up a reference it never held, the count would be off */
+    assert_int_equal(atomic_load(&hp.frees), 1);
+    assert_int_equal(async_executor_shutdown(&ex), 0); /* before the probes go out of scope */
+}
+
+static void test_borrowed_and_cloned_wakers_will_wake_each_other(void **state)
+{
+    (void)state;
+    struct probe_state st = {.keep_waker = true, .yield = true, .ready_after = 3};
+    struct async_task *t = spawn_probe(&st, "same");
+    async_executor_run_once(&ex);
+    async_executor_run_once(&ex);
+    assert_true(st.same_waker);
+    /* and a clone of a clone is still the same waker; another task's is not */
+    struct async_waker c2 = async_waker_clone(&st.saved);
+    assert_true(async_waker_will_wake(&c2, &st.saved));
+    struct probe_state other = {0};
+    struct async_task *o = spawn_probe(&other, "other");
+    struct async_waker ow = async_task_waker(o);
+    assert_false(async_waker_will_wake(&ow, &st.saved));
+    /* async_waker_set with the same target keeps the stored waker (no extra reference) */
+    struct async_waker slot = ASYNC_WAKER_NONE;
+    async_waker_set(&slot, &st.saved);
+    async_waker_set(&slot, &c2);
+    async_waker_drop(&slot);
+    async_waker_drop(&c2);
+    async_waker_drop(&ow);
+    async_executor_run_once(&ex);
+    assert_int_equal(async_task_state(t), ASYNC_TASK_COMPLETED);
+    async_waker_drop(&st.saved);
+    async_task_release(t);
+    async_task_release(o);
+    assert_int_equal(async_executor_shutdown(&ex), 0);
+    assert_int_equal(atomic_load(&hp.frees), 2); /* every reference given back */
+}
+
+static void *wake_from_thread(void *arg)
+{
+    struct async_waker *w = arg;
+    async_waker_wake(w); /* consuming: its reference goes to the queue */
+    return NULL;
+}
+
+static void test_clone_of_borrowed_waker_wakes_from_another_thread(void **state)
+{
+    (void)state;
+    struct probe_state st = {.keep_waker = true, .ready_after = 2, .value = 8};
+    struct async_task *t = spawn_probe(&st, "remote");
+    assert_int_equal(async_executor_run_once(&ex), 1); /* poll over: the borrowed waker is gone */
+    assert_int_equal(async_executor_run_once(&ex), 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, wake_from_thread, &st.saved), 0);
+    pthread_join(th, NULL);
+    assert_null(st.saved.ops);
+    assert_int_equal(async_executor_run_once(&ex), 1);
+    intptr_t r = 0;
+    assert_int_equal(async_task_try_join(t, &r), ASYNC_OK);
+    assert_int_equal(r, 8);
+    async_task_release(t);
+    assert_int_equal(async_executor_shutdown(&ex), 0); /* before the probes go out of scope */
+}
+
+static void test_shutdown_cancels_task_waiting_on_ready_list(void **state)
+{
+    (void)state;
+    struct probe_state st = {.yield = true};
+    struct async_task *t = spawn_probe(&st, "spin");
+    async_executor_run_once(&ex); /* now on the executor's ready list for the next pass */
+    assert_int_equal(async_executor_shutdown(&ex), 1); /* the handle is still out */
+    assert_int_equal(st.polls, 1);
+    assert_int_equal(st.drops, 1);
+    assert_int_equal(async_task_state(t), ASYNC_TASK_CANCELLED);
+    async_task_release(t);
+    assert_int_equal(stats().tasks_allocated, 0);
+}
+
 static void test_status_strings(void **state)
 {
     (void)state;
@@ -555,6 +728,22 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_run_idles_through_hook_when_nothing_is_ready, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_cancels_live_tasks_and_frees_them, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_self_wake_during_poll_queues_exactly_once, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_self_wake_and_clone_wake_in_one_poll_poll_once,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_self_wake_then_ready_is_not_polled_again, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_self_wake_then_self_cancel_drops_once, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_consuming_the_borrowed_waker_takes_no_reference,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_borrowed_and_cloned_wakers_will_wake_each_other,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clone_of_borrowed_waker_wakes_from_another_thread,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown_cancels_task_waiting_on_ready_list, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_status_strings, setup, teardown),
     };
