@@ -5,25 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "host_platform.h"
-
-static struct async_executor ex;
-
-static int setup(void **state)
-{
-    (void)state;
-    hp_setup(&ex, false);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    assert_int_equal(async_executor_shutdown(&ex), 0);
-    assert_int_equal(atomic_load(&hp.allocs), atomic_load(&hp.frees));
-    hp_teardown();
-    return 0;
-}
+#include "hp_fixture.h"
 
 /* --- ring -------------------------------------------------------------------------------- */
 
@@ -282,7 +264,7 @@ static void test_chan_sender_waits_while_full_and_receiver_while_empty(void **st
     assert_int_equal(sum, 15);
     assert_int_equal(async_task_state(k), ASYNC_TASK_RUNNING);
     assert_non_null(c.receivers.head); /* the consumer now waits on empty */
-    async_chan_close(&c); /* wakes the waiting consumer, which sees CLOSED */
+    async_chan_close(&c);              /* wakes the waiting consumer, which sees CLOSED */
     async_executor_run_once(&ex);
     intptr_t r = -1;
     assert_int_equal(async_task_try_join(k, &r), ASYNC_OK);
@@ -367,20 +349,25 @@ static void test_chan_many_producers_and_consumers_deliver_each_item_once(void *
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_ring_init_rejects_bad_geometry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ring_init_rejects_bad_geometry, hp_fixture_setup,
+                                        hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_ring_full_counts_drops_and_empty_reports_empty,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ring_burst_wakes_receiver_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_ring_receiver_cancelled_while_waiting_releases_waker, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_chan_try_paths_full_empty_closed, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_chan_sender_waits_while_full_and_receiver_while_empty, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_chan_close_fails_waiting_sender, setup, teardown),
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ring_burst_wakes_receiver_once, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ring_receiver_cancelled_while_waiting_releases_waker,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_chan_try_paths_full_empty_closed, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_chan_sender_waits_while_full_and_receiver_while_empty,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_chan_close_fails_waiting_sender, hp_fixture_setup,
+                                        hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_chan_dropped_notified_receiver_passes_wake_on,
-                                        setup, teardown),
+                                        hp_fixture_setup, hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(
-            test_chan_many_producers_and_consumers_deliver_each_item_once, setup, teardown),
+            test_chan_many_producers_and_consumers_deliver_each_item_once, hp_fixture_setup,
+            hp_fixture_teardown),
     };
     return cmocka_run_group_tests_name("async_channel", tests, NULL, NULL);
 }

@@ -5,25 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "host_platform.h"
-
-static struct async_executor ex;
-
-static int setup(void **state)
-{
-    (void)state;
-    hp_setup(&ex, false);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    assert_int_equal(async_executor_shutdown(&ex), 0);
-    assert_int_equal(atomic_load(&hp.allocs), atomic_load(&hp.frees));
-    hp_teardown();
-    return 0;
-}
+#include "hp_fixture.h"
 
 /* A scripted leaf: READY on its ready_at-th poll (0 = never), counts polls and drops. */
 struct leaf {
@@ -80,7 +62,7 @@ static void test_select_picks_the_ready_branch_and_drops_the_others(void **state
     assert_int_equal(c.drops, 1);
     assert_int_equal(b.drops, 0);
     assert_int_equal(c.polls, 1); /* the branch after the winner was not polled again */
-    async_future_drop(&s.base); /* after READY: nothing more is dropped */
+    async_future_drop(&s.base);   /* after READY: nothing more is dropped */
     assert_int_equal(a.drops + c.drops, 2);
     assert_int_equal(poll_direct(&s.base), ASYNC_READY);
 }
@@ -220,17 +202,18 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_select_picks_the_ready_branch_and_drops_the_others,
-                                        setup, teardown),
+                                        hp_fixture_setup, hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_select_prefers_earlier_branch_when_both_ready,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dropping_pending_select_drops_every_branch, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_select_of_channel_and_timer_in_a_task, setup,
-                                        teardown),
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_dropping_pending_select_drops_every_branch,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_select_of_channel_and_timer_in_a_task,
+                                        hp_fixture_setup, hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(
-            test_join_all_waits_for_every_future_and_polls_ready_ones_no_more, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dropping_join_all_drops_only_unfinished, setup,
-                                        teardown),
+            test_join_all_waits_for_every_future_and_polls_ready_ones_no_more, hp_fixture_setup,
+            hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_dropping_join_all_drops_only_unfinished,
+                                        hp_fixture_setup, hp_fixture_teardown),
     };
     return cmocka_run_group_tests_name("async_combinators", tests, NULL, NULL);
 }

@@ -5,25 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "host_platform.h"
-
-static struct async_executor ex;
-
-static int setup(void **state)
-{
-    (void)state;
-    hp_setup(&ex, false);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    assert_int_equal(async_executor_shutdown(&ex), 0);
-    assert_int_equal(atomic_load(&hp.allocs), atomic_load(&hp.frees));
-    hp_teardown();
-    return 0;
-}
+#include "hp_fixture.h"
 
 /* Sleeps 3 times 10 ticks, then receives two ints from a channel, returns their sum plus the
  * tick it finished at; progress is logged through *step. */
@@ -135,7 +117,8 @@ static enum async_poll yielder_poll(struct async_future *f, struct async_context
     struct yielder *y = (struct yielder *)f;
     ASYNC_BEGIN(y->state, cx);
     while (y->resumes < y->n) {
-        ASYNC_YIELD(); *y->parked_line = __LINE__;
+        ASYNC_YIELD();
+        *y->parked_line = __LINE__;
         y->resumes++;
     }
     ASYNC_RETURN(f, y->resumes);
@@ -216,15 +199,16 @@ static void test_coroutines_nest_and_compose_with_plain_futures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_coroutine_runs_across_several_awaits, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_cancelled_coroutine_drops_the_awaited_future, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_yield_resumes_after_the_yield_in_next_pass, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_finished_coroutine_stays_ready, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_coroutine_runs_across_several_awaits, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_cancelled_coroutine_drops_the_awaited_future,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_yield_resumes_after_the_yield_in_next_pass,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_finished_coroutine_stays_ready, hp_fixture_setup,
+                                        hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_coroutines_nest_and_compose_with_plain_futures,
-                                        setup, teardown),
+                                        hp_fixture_setup, hp_fixture_teardown),
     };
     return cmocka_run_group_tests_name("async_coro", tests, NULL, NULL);
 }

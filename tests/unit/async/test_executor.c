@@ -7,9 +7,7 @@
 
 #include <string.h>
 
-#include "host_platform.h"
-
-static struct async_executor ex;
+#include "hp_fixture.h"
 
 /* A future whose behaviour the test scripts through a probe_state it keeps outside the task
  * (the future itself is copied into task memory). */
@@ -74,22 +72,6 @@ static struct async_task *spawn_probe(struct probe_state *st, const char *name)
     struct async_task *t = NULL;
     assert_int_equal(async_spawn(&ex, &p.base, sizeof(p), name, &t), ASYNC_OK);
     return t;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    hp_setup(&ex, false);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    assert_int_equal(async_executor_shutdown(&ex), 0);
-    assert_int_equal(atomic_load(&hp.allocs), atomic_load(&hp.frees));
-    hp_teardown();
-    return 0;
 }
 
 static struct async_stats stats(void)
@@ -547,8 +529,7 @@ static void test_self_wake_and_clone_wake_in_one_poll_poll_once(void **state)
     (void)state;
     /* one wake through the borrowed waker (executor list), one through a kept clone (shared
      * queue): both are served by a single poll */
-    struct probe_state st = {.self_wakes_first = 1, .keep_waker = true,
-                             .wake_saved_first = true};
+    struct probe_state st = {.self_wakes_first = 1, .keep_waker = true, .wake_saved_first = true};
     struct async_task *t = spawn_probe(&st, "both");
     assert_int_equal(async_executor_run_once(&ex), 1);
     assert_int_equal(async_executor_run_once(&ex), 1);
@@ -574,7 +555,7 @@ static void test_self_wake_then_ready_is_not_polled_again(void **state)
     assert_int_equal(async_executor_run_once(&ex), 0);
     assert_int_equal(st.polls, 1);
     async_task_release(t);
-    assert_int_equal(atomic_load(&hp.frees), 1); /* no ready-list entry keeps it */
+    assert_int_equal(atomic_load(&hp.frees), 1);       /* no ready-list entry keeps it */
     assert_int_equal(async_executor_shutdown(&ex), 0); /* before the probes go out of scope */
 }
 
@@ -696,56 +677,65 @@ static void test_status_strings(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_init_rejects_missing_hooks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_spawn_rejects_bad_futures, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_spawn_reports_nomem_without_leaking, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_wake_before_first_poll_polls_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_double_wake_polls_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_consuming_wake_transfers_reference, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_wake_during_poll_requeues_for_next_pass, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_wake_after_completion_is_harmless, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wake_after_cancel_is_harmless, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cancel_drops_future_and_frees_task, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_cancel_before_first_poll_never_polls, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_cancel_after_completion_has_no_effect, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_task_can_cancel_itself, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_join_delivers_result_to_task_and_outside, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_join_of_finished_task_is_ready_at_once, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_cancel_wakes_joiner_with_cancelled_status, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_spawn_during_run_completes_children, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_task_ids_and_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stop_flag_makes_run_return, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_run_idles_through_hook_when_nothing_is_ready, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_shutdown_cancels_live_tasks_and_frees_them, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_self_wake_during_poll_queues_exactly_once, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_init_rejects_missing_hooks, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_spawn_rejects_bad_futures, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_spawn_reports_nomem_without_leaking, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_wake_before_first_poll_polls_once, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_double_wake_polls_once, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_consuming_wake_transfers_reference, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_wake_during_poll_requeues_for_next_pass,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_wake_after_completion_is_harmless, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_wake_after_cancel_is_harmless, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_drops_future_and_frees_task, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_before_first_poll_never_polls, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_after_completion_has_no_effect,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_task_can_cancel_itself, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_join_delivers_result_to_task_and_outside,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_join_of_finished_task_is_ready_at_once,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_wakes_joiner_with_cancelled_status,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_spawn_during_run_completes_children, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_task_ids_and_names, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_stop_flag_makes_run_return, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_run_idles_through_hook_when_nothing_is_ready,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown_cancels_live_tasks_and_frees_them,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_self_wake_during_poll_queues_exactly_once,
+                                        hp_fixture_setup, hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_self_wake_and_clone_wake_in_one_poll_poll_once,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_self_wake_then_ready_is_not_polled_again, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_self_wake_then_self_cancel_drops_once, setup,
-                                        teardown),
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_self_wake_then_ready_is_not_polled_again,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_self_wake_then_self_cancel_drops_once,
+                                        hp_fixture_setup, hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_consuming_the_borrowed_waker_takes_no_reference,
-                                        setup, teardown),
+                                        hp_fixture_setup, hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_borrowed_and_cloned_wakers_will_wake_each_other,
-                                        setup, teardown),
+                                        hp_fixture_setup, hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_clone_of_borrowed_waker_wakes_from_another_thread,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_shutdown_cancels_task_waiting_on_ready_list, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_status_strings, setup, teardown),
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown_cancels_task_waiting_on_ready_list,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_status_strings, hp_fixture_setup, hp_fixture_teardown),
     };
     return cmocka_run_group_tests_name("async_executor", tests, NULL, NULL);
 }

@@ -5,9 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "host_platform.h"
-
-static struct async_executor ex;
+#include "hp_fixture.h"
 
 /* A waker that counts what is done to it; refs tracks clones minus drops/consuming wakes. */
 struct counting {
@@ -43,22 +41,6 @@ static void cw_drop(struct async_waker *w)
 static struct async_waker counting_waker(struct counting *c)
 {
     return (struct async_waker){.data = c, .ops = &cw_ops};
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    hp_setup(&ex, false);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    assert_int_equal(async_executor_shutdown(&ex), 0);
-    assert_int_equal(atomic_load(&hp.allocs), atomic_load(&hp.frees));
-    hp_teardown();
-    return 0;
 }
 
 static void test_cell_wake_is_idempotent_until_next_register(void **state)
@@ -197,7 +179,7 @@ static void test_event_notify_one_wakes_exactly_one(void **state)
         done += async_task_state(t[i]) == ASYNC_TASK_COMPLETED;
     assert_int_equal(done, 1);
     assert_int_equal(async_task_state(t[0]), ASYNC_TASK_COMPLETED); /* FIFO */
-    assert_int_equal(p[1] + p[2], 2);                              /* others not polled */
+    assert_int_equal(p[1] + p[2], 2);                               /* others not polled */
     async_event_notify_all(&ev);
     async_executor_run_once(&ex);
     for (int i = 0; i < 3; i++) {
@@ -260,21 +242,23 @@ static void test_event_notification_to_dropped_last_waiter_becomes_permit(void *
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_cell_wake_is_idempotent_until_next_register, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_cell_register_replaces_and_clear_drops, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_cell_wake_during_register_is_delivered, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_event_notify_before_wait_leaves_permit, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_event_notify_one_wakes_exactly_one, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_event_notify_all_stores_no_permit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cell_wake_is_idempotent_until_next_register,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_cell_register_replaces_and_clear_drops,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_cell_wake_during_register_is_delivered,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_event_notify_before_wait_leaves_permit,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_event_notify_one_wakes_exactly_one, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_event_notify_all_stores_no_permit, hp_fixture_setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_event_cancelled_notified_waiter_passes_notification_on,
+                                        hp_fixture_setup, hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(
-            test_event_cancelled_notified_waiter_passes_notification_on, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_event_notification_to_dropped_last_waiter_becomes_permit, setup, teardown),
+            test_event_notification_to_dropped_last_waiter_becomes_permit, hp_fixture_setup,
+            hp_fixture_teardown),
     };
     return cmocka_run_group_tests_name("async_sync", tests, NULL, NULL);
 }

@@ -7,9 +7,7 @@
 
 #include <stdlib.h>
 
-#include "host_platform.h"
-
-static struct async_executor ex;
+#include "hp_fixture.h"
 
 #define LOG_MAX 2048
 static int log_tag[LOG_MAX];
@@ -46,26 +44,15 @@ static struct async_task *spawn_sleeper(uint64_t ticks, int tag, bool keep)
     async_sleep_init(&sl.s, ticks);
     sl.tag = tag;
     struct async_task *t = NULL;
-    assert_int_equal(async_spawn(&ex, &sl.base, sizeof(sl), "sleeper", keep ? &t : NULL),
-                     ASYNC_OK);
+    assert_int_equal(async_spawn(&ex, &sl.base, sizeof(sl), "sleeper", keep ? &t : NULL), ASYNC_OK);
     return t;
 }
 
 static int setup(void **state)
 {
     (void)state;
-    hp_setup(&ex, false);
     log_n = 0;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    assert_int_equal(async_executor_shutdown(&ex), 0);
-    assert_int_equal(atomic_load(&hp.allocs), atomic_load(&hp.frees));
-    hp_teardown();
-    return 0;
+    return hp_fixture_setup(state);
 }
 
 static void test_timers_fire_in_deadline_order_and_not_early(void **state)
@@ -285,17 +272,20 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_timers_fire_in_deadline_order_and_not_early, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_run_idles_until_next_deadline, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sleep_zero_and_past_deadline_are_ready_at_once,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cancelled_sleep_leaves_the_heap, setup, teardown),
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_run_idles_until_next_deadline, setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_sleep_zero_and_past_deadline_are_ready_at_once, setup,
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_cancelled_sleep_leaves_the_heap, setup,
+                                        hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_heap_orders_many_timers_with_cancels, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_timeout_expires_and_drops_inner, setup, teardown),
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_expires_and_drops_inner, setup,
+                                        hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_timeout_passes_inner_result_when_inner_wins, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_ms_to_ticks_rounds_up, setup, teardown),
+                                        hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ms_to_ticks_rounds_up, setup, hp_fixture_teardown),
     };
     return cmocka_run_group_tests_name("async_timer", tests, NULL, NULL);
 }
