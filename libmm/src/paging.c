@@ -44,41 +44,31 @@ static bool is_leaf(uint64_t e, unsigned level)
     return level == 1 || ((level == 2 || level == 3) && (e & PTE_PS));
 }
 
+/* Our flags and the entry bits they stand for, one table for both directions. */
+static const struct {
+    unsigned flag;
+    uint64_t bit;
+} flag_bits[] = {
+    {MM_PAGE_WRITABLE, PTE_RW},      {MM_PAGE_USER, PTE_US},
+    {MM_PAGE_NO_EXECUTE, PTE_NX},    {MM_PAGE_GLOBAL, PTE_G},
+    {MM_PAGE_WRITE_THROUGH, PTE_PWT}, {MM_PAGE_CACHE_DISABLE, PTE_PCD},
+};
+
 static uint64_t flags_to_pte(unsigned flags)
 {
     uint64_t e = PTE_P;
-
-    if (flags & MM_PAGE_WRITABLE)
-        e |= PTE_RW;
-    if (flags & MM_PAGE_USER)
-        e |= PTE_US;
-    if (flags & MM_PAGE_NO_EXECUTE)
-        e |= PTE_NX;
-    if (flags & MM_PAGE_GLOBAL)
-        e |= PTE_G;
-    if (flags & MM_PAGE_WRITE_THROUGH)
-        e |= PTE_PWT;
-    if (flags & MM_PAGE_CACHE_DISABLE)
-        e |= PTE_PCD;
+    for (size_t i = 0; i < sizeof flag_bits / sizeof flag_bits[0]; i++)
+        if (flags & flag_bits[i].flag)
+            e |= flag_bits[i].bit;
     return e;
 }
 
 static unsigned pte_to_flags(uint64_t e)
 {
     unsigned f = MM_PAGE_PRESENT;
-
-    if (e & PTE_RW)
-        f |= MM_PAGE_WRITABLE;
-    if (e & PTE_US)
-        f |= MM_PAGE_USER;
-    if (e & PTE_NX)
-        f |= MM_PAGE_NO_EXECUTE;
-    if (e & PTE_G)
-        f |= MM_PAGE_GLOBAL;
-    if (e & PTE_PWT)
-        f |= MM_PAGE_WRITE_THROUGH;
-    if (e & PTE_PCD)
-        f |= MM_PAGE_CACHE_DISABLE;
+    for (size_t i = 0; i < sizeof flag_bits / sizeof flag_bits[0]; i++)
+        if (e & flag_bits[i].bit)
+            f |= flag_bits[i].flag;
     return f;
 }
 
