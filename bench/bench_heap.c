@@ -22,8 +22,9 @@
 #include "mm/heap_list.h"
 #include "mm/heap_tlsf.h"
 
-enum kind { K_GLIBC, K_BUMP, K_LIST, K_FIXED, K_TLSF };
-static const char *const kind_name[] = {"glibc", "bump", "list", "fixed", "tlsf"};
+enum kind { K_GLIBC, K_BUMP, K_LIST, K_FIXED, K_TLSF, K_TLSF_CORE };
+/* tlsf_core: the default heap with its slab front end off (MM_TLSF_NO_SLABS). */
+static const char *const kind_name[] = {"glibc", "bump", "list", "fixed", "tlsf", "tlsf_core"};
 
 static union {
     struct mm_bump_heap b;
@@ -79,6 +80,12 @@ static void setup(enum kind k, size_t len)
         s = mm_tlsf_init(&U.t, region, len, NULL);
         H = &U.t.heap;
         break;
+    case K_TLSF_CORE: {
+        struct mm_heap_config c = {.flags = MM_TLSF_NO_SLABS};
+        s = mm_tlsf_init(&U.t, region, len, &c);
+        H = &U.t.heap;
+        break;
+    }
     case K_GLIBC:
         break;
     }
@@ -294,14 +301,15 @@ static void w4(enum kind k)
 
 int main(void)
 {
-    const enum kind all[] = {K_GLIBC, K_BUMP, K_LIST, K_FIXED, K_TLSF};
-    for (unsigned i = 0; i < 5; i++) {
+    const enum kind all[] = {K_GLIBC, K_BUMP, K_LIST, K_FIXED, K_TLSF, K_TLSF_CORE};
+    const unsigned nk = sizeof all / sizeof all[0];
+    for (unsigned i = 0; i < nk; i++) {
         w1_boxes(all[i], 0);
         if (all[i] != K_BUMP)
             w1_boxes(all[i], 1);
         w1_vec(all[i]);
     }
-    for (unsigned i = 0; i < 5; i++) {
+    for (unsigned i = 0; i < nk; i++) {
         if (all[i] == K_BUMP)
             continue;
         bool slow = all[i] == K_LIST || all[i] == K_FIXED;

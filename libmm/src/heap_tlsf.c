@@ -1,7 +1,8 @@
 /*
- * heap_tlsf.c - two-level segregated fit with a wilderness chunk (see mm/heap_tlsf.h).
+ * heap_tlsf.c - slab front end over a two-level segregated fit core with a wilderness chunk
+ * (see mm/heap_tlsf.h).
  *
- * Block layout (address b, "stride" S = distance to the next block, a multiple of 16):
+ * Core block layout (address b, "stride" S = distance to the next block, a multiple of 16):
  *   b + 0   prev_phys  address of the previous block; valid only while that block is free,
  *                      so it lives in the last 8 bytes of the previous block's payload
  *   b + 8   hdr        MAGIC << 48 | S | flags (FREE, PREV_FREE)
@@ -9,6 +10,13 @@
  *           free blocks keep next_free/prev_free in the first 16 payload bytes
  * Invariants: no two free blocks touch; no free block touches the top chunk; every free
  * block is in exactly the list its stride maps to; bitmaps mirror list emptiness.
+ *
+ * Region layout: [base .. blocks .. top .. top_end) [sentinel 16 B) [chunk map) end.
+ *
+ * Slab layout: a used core block whose payload A is MM_TLSF_SLAB_BYTES-aligned and whose
+ * chunk-map bit is set. [A, A + 96) is struct mm_tlsf_slab, slots follow; the slab never
+ * uses [A + SLAB_BYTES - 8, ...), which holds the next block's header. Every pointer whose
+ * chunk-map bit is set belongs to that slab: no other block's payload starts inside it.
  */
 #include "mm/heap_tlsf.h"
 
@@ -151,14 +159,36 @@ static inline blk_t *bin_take(struct mm_tlsf_heap *t, size_t s)
     return b;
 }
 
+/* ---- regions, top chunk and chunk maps ---- */
+
+#define CHUNK ((uintptr_t)MM_TLSF_SLAB_BYTES)
+#define SLAB_HDR ((uintptr_t)sizeof(struct mm_tlsf_slab))
+typedef struct mm_tlsf_slab slab_t;
+
+_Static_assert(sizeof(struct mm_tlsf_slab) % 16 == 0, "slab objects must stay 16-aligned");
+
+/* Bytes of chunk map for a region [base, end): one bit per chunk slot, 16-byte granular. */
+static inline size_t map_bytes(uintptr_t base, uintptr_t end)
+{
+    uintptr_t mb = base & ~(CHUNK - 1);
+    size_t bits = (size_t)((end - mb + CHUNK - 1) >> MM_TLSF_SLAB_SHIFT);
+    return ((bits + 127) / 128) * 16;
+}
+
 static inline uintptr_t cur_base(const struct mm_tlsf_heap *t)
 {
     return t->regions[t->nregions - 1].base;
 }
 
+static inline size_t cur_footprint(const struct mm_tlsf_heap *t)
+{
+    unsigned r = t->nregions - 1;
+    return t->closed_footprint + (t->top - cur_base(t)) + SENTINEL + t->map_len[r];
+}
+
 static inline void note_footprint(struct mm_tlsf_heap *t)
 {
-    size_t fp = t->closed_footprint + (t->top - cur_base(t)) + SENTINEL;
+    size_t fp = cur_footprint(t);
     if (fp > t->peak_footprint)
         t->peak_footprint = fp;
 }
@@ -166,6 +196,31 @@ static inline void note_footprint(struct mm_tlsf_heap *t)
 static void write_sentinel(uintptr_t at)
 {
     blk_at(at)->hdr = MAGIC_BITS; /* stride 0, in use: walks and merges stop here */
+}
+
+/* Index of the region holding address a, or -1. Newest first: it serves most blocks. */
+static inline int region_of(const struct mm_tlsf_heap *t, uintptr_t a)
+{
+    for (int i = (int)t->nregions - 1; i >= 0; i--)
+        if (a - t->regions[i].base < t->regions[i].end - t->regions[i].base)
+            return i;
+    return -1;
+}
+
+static inline bool map_test(const struct mm_tlsf_heap *t, int r, uintptr_t a)
+{
+    size_t bit = (size_t)((a - t->map_base[r]) >> MM_TLSF_SLAB_SHIFT);
+    return (t->map[r][bit >> 6] >> (bit & 63)) & 1u;
+}
+
+static inline void map_set(struct mm_tlsf_heap *t, uintptr_t a, bool on)
+{
+    int r = region_of(t, a);
+    size_t bit = (size_t)((a - t->map_base[r]) >> MM_TLSF_SLAB_SHIFT);
+    if (on)
+        t->map[r][bit >> 6] |= (uint64_t)1 << (bit & 63);
+    else
+        t->map[r][bit >> 6] &= ~((uint64_t)1 << (bit & 63));
 }
 
 /* Carve a used block of stride s from the top chunk; NULL if it is too small. */
@@ -199,32 +254,52 @@ static void retire_top(struct mm_tlsf_heap *t)
     t->closed_footprint += r->end - r->base;
 }
 
-/* Add [base, end) (16-aligned) to the heap; false if no region slot is left. */
+/* Add [base, end) (16-aligned) to the heap; false if no region slot is left or the piece
+ * cannot even hold its own chunk map. */
 static bool add_region(struct mm_tlsf_heap *t, uintptr_t base, uintptr_t end)
 {
     if (end - base > MM_TLSF_MAX_REGION)
         end = base + MM_TLSF_MAX_REGION;
     if (t->nregions > 0) {
-        struct mm_heap_region *r = &t->regions[t->nregions - 1];
+        unsigned i = t->nregions - 1;
+        struct mm_heap_region *r = &t->regions[i];
         if (base == r->end && end - r->base <= MM_TLSF_MAX_REGION) {
-            /* Adjacent: the old sentinel becomes part of the top chunk. */
+            /* Adjacent: move the map to the new end; old sentinel and map join the top. */
+            size_t nl = map_bytes(r->base, end);
+            uintptr_t nmap = end - nl;
+            if (nmap - SENTINEL < t->top)
+                return false;
+            __builtin_memmove((void *)nmap, t->map[i], t->map_len[i]);
+            __builtin_memset((char *)nmap + t->map_len[i], 0, nl - t->map_len[i]);
+            t->map[i] = (uint64_t *)nmap;
+            t->map_len[i] = nl;
             r->end = end;
-            t->top_end = end - SENTINEL;
+            t->top_end = nmap - SENTINEL;
             write_sentinel(t->top_end);
             t->region_bytes += end - base;
+            note_footprint(t);
             return true;
         }
         if (t->nregions == MM_HEAP_MAX_REGIONS)
             return false;
-        retire_top(t);
     }
-    t->regions[t->nregions].base = base;
-    t->regions[t->nregions].end = end;
-    t->nregions++;
+    size_t ml = map_bytes(base, end);
+    if (end - base < ml + SENTINEL + MIN_STRIDE)
+        return false;
+    if (t->nregions > 0)
+        retire_top(t);
+    unsigned i = t->nregions++;
+    t->regions[i].base = base;
+    t->regions[i].end = end;
+    t->map[i] = (uint64_t *)(end - ml);
+    t->map_len[i] = ml;
+    t->map_base[i] = base & ~(CHUNK - 1);
+    __builtin_memset(t->map[i], 0, ml);
     t->top = base;
-    t->top_end = end - SENTINEL;
+    t->top_end = end - ml - SENTINEL;
     write_sentinel(t->top_end);
     t->region_bytes += end - base;
+    note_footprint(t);
     return true;
 }
 
@@ -234,22 +309,20 @@ static bool grow(struct mm_tlsf_heap *t, size_t need)
     /* With every region slot taken, memory from the hook could not be tracked: don't ask. */
     if (t->nregions == MM_HEAP_MAX_REGIONS)
         return false;
-    if (!mm_heap_grow(&t->heap, need + 2 * SENTINEL + 64, &base, &end))
+    /* Room for the block, a sentinel, a new chunk map (1 bit per 8 KiB) and alignment. */
+    size_t want = need + 2 * SENTINEL + 64 + (need >> 15);
+    if (!mm_heap_grow(&t->heap, want, &base, &end))
         return false;
     if (end - base < 64 || !add_region(t, base, end)) {
-        mm_heap_report(&t->heap, "tlsf: grow: region too small",
-                       (void *)base);
+        mm_heap_report(&t->heap, "tlsf: grow: region too small", (void *)base);
         return false;
     }
     return true;
 }
 
-/* A used block of stride >= s from the free lists or the top; NULL if neither has one. */
-static inline blk_t *find_block(struct mm_tlsf_heap *t, size_t s)
+/* Finish taking the free block b (already out of its list) as a used block of stride s. */
+static inline blk_t *split_taken(struct mm_tlsf_heap *t, blk_t *b, size_t s)
 {
-    blk_t *b = bin_take(t, s);
-    if (!b)
-        return top_take(t, s);
     size_t bs = stride_of(b);
     blk_t *n = blk_at((uintptr_t)b + bs);
     if (bs - s >= MIN_STRIDE) {
@@ -265,12 +338,28 @@ static inline blk_t *find_block(struct mm_tlsf_heap *t, size_t s)
     return b;
 }
 
-/* find_block, asking the grow hook once if the heap has nothing big enough. */
+/* A used block of stride >= s from the free lists or the top; NULL if neither has one. */
+static inline blk_t *find_block(struct mm_tlsf_heap *t, size_t s)
+{
+    blk_t *b = bin_take(t, s);
+    if (!b)
+        return top_take(t, s);
+    return split_taken(t, b, s);
+}
+
+static unsigned release_spare_slabs(struct mm_tlsf_heap *t);
+
+/* find_block; when that fails, give the spare slabs back and, failing that, ask the grow
+ * hook once. */
 static inline blk_t *get_block(struct mm_tlsf_heap *t, size_t s)
 {
     blk_t *b = find_block(t, s);
-    if (b || !grow(t, s))
+    if (b)
         return b;
+    if (release_spare_slabs(t) && (b = find_block(t, s)) != NULL)
+        return b;
+    if (!grow(t, s))
+        return NULL;
     return find_block(t, s);
 }
 
@@ -316,25 +405,9 @@ static void trim(struct mm_tlsf_heap *t, blk_t *b, size_t s)
     release(t, r);
 }
 
-static inline void account_alloc(struct mm_tlsf_heap *t, blk_t *b)
+/* A used block of stride >= s whose payload is aligned to align (> 16). */
+static blk_t *aligned_block(struct mm_tlsf_heap *t, size_t s, size_t align)
 {
-    t->in_use += stride_of(b) - 8;
-    t->live++;
-    if (t->in_use > t->peak_in_use)
-        t->peak_in_use = t->in_use;
-}
-
-static void *tlsf_alloc(struct mm_heap *h, size_t size, size_t align)
-{
-    struct mm_tlsf_heap *t = (struct mm_tlsf_heap *)h;
-    size_t s = stride_for(size);
-    if (align <= 16) {
-        blk_t *b = get_block(t, s);
-        if (!b)
-            return NULL;
-        account_alloc(t, b);
-        return ptr_of_blk(b);
-    }
     /* Over-allocate, then give back a front gap (>= MIN_STRIDE or none) and the tail. */
     blk_t *b = get_block(t, s + align + MIN_STRIDE);
     if (!b)
@@ -352,8 +425,224 @@ static void *tlsf_alloc(struct mm_heap *h, size_t size, size_t align)
         b = nb;
     }
     trim(t, b, s);
+    return b;
+}
+
+static inline void account_alloc(struct mm_tlsf_heap *t, blk_t *b)
+{
+    t->in_use += stride_of(b) - 8;
+    t->live++;
+    if (t->in_use + t->slab_in_use > t->peak_in_use)
+        t->peak_in_use = t->in_use + t->slab_in_use;
+}
+
+/* ---- slab front end ---- */
+
+static const uint16_t cls_size[MM_TLSF_NCLASSES] = {
+    16,  32,  48,  64,  80,  96,  112, 128, 144, 160, 176, 192,
+    208, 224, 240, 256, 288, 320, 352, 384, 416, 448, 480, 512,
+};
+/* Class of a request of n bytes, indexed by (n + 15) / 16 for n <= MM_TLSF_SLAB_MAX. */
+static const uint8_t cls_of16[MM_TLSF_SLAB_MAX / 16 + 1] = {
+    0,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
+    16, 16, 17, 17, 18, 18, 19, 19, 20, 20, 21, 21, 22, 22, 23, 23,
+};
+
+static inline unsigned cls_of(size_t n)
+{
+    return cls_of16[(n + 15) >> 4];
+}
+
+/* Slots of a slab for objects of size sz. */
+static inline unsigned slab_cap(size_t sz)
+{
+    return (unsigned)((CHUNK - 8 - SLAB_HDR) / sz);
+}
+
+/* A core block of stride exactly CHUNK whose payload is CHUNK-aligned, or NULL. The head of
+ * the list for that stride is tried first: a slab given back earlier usually sits there,
+ * already aligned. */
+static blk_t *chunk_block(struct mm_tlsf_heap *t)
+{
+    unsigned fl, sl;
+    map_insert(CHUNK, &fl, &sl);
+    blk_t *b = t->heads[fl][sl];
+    if (b && (((uintptr_t)b + 16) & (CHUNK - 1)) == 0) {
+        bin_remove(t, b, stride_of(b));
+        return split_taken(t, b, CHUNK);
+    }
+    return aligned_block(t, CHUNK, CHUNK);
+}
+
+/* A fresh slab for class c (the class has none with a free slot), or NULL. */
+static slab_t *slab_new(struct mm_tlsf_heap *t, unsigned c)
+{
+    blk_t *b = chunk_block(t);
+    if (!b)
+        return NULL;
+    slab_t *s = (slab_t *)ptr_of_blk(b);
+    size_t sz = cls_size[c];
+    unsigned cap = slab_cap(sz);
+    __builtin_memset(s, 0, sizeof *s);
+    for (unsigned w = 0; w < cap / 64; w++)
+        s->free_bits[w] = ~(uint64_t)0;
+    if (cap % 64)
+        s->free_bits[cap / 64] = ((uint64_t)1 << (cap % 64)) - 1;
+    s->summary = (uint8_t)((1u << ((cap + 63) / 64)) - 1);
+    s->size = (uint32_t)sz;
+    s->recip = (uint32_t)(((uint64_t)1 << 32) / sz + 1);
+    s->cap = (uint16_t)cap;
+    s->nfree = (uint16_t)cap;
+    s->cls = (uint8_t)c;
+    map_set(t, (uintptr_t)s, true);
+    t->avail[c] = s;
+    t->nslabs++;
+    t->slab_slot_bytes += cap * sz;
+    return s;
+}
+
+/* Give the empty slab s (already off its class list) back to the core. */
+static void slab_release(struct mm_tlsf_heap *t, slab_t *s)
+{
+    map_set(t, (uintptr_t)s, false);
+    t->nslabs--;
+    t->slab_slot_bytes -= (size_t)s->cap * s->size;
+    release(t, blk_of_ptr(s));
+}
+
+static inline void slab_unlink(struct mm_tlsf_heap *t, slab_t *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        t->avail[s->cls] = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    s->next = s->prev = NULL;
+}
+
+/* Give back every spare (empty, last of its class) slab; how many there were. O(classes). */
+static unsigned release_spare_slabs(struct mm_tlsf_heap *t)
+{
+    unsigned n = 0;
+    for (unsigned c = 0; c < MM_TLSF_NCLASSES; c++) {
+        slab_t *s = t->avail[c];
+        if (s && s->nfree == s->cap && !s->next) {
+            slab_unlink(t, s);
+            slab_release(t, s);
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Take a slot from s, the head of its class list. */
+static inline void *slab_take(struct mm_tlsf_heap *t, slab_t *s)
+{
+    unsigned w = (unsigned)__builtin_ctz(s->summary);
+    uint64_t bits = s->free_bits[w];
+    unsigned i = (unsigned)__builtin_ctzll(bits);
+    bits &= bits - 1;
+    s->free_bits[w] = bits;
+    if (!bits)
+        s->summary &= (uint8_t)~(1u << w);
+    if (--s->nfree == 0) {
+        t->avail[s->cls] = s->next;
+        if (s->next)
+            s->next->prev = NULL;
+        s->next = NULL;
+    }
+    t->slab_in_use += s->size;
+    t->live++;
+    if (t->in_use + t->slab_in_use > t->peak_in_use)
+        t->peak_in_use = t->in_use + t->slab_in_use;
+    return (char *)s + SLAB_HDR + (size_t)(w * 64 + i) * s->size;
+}
+
+/* Slot index of p in s, or -1 (after a report) if p is not the start of a live slot. */
+static inline long slab_slot(struct mm_tlsf_heap *t, slab_t *s, uintptr_t p, const char *op)
+{
+    uintptr_t off = p - (uintptr_t)s - SLAB_HDR;
+    if (off >= (uintptr_t)s->cap * s->size) {
+        mm_heap_report(&t->heap, op, (void *)p);
+        return -1;
+    }
+    unsigned i = (unsigned)((off * s->recip) >> 32);
+    if ((uintptr_t)i * s->size != off) {
+        mm_heap_report(&t->heap, "tlsf: pointer into the middle of a slab object", (void *)p);
+        return -1;
+    }
+    if ((s->free_bits[i >> 6] >> (i & 63)) & 1u) {
+        mm_heap_report(&t->heap, "tlsf: double free (slab slot is already free)", (void *)p);
+        return -1;
+    }
+    return (long)i;
+}
+
+/* s just got its first free slot, or became empty. */
+static __attribute__((noinline)) void slab_edge(struct mm_tlsf_heap *t, slab_t *s)
+{
+    if (s->nfree == 1) {
+        /* Was full: it becomes the class's current slab (nearly full slabs fill first, so
+         * emptier ones can drain and go back to the core). */
+        slab_t *h = t->avail[s->cls];
+        s->prev = NULL;
+        s->next = h;
+        if (h)
+            h->prev = s;
+        t->avail[s->cls] = s;
+    } else if (s->nfree == s->cap && (s->next || s->prev)) {
+        slab_unlink(t, s);
+        slab_release(t, s);
+    }
+}
+
+static inline void slab_put(struct mm_tlsf_heap *t, slab_t *s, unsigned i)
+{
+    s->free_bits[i >> 6] |= (uint64_t)1 << (i & 63);
+    s->summary |= (uint8_t)(1u << (i >> 6));
+    t->slab_in_use -= s->size;
+    t->live--;
+    unsigned n = ++s->nfree;
+    if (__builtin_expect(n == 1 || n == s->cap, 0))
+        slab_edge(t, s);
+}
+
+/* The slab holding p, or NULL if p's chunk is not a slab. r: p's region. */
+static inline slab_t *slab_of(const struct mm_tlsf_heap *t, int r, uintptr_t p)
+{
+    return map_test(t, r, p) ? (slab_t *)(p & ~(CHUNK - 1)) : NULL;
+}
+
+/* ---- the interface ---- */
+
+/* Everything but a slab hit: a new slab, or a core block. */
+static __attribute__((noinline)) void *alloc_slow(struct mm_tlsf_heap *t, size_t size,
+                                                  size_t align)
+{
+    if (size < t->slab_end && align <= 16) {
+        slab_t *s = slab_new(t, cls_of(size));
+        if (s)
+            return slab_take(t, s);
+        /* No chunk to be had: a core block may still fit this one object. */
+    }
+    size_t s = stride_for(size);
+    blk_t *b = align <= 16 ? get_block(t, s) : aligned_block(t, s, align);
+    if (!b)
+        return NULL;
     account_alloc(t, b);
     return ptr_of_blk(b);
+}
+
+static void *tlsf_alloc(struct mm_heap *h, size_t size, size_t align)
+{
+    struct mm_tlsf_heap *t = (struct mm_tlsf_heap *)h;
+    if (__builtin_expect(size < t->slab_end && align <= 16, 1)) {
+        slab_t *s = t->avail[cls_of(size)];
+        if (__builtin_expect(s != NULL, 1))
+            return slab_take(t, s);
+    }
+    return alloc_slow(t, size, align);
 }
 
 /* The used block behind p, or NULL after a report. */
@@ -378,9 +667,30 @@ static blk_t *used_block(struct mm_tlsf_heap *t, void *p, const char *op)
     return b;
 }
 
-static bool tlsf_free(struct mm_heap *h, void *p)
+/* Validate p (alignment, ownership); its region index, or -1 after a report. */
+static inline int ptr_region(struct mm_tlsf_heap *t, void *p, const char *op)
 {
-    struct mm_tlsf_heap *t = (struct mm_tlsf_heap *)h;
+    int r = region_of(t, (uintptr_t)p);
+    if (r < 0 || ((uintptr_t)p & 15u) || (uintptr_t)p < t->regions[r].base + 16) {
+        mm_heap_report(&t->heap, op, p);
+        return -1;
+    }
+    return r;
+}
+
+static __attribute__((noinline)) bool free_slow(struct mm_tlsf_heap *t, void *p)
+{
+    int r = ptr_region(t, p, "free: misaligned or foreign pointer");
+    if (r < 0)
+        return false;
+    slab_t *s = slab_of(t, r, (uintptr_t)p);
+    if (s) {
+        long i = slab_slot(t, s, (uintptr_t)p, "tlsf: free of a pointer that is not a block");
+        if (i < 0)
+            return false;
+        slab_put(t, s, (unsigned)i);
+        return true;
+    }
     blk_t *b = used_block(t, p, "tlsf: free of a pointer that is not a block");
     if (!b)
         return false;
@@ -390,17 +700,69 @@ static bool tlsf_free(struct mm_heap *h, void *p)
     return true;
 }
 
+static bool tlsf_free(struct mm_heap *h, void *p)
+{
+    struct mm_tlsf_heap *t = (struct mm_tlsf_heap *)h;
+    uintptr_t a = (uintptr_t)p;
+    unsigned r = t->nregions - 1;
+    /* Fast path: a live slot of a slab in the newest region; anything else (including
+     * every kind of bad pointer) takes the slow path, which reports. */
+    if (__builtin_expect(a - t->regions[r].base < t->regions[r].end - t->regions[r].base &&
+                             !(a & 15u) && map_test(t, (int)r, a), 1)) {
+        slab_t *s = (slab_t *)(a & ~(CHUNK - 1));
+        uintptr_t off = a - (uintptr_t)s - SLAB_HDR;
+        unsigned i = (unsigned)((off * s->recip) >> 32);
+        if (off < (uintptr_t)s->cap * s->size && (uintptr_t)i * s->size == off &&
+            !((s->free_bits[i >> 6] >> (i & 63)) & 1u)) {
+            slab_put(t, s, i);
+            return true;
+        }
+    }
+    return free_slow(t, p);
+}
+
 static size_t tlsf_usable(struct mm_heap *h, void *p)
 {
     struct mm_tlsf_heap *t = (struct mm_tlsf_heap *)h;
-    blk_t *b = used_block(t, p, "tlsf: usable_size of a pointer that is not a block");
+    const char *op = "tlsf: usable_size of a pointer that is not a block";
+    int r = ptr_region(t, p, op);
+    if (r < 0)
+        return 0;
+    slab_t *s = slab_of(t, r, (uintptr_t)p);
+    if (s)
+        return slab_slot(t, s, (uintptr_t)p, op) < 0 ? 0 : s->size;
+    blk_t *b = used_block(t, p, op);
     return b ? stride_of(b) - 8 : 0;
+}
+
+/* realloc of the slab object p (slot i of s). */
+static void *slab_realloc(struct mm_tlsf_heap *t, slab_t *s, unsigned i, void *p, size_t size,
+                          size_t align)
+{
+    bool fits = size <= s->size && align <= 16;
+    if (fits && size < t->slab_end && cls_of(size) == s->cls)
+        return p;
+    void *q = tlsf_alloc(&t->heap, size, align);
+    if (!q)
+        return fits ? p : NULL; /* a smaller class was wanted but the old slot still serves */
+    __builtin_memcpy(q, p, s->size < size ? s->size : size);
+    slab_put(t, s, i);
+    return q;
 }
 
 static void *tlsf_realloc(struct mm_heap *h, void *p, size_t size, size_t align)
 {
     struct mm_tlsf_heap *t = (struct mm_tlsf_heap *)h;
-    blk_t *b = used_block(t, p, "tlsf: realloc of a pointer that is not a block");
+    const char *op = "tlsf: realloc of a pointer that is not a block";
+    int r = ptr_region(t, p, op);
+    if (r < 0)
+        return NULL;
+    slab_t *sl = slab_of(t, r, (uintptr_t)p);
+    if (sl) {
+        long i = slab_slot(t, sl, (uintptr_t)p, op);
+        return i < 0 ? NULL : slab_realloc(t, sl, (unsigned)i, p, size, align);
+    }
+    blk_t *b = used_block(t, p, op);
     if (!b)
         return NULL;
     size_t s = stride_for(size), bs = stride_of(b);
@@ -437,8 +799,8 @@ static void *tlsf_realloc(struct mm_heap *h, void *p, size_t size, size_t align)
     return q;
 grown:
     t->in_use += stride_of(b) - bs;
-    if (t->in_use > t->peak_in_use)
-        t->peak_in_use = t->in_use;
+    if (t->in_use + t->slab_in_use > t->peak_in_use)
+        t->peak_in_use = t->in_use + t->slab_in_use;
     return p;
 }
 
@@ -456,10 +818,10 @@ static void tlsf_stats(struct mm_heap *h, struct mm_heap_stats *out)
 {
     struct mm_tlsf_heap *t = (struct mm_tlsf_heap *)h;
     size_t top = t->top_end - t->top;
-    out->bytes_in_use = t->in_use;
-    out->bytes_free = t->bin_bytes + top;
+    out->bytes_in_use = t->in_use + t->slab_in_use;
+    out->bytes_free = t->bin_bytes + top + (t->slab_slot_bytes - t->slab_in_use);
     out->peak_in_use = t->peak_in_use;
-    out->footprint = t->closed_footprint + (t->top - cur_base(t)) + SENTINEL;
+    out->footprint = cur_footprint(t);
     out->peak_footprint = t->peak_footprint;
     out->region_bytes = t->region_bytes;
     out->live_blocks = t->live;
@@ -471,6 +833,11 @@ static void tlsf_stats(struct mm_heap *h, struct mm_heap_stats *out)
             if (stride_of(b) - 8 > largest)
                 largest = stride_of(b) - 8;
     }
+    for (unsigned c = MM_TLSF_NCLASSES; c-- > 0 && cls_size[c] > largest;)
+        if (t->avail[c]) {
+            largest = cls_size[c];
+            break;
+        }
     out->largest_free = largest;
 }
 
@@ -480,16 +847,63 @@ static void tlsf_stats(struct mm_heap *h, struct mm_heap_stats *out)
         return MM_HEAP_ERR_CORRUPT;                                                            \
     } while (0)
 
+/* Bits set in v. Not __builtin_popcountll: without -mpopcnt that calls libgcc, which a
+ * kernel linked with -nostdlib does not have. */
+static unsigned popcount64(uint64_t v)
+{
+    v = v - ((v >> 1) & 0x5555555555555555ull);
+    v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+    v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (unsigned)((v * 0x0101010101010101ull) >> 56);
+}
+
+/* Verify one slab's header; its live objects are added to *live and *bytes. */
+static enum mm_heap_status check_slab(const slab_t *s, size_t *live, size_t *bytes,
+                                      const char **reason)
+{
+    if (s->cls >= MM_TLSF_NCLASSES || s->size != cls_size[s->cls] ||
+        s->cap != slab_cap(s->size) || s->recip != (uint32_t)(((uint64_t)1 << 32) / s->size + 1))
+        FAIL("tlsf: slab header damaged (class, size or capacity)");
+    unsigned nfree = 0;
+    for (unsigned w = 0; w < MM_TLSF_SLAB_WORDS; w++) {
+        uint64_t bits = s->free_bits[w];
+        unsigned lo = w * 64;
+        uint64_t valid = lo >= s->cap          ? 0
+                         : s->cap - lo >= 64u ? ~(uint64_t)0
+                                               : ((uint64_t)1 << (s->cap - lo)) - 1;
+        if (bits & ~valid)
+            FAIL("tlsf: slab free bitmap marks a slot past the slab's end");
+        if (!!(s->summary & (1u << w)) != (bits != 0))
+            FAIL("tlsf: slab free bitmap summary disagrees with its words");
+        nfree += popcount64(bits);
+    }
+    if (nfree != s->nfree)
+        FAIL("tlsf: slab free bitmap disagrees with its free count");
+    *live += s->cap - s->nfree;
+    *bytes += (size_t)(s->cap - s->nfree) * s->size;
+    return MM_HEAP_OK;
+}
+
 static enum mm_heap_status tlsf_check(struct mm_heap *h, const char **reason)
 {
     struct mm_tlsf_heap *t = (struct mm_tlsf_heap *)h;
-    size_t free_blocks = 0, free_bytes = 0, live = 0, in_use = 0;
+    size_t free_blocks = 0, free_bytes = 0, live = 0, in_use = 0, slab_bytes = 0;
+    size_t slabs = 0, slots = 0, map_bits = 0;
 
     if (t->top > t->top_end || (t->top & 15u))
         FAIL("tlsf: top chunk out of range");
     for (unsigned i = 0; i < t->nregions; i++) {
         const struct mm_heap_region *r = &t->regions[i];
         bool last = i + 1 == t->nregions;
+        uintptr_t tail = (uintptr_t)t->map[i] - SENTINEL; /* the region's sentinel */
+        if ((uintptr_t)t->map[i] + t->map_len[i] != r->end ||
+            t->map_len[i] != map_bytes(r->base, r->end) ||
+            t->map_base[i] != (r->base & ~(CHUNK - 1)))
+            FAIL("tlsf: chunk map misplaced");
+        if (last && tail != t->top_end)
+            FAIL("tlsf: top chunk does not end at the region's sentinel");
+        for (size_t w = 0; w < t->map_len[i] / 8; w++)
+            map_bits += (size_t)popcount64(t->map[i][w]);
         uintptr_t a = r->base;
         bool prev_free = false;
         blk_t *prev = NULL;
@@ -505,20 +919,32 @@ static enum mm_heap_status tlsf_check(struct mm_heap *h, const char **reason)
                 FAIL("tlsf: prev_phys does not point at the free predecessor");
             size_t s = stride_of(b);
             if (s == 0) {
-                if (last || (a + SENTINEL != r->end && a + 2 * SENTINEL != r->end))
+                if (last || (a != tail && a + SENTINEL != tail))
                     FAIL("tlsf: sentinel in the middle of a region");
                 break;
             }
             if (s < MIN_STRIDE || (s & 15u))
                 FAIL("tlsf: bad block size");
-            if (a + s > (last ? t->top : r->end - SENTINEL))
+            if (a + s > (last ? t->top : tail))
                 FAIL("tlsf: block runs past its region");
+            uintptr_t pl = a + 16;
+            bool slab = (b->hdr & F_FREE) == 0 && (pl & (CHUNK - 1)) == 0 &&
+                        map_test(t, (int)i, pl);
             if (b->hdr & F_FREE) {
                 if (prev_free)
                     FAIL("tlsf: two adjacent free blocks (missed coalescing)");
                 free_blocks++;
                 free_bytes += s;
                 prev_free = true;
+            } else if (slab) {
+                if (s < CHUNK)
+                    FAIL("tlsf: slab chunk shorter than a chunk");
+                const slab_t *sl = (const slab_t *)pl;
+                if (check_slab(sl, &live, &slab_bytes, reason) != MM_HEAP_OK)
+                    return MM_HEAP_ERR_CORRUPT;
+                slabs++;
+                slots += (size_t)sl->cap * sl->size;
+                prev_free = false;
             } else {
                 live++;
                 in_use += s - 8;
@@ -532,6 +958,34 @@ static enum mm_heap_status tlsf_check(struct mm_heap *h, const char **reason)
         if (last && (!hdr_valid(blk_at(t->top_end)->hdr) || stride_of(blk_at(t->top_end)) != 0))
             FAIL("tlsf: sentinel after the top chunk damaged");
     }
+    if (map_bits != slabs || slabs != t->nslabs)
+        FAIL("tlsf: chunk map disagrees with the slabs in the heap");
+    size_t listed_slabs = 0, with_free = 0;
+    for (unsigned c = 0; c < MM_TLSF_NCLASSES; c++) {
+        const slab_t *pv = NULL;
+        for (const slab_t *s = t->avail[c]; s; pv = s, s = s->next) {
+            int r = region_of(t, (uintptr_t)s);
+            if (r < 0 || ((uintptr_t)s & (CHUNK - 1)) || !map_test(t, r, (uintptr_t)s))
+                FAIL("tlsf: slab list points at something that is not a slab");
+            if (s->cls != c || s->prev != pv)
+                FAIL("tlsf: slab list links broken");
+            if (s->nfree == 0 || (s->nfree == s->cap && (pv || s->next)))
+                FAIL("tlsf: full or surplus empty slab on a class list");
+            if (++listed_slabs > slabs)
+                FAIL("tlsf: slab lists hold more slabs than the heap");
+        }
+    }
+    /* Every slab with a free slot must be listed: count them through the map. */
+    for (unsigned i = 0; i < t->nregions; i++)
+        for (size_t w = 0; w < t->map_len[i] / 8; w++)
+            for (uint64_t bits = t->map[i][w]; bits; bits &= bits - 1) {
+                size_t bit = w * 64 + (size_t)__builtin_ctzll(bits);
+                const slab_t *s = (const slab_t *)(t->map_base[i] + (bit << MM_TLSF_SLAB_SHIFT));
+                if (s->nfree)
+                    with_free++;
+            }
+    if (with_free != listed_slabs)
+        FAIL("tlsf: a slab with free slots is missing from its class list");
     size_t listed = 0;
     for (unsigned fl = 0; fl < MM_TLSF_FL_COUNT; fl++) {
         if (!!(t->fl_bitmap & (1u << fl)) != (t->sl_bitmap[fl] != 0))
@@ -561,9 +1015,15 @@ static enum mm_heap_status tlsf_check(struct mm_heap *h, const char **reason)
         FAIL("tlsf: a free block is missing from the free lists");
     if (free_bytes != t->bin_bytes)
         FAIL("tlsf: free byte counter wrong");
-    if (live != t->live || in_use != t->in_use)
+    if (live != t->live || in_use != t->in_use || slab_bytes != t->slab_in_use ||
+        slots != t->slab_slot_bytes)
         FAIL("tlsf: live block counters wrong");
     return MM_HEAP_OK;
+}
+
+void mm_tlsf_trim(struct mm_tlsf_heap *t)
+{
+    (void)release_spare_slabs(t);
 }
 
 static const struct mm_heap_ops tlsf_ops = {
@@ -575,6 +1035,7 @@ static const struct mm_heap_ops tlsf_ops = {
     .owns = tlsf_owns,
     .stats = tlsf_stats,
     .check = tlsf_check,
+    .checks_ptr = true,
 };
 
 enum mm_heap_status mm_tlsf_init(struct mm_tlsf_heap *t, void *base, size_t len,
@@ -590,7 +1051,8 @@ enum mm_heap_status mm_tlsf_init(struct mm_tlsf_heap *t, void *base, size_t len,
     t->heap.ops = &tlsf_ops;
     if (cfg)
         t->heap.cfg = *cfg;
-    (void)add_region(t, lo, hi);
-    note_footprint(t);
+    t->slab_end = (t->heap.cfg.flags & MM_TLSF_NO_SLABS) ? 0 : MM_TLSF_SLAB_MAX + 1;
+    if (!add_region(t, lo, hi))
+        return MM_HEAP_ERR_INVALID;
     return MM_HEAP_OK;
 }

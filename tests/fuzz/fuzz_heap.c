@@ -1,6 +1,7 @@
 /*
  * fuzz_heap.c - libFuzzer target: the input is a program of heap operations run on one of
- * the heaps (chosen by the first byte, with or without MM_HEAP_DEBUG), checked against a
+ * the heaps (chosen by the first byte, with or without MM_HEAP_DEBUG, TLSF with or without
+ * its slab front end), checked against a
  * shadow model after every step. Aborts on overlap, misalignment, lost contents, a failing
  * mm_heap_check, an unexpected report, or counters that disagree with the model.
  */
@@ -126,6 +127,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         h = &U.f.heap;
         break;
     default:
+        if (sel & 64) /* the TLSF core alone, without the slab front end */
+            cfg.flags |= MM_TLSF_NO_SLABS;
         s = mm_tlsf_init(&U.t, region, REGION, &cfg);
         h = &U.t.heap;
         break;

@@ -6,7 +6,8 @@
  *                              resets itself when the last live block is freed.
  *   list   (mm/heap_list.h)  - an address-ordered free list, first fit, coalescing.
  *   fixed  (mm/heap_fixed.h) - power-of-two size classes 8..2048 over a list heap.
- *   tlsf   (mm/heap_tlsf.h)  - the default: two-level segregated fit, O(1) for every size.
+ *   tlsf   (mm/heap_tlsf.h)  - the default: headerless slabs for small sizes over a two-level
+ *                              segregated fit core; O(1) for every size.
  *
  * Each heap starts from one region given at init and may grow through the grow hook. It
  * never touches memory outside the regions it was given, and it needs nothing else from the
@@ -95,7 +96,8 @@ struct mm_heap_stats {
 struct mm_heap;
 
 /* The per-allocator implementation. Implementations see only validated arguments:
- * size <= MM_HEAP_MAX_ALLOC, align a power of two in [16, MM_HEAP_MAX_ALIGN], ptr != NULL. */
+ * size <= MM_HEAP_MAX_ALLOC, align a power of two in [16, MM_HEAP_MAX_ALIGN], ptr != NULL
+ * (and, unless checks_ptr is set, ptr 16-aligned and inside the heap's regions). */
 struct mm_heap_ops {
     const char *name;
     void *(*alloc)(struct mm_heap *h, size_t size, size_t align);
@@ -109,6 +111,9 @@ struct mm_heap_ops {
     bool (*owns)(const struct mm_heap *h, const void *ptr);
     void (*stats)(struct mm_heap *h, struct mm_heap_stats *out);
     enum mm_heap_status (*check)(struct mm_heap *h, const char **reason);
+    /* true: free, realloc and usable_size check ptr themselves (alignment, ownership, with a
+     * report), so the common layer skips its own check and owns() on those paths. */
+    bool checks_ptr;
 };
 
 /* The common part every heap struct starts with. Treat the fields as private. */

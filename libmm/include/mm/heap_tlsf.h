@@ -1,17 +1,34 @@
 /*
- * mm/heap_tlsf.h - the default kernel heap: two-level segregated fit (TLSF) with a
- * wilderness ("top") chunk.
+ * mm/heap_tlsf.h - the default kernel heap: a headerless slab front end for small requests
+ * over a two-level segregated fit (TLSF) core with a wilderness ("top") chunk.
  *
- * Every operation does bounded work whatever the heap's size or history: a free block is
- * found through two bitmap lookups (first level: power of two, second level: 32 linear
- * subdivisions), free blocks are coalesced with both neighbours at once through boundary
- * tags, and each block costs 8 bytes of header (blocks are 16-byte granular; the smallest
- * holds 24 bytes). Requests that no free block can serve are carved from the top of the
- * newest region, which keeps the footprint low; the grow hook extends it (or opens a new,
- * non-adjacent region). Only the largest regions are limited: a region longer than
- * MM_TLSF_MAX_REGION is used up to that length.
+ * Small requests (size <= MM_TLSF_SLAB_MAX, default alignment) are served from slabs: 8 KiB
+ * chunks, aligned to 8 KiB, that the core hands out like any other block. Each slab holds
+ * objects of one of MM_TLSF_NCLASSES size classes (multiples of 16: 16 B steps up to 256,
+ * 32 B steps up to 512) and keeps a bitmap of its free slots in a header at the chunk's
+ * start, so objects carry no header and freed objects are never written to. free(p) finds
+ * p's slab through a per-region chunk map (one bit per 8 KiB of region, kept at the region's
+ * end), never through a value read from the block itself. A slab that becomes empty goes
+ * back to the core unless it is the last one with free slots in its class (at most one such
+ * spare per class; spares are also given back before an allocation fails or the heap grows).
  *
- * The struct is about 8.5 KiB (the free-list heads); place it in .bss or in the first region.
+ * Everything else goes to the core. It does bounded work whatever the heap's size or
+ * history: a free block is found through two bitmap lookups (first level: power of two,
+ * second level: 32 linear subdivisions), free blocks are coalesced with both neighbours at
+ * once through boundary tags, and each block costs 8 bytes of header (blocks are 16-byte
+ * granular; the smallest holds 24 bytes). Requests that no free block can serve are carved
+ * from the top of the newest region, which keeps the footprint low; the grow hook extends it
+ * (or opens a new, non-adjacent region). A region longer than MM_TLSF_MAX_REGION is used up
+ * to that length.
+ *
+ * Every block, slab object or not, is at least 16-byte aligned. Bad frees are detected
+ * exactly for slab objects (a pointer between objects, or a slot already free) and through
+ * header checks for core blocks; both are reported through the report hook.
+ *
+ * Cost of an operation: O(1) for alloc, free, realloc and usable_size; the grow hook's call
+ * additionally copies the region's chunk map when an adjacent grow extends it (1 bit per
+ * 8 KiB, i.e. O(region bytes / 64 KiB) bytes). The struct is about 9 KiB (free-list heads);
+ * place it in .bss or in the first region.
  */
 #ifndef MM_HEAP_TLSF_H
 #define MM_HEAP_TLSF_H
@@ -23,10 +40,35 @@
 #define MM_TLSF_FL_COUNT 32u
 #define MM_TLSF_MAX_REGION ((size_t)1 << 39)
 
+/* Slab front end. */
+#define MM_TLSF_SLAB_SHIFT 13u
+#define MM_TLSF_SLAB_BYTES ((size_t)1 << MM_TLSF_SLAB_SHIFT) /* chunk size and alignment */
+#define MM_TLSF_SLAB_MAX 512u                                 /* largest slab object */
+#define MM_TLSF_NCLASSES 24u
+#define MM_TLSF_SLAB_WORDS 8u /* free-slot bitmap words: up to 512 objects per slab */
+
+/* cfg.flags bit for mm_tlsf_init: no slab front end, every request goes to the TLSF core
+ * (smaller footprint on mixed-size workloads, slower small requests). */
+#define MM_TLSF_NO_SLABS 0x100u
+
 struct mm_tlsf_block;
+
+/* Header at the start of each slab chunk (private; public only so tests can inspect it). */
+struct mm_tlsf_slab {
+    uint64_t free_bits[MM_TLSF_SLAB_WORDS]; /* bit i set: slot i is free */
+    struct mm_tlsf_slab *next, *prev;       /* the class's list of slabs with a free slot */
+    uint32_t size;                          /* object size (the class size) */
+    uint32_t recip;                         /* 2^32 / size + 1: offset -> slot index */
+    uint16_t cap, nfree;                    /* slots, free slots */
+    uint8_t cls, summary;                   /* class index; bit w set: free_bits[w] != 0 */
+    uint16_t reserved;
+};
 
 struct mm_tlsf_heap {
     struct mm_heap heap; /* must be first: pass &t->heap to the mm_heap_* calls */
+    size_t slab_end;     /* requests below this size go to the slabs (0: front end off) */
+    struct mm_tlsf_slab *avail[MM_TLSF_NCLASSES]; /* slabs with a free slot, per class */
+    size_t slab_in_use, nslabs, slab_slot_bytes;   /* bytes of live objects, slabs, slots */
     uint32_t fl_bitmap;
     uint32_t sl_bitmap[MM_TLSF_FL_COUNT];
     struct mm_tlsf_block *heads[MM_TLSF_FL_COUNT][MM_TLSF_SL_COUNT];
@@ -35,16 +77,31 @@ struct mm_tlsf_heap {
     size_t closed_footprint, peak_footprint, region_bytes;
     unsigned nregions;
     struct mm_heap_region regions[MM_HEAP_MAX_REGIONS];
+    /* Per region: the chunk map (bit per MM_TLSF_SLAB_BYTES from map_base, set for a live
+     * slab), its length in bytes, and the region's sentinel address (map - 16). */
+    uint64_t *map[MM_HEAP_MAX_REGIONS];
+    uintptr_t map_base[MM_HEAP_MAX_REGIONS];
+    size_t map_len[MM_HEAP_MAX_REGIONS];
 };
 
 /*
- * Set up t over [base, base + len). cfg may be NULL (no hooks, no debug). The region must
- * hold at least 64 bytes after aligning both ends to 16.
+ * Set up t over [base, base + len). cfg may be NULL (no hooks, no debug); cfg->flags may add
+ * MM_TLSF_NO_SLABS. The region must hold at least 64 bytes after aligning both ends to 16
+ * and setting aside its chunk map.
  * Errors: MM_HEAP_ERR_INVALID (t or base NULL, region too small or wrapping).
  * Call once, before any other use; not concurrently with anything on t.
  */
 MM_HEAP_MUST_CHECK enum mm_heap_status mm_tlsf_init(struct mm_tlsf_heap *t, void *base,
                                                     size_t len,
                                                     const struct mm_heap_config *cfg);
+
+/*
+ * Give every spare slab (an empty slab kept as the last one of its class) back to the core,
+ * so that after freeing everything the heap is one free block again (stats.largest_free).
+ * Allocations do this by themselves before they grow the heap or fail; this call is for
+ * callers that want the memory coalesced now. O(MM_TLSF_NCLASSES). Same locking as the
+ * mm_heap_* calls.
+ */
+void mm_tlsf_trim(struct mm_tlsf_heap *t);
 
 #endif /* MM_HEAP_TLSF_H */

@@ -1,8 +1,8 @@
 /*
  * test_heap_tlsf.c - the default (TLSF) heap.
  *
- * The first group of tests is the contract every heap shares (the same checks run in
- * test_heap_bump/list/fixed/tlsf); the second group is specific to this allocator.
+ * The contract every heap shares comes from heap_contract.h (COMMON_TESTS); then the TLSF
+ * core with the slab front end off, then the slab front end.
  */
 
 #include <stdarg.h>
@@ -11,329 +11,20 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <stdlib.h>
-#include <string.h>
-
 #include "mm/heap_tlsf.h"
+#define CONTRACT_HEAP struct mm_tlsf_heap
+#define CONTRACT_INIT mm_tlsf_init
+#define CONTRACT_KEEPS_BLOCKS false
+#include "heap_contract.h"
 
-#define REGION (256u << 10)
-static unsigned char *mem;
-static unsigned char *pool; /* memory the grow hook hands out */
-static size_t pool_used, pool_len;
-static int grow_calls, grow_gap;
-static bool grow_ok;
-static int nreports;
-static const char *last_what;
-static void *last_ptr;
+/* ---- TLSF core (front end off, so small blocks have core headers too) ---- */
 
-static bool t_grow(void *ctx, size_t min, void **base, size_t *len)
+static struct mm_heap *core_init(const struct mm_heap_config *c, size_t len)
 {
-    (void)ctx;
-    grow_calls++;
-    size_t want = (min + 4095) & ~(size_t)4095;
-    if (!grow_ok || pool_used + grow_gap + want > pool_len)
-        return false;
-    pool_used += grow_gap;
-    *base = pool + pool_used;
-    *len = want;
-    pool_used += want;
-    return true;
+    struct mm_heap_config cc = c ? *c : (struct mm_heap_config){0};
+    cc.flags |= MM_TLSF_NO_SLABS;
+    return heap_init(&cc, len);
 }
-
-static void t_report(void *ctx, const char *what, void *ptr)
-{
-    (void)ctx;
-    nreports++;
-    last_what = what;
-    last_ptr = ptr;
-}
-
-static struct mm_heap_config cfg_of(unsigned flags, bool with_grow)
-{
-    struct mm_heap_config c = {.flags = flags, .report = t_report};
-    if (with_grow)
-        c.grow = t_grow;
-    return c;
-}
-
-static int setup_mem(void **state)
-{
-    (void)state;
-    mem = aligned_alloc(4096, REGION);
-    pool_len = 4u << 20;
-    pool = aligned_alloc(4096, pool_len);
-    pool_used = 0;
-    grow_calls = 0;
-    grow_gap = 0;
-    grow_ok = true;
-    nreports = 0;
-    last_what = NULL;
-    return mem && pool ? 0 : -1;
-}
-
-static int teardown_mem(void **state)
-{
-    (void)state;
-    free(mem);
-    free(pool);
-    return 0;
-}
-
-static void assert_check_ok(struct mm_heap *h)
-{
-    const char *why = NULL;
-    if (mm_heap_check(h, &why) != MM_HEAP_OK)
-        fail_msg("check failed: %s", why);
-}
-
-static struct mm_tlsf_heap H;
-static struct mm_heap *heap_init(const struct mm_heap_config *c, size_t len)
-{
-    assert_int_equal(mm_tlsf_init(&H, mem, len, c), MM_HEAP_OK);
-    return &H.heap;
-}
-#define HEAP_INIT heap_init
-
-/* ---- properties every heap shares; HEAP_INIT(cfg, len) builds the heap under test ---- */
-
-static void test_alignment_honoured_for_1_to_4096(void **state)
-{
-    (void)state;
-    struct mm_heap_config c = cfg_of(0, false);
-    struct mm_heap *h = HEAP_INIT(&c, REGION);
-    for (size_t a = 1; a <= 4096; a *= 2) {
-        for (size_t sz = 1; sz < 300; sz += 37) {
-            unsigned char *p = mm_heap_alloc(h, sz, a);
-            assert_non_null(p);
-            assert_int_equal((uintptr_t)p % (a < 16 ? 16 : a), 0);
-            memset(p, 0x5A, sz);
-            assert_true(mm_heap_usable_size(h, p) >= sz);
-            assert_check_ok(h);
-            if (!false)
-                mm_heap_free(h, p);
-        }
-    }
-    assert_int_equal(nreports, 0);
-}
-
-static void test_zero_size_gives_a_freeable_block(void **state)
-{
-    (void)state;
-    struct mm_heap_config c = cfg_of(0, false);
-    struct mm_heap *h = HEAP_INIT(&c, REGION);
-    void *a = mm_heap_alloc(h, 0, 0), *b = mm_heap_alloc(h, 0, 0);
-    assert_non_null(a);
-    assert_non_null(b);
-    assert_ptr_not_equal(a, b);
-    mm_heap_free(h, a);
-    mm_heap_free(h, b);
-    assert_int_equal(nreports, 0);
-    struct mm_heap_stats st;
-    mm_heap_get_stats(h, &st);
-    assert_int_equal(st.live_blocks, 0);
-    assert_int_equal(st.frees, 2);
-}
-
-static void test_huge_and_bad_requests_fail_cleanly(void **state)
-{
-    (void)state;
-    struct mm_heap_config c = cfg_of(0, true);
-    struct mm_heap *h = HEAP_INIT(&c, REGION);
-    assert_null(mm_heap_alloc(h, SIZE_MAX, 0));
-    assert_null(mm_heap_alloc(h, SIZE_MAX - 8, 16));
-    assert_null(mm_heap_alloc(h, (size_t)1 << 37, 0)); /* the grow hook can't give that */
-    assert_int_equal(nreports, 0);
-    assert_null(mm_heap_alloc(h, 16, 24)); /* not a power of two: reported */
-    assert_int_equal(nreports, 1);
-    assert_null(mm_heap_alloc(h, 16, (size_t)1 << 40));
-    assert_int_equal(nreports, 2);
-    struct mm_heap_stats st;
-    mm_heap_get_stats(h, &st);
-    assert_int_equal(st.failed, 5);
-    assert_int_equal(st.live_blocks, 0);
-    assert_check_ok(h);
-    void *p = mm_heap_alloc(h, 100, 0); /* still works afterwards */
-    assert_non_null(p);
-}
-
-static void test_realloc_grows_shrinks_and_handles_null(void **state)
-{
-    (void)state;
-    struct mm_heap_config c = cfg_of(0, false);
-    struct mm_heap *h = HEAP_INIT(&c, REGION);
-    unsigned char *p = mm_heap_realloc(h, NULL, 40, 0); /* NULL: like alloc */
-    assert_non_null(p);
-    for (int i = 0; i < 40; i++)
-        p[i] = (unsigned char)i;
-    void *other = mm_heap_alloc(h, 64, 0); /* something after p, so growth may move */
-    assert_non_null(other);
-    p = mm_heap_realloc(h, p, 5000, 0);
-    assert_non_null(p);
-    assert_true(mm_heap_usable_size(h, p) >= 5000);
-    for (int i = 0; i < 40; i++)
-        assert_int_equal(p[i], i);
-    memset(p + 40, 0xEE, 5000 - 40);
-    p = mm_heap_realloc(h, p, 20, 0);
-    assert_non_null(p);
-    for (int i = 0; i < 20; i++)
-        assert_int_equal(p[i], i);
-    assert_true(mm_heap_usable_size(h, p) >= 20);
-    assert_null(mm_heap_realloc(h, p, SIZE_MAX, 0)); /* fails, p untouched */
-    for (int i = 0; i < 20; i++)
-        assert_int_equal(p[i], i);
-    assert_null(mm_heap_realloc(h, p, 0, 0)); /* size 0 frees */
-    mm_heap_free(h, other);
-    assert_check_ok(h);
-    struct mm_heap_stats st;
-    mm_heap_get_stats(h, &st);
-    assert_int_equal(st.live_blocks, 0);
-    assert_int_equal(nreports, 0);
-}
-
-static void test_stats_track_use_and_peak(void **state)
-{
-    (void)state;
-    struct mm_heap_config c = cfg_of(0, false);
-    struct mm_heap *h = HEAP_INIT(&c, REGION);
-    struct mm_heap_stats s0, s1, s2;
-    mm_heap_get_stats(h, &s0);
-    assert_int_equal(s0.bytes_in_use, 0);
-    assert_true(s0.region_bytes >= REGION - 32 && s0.region_bytes <= REGION);
-    void *a = mm_heap_alloc(h, 1000, 0), *b = mm_heap_alloc(h, 3000, 0);
-    mm_heap_get_stats(h, &s1);
-    assert_int_equal(s1.live_blocks, 2);
-    assert_true(s1.bytes_in_use >= 4000);
-    assert_true(s1.bytes_in_use == mm_heap_usable_size(h, a) + mm_heap_usable_size(h, b));
-    assert_true(s1.bytes_free < s0.bytes_free);
-    assert_true(s1.largest_free <= s1.bytes_free);
-    assert_true(s1.peak_footprint >= 4000);
-    mm_heap_free(h, b);
-    mm_heap_get_stats(h, &s2);
-    assert_int_equal(s2.live_blocks, 1);
-    assert_int_equal(s2.peak_in_use, s1.bytes_in_use);
-    assert_int_equal(s2.allocs, 2);
-    assert_int_equal(s2.frees, 1);
-    mm_heap_free(h, a);
-}
-
-static void test_grow_hook_used_and_failing_grow_gives_null(void **state)
-{
-    (void)state;
-    struct mm_heap_config c = cfg_of(0, true);
-    struct mm_heap *h = HEAP_INIT(&c, 4096);
-    void *ps[64];
-    for (int i = 0; i < 64; i++) {
-        ps[i] = mm_heap_alloc(h, 1000, 0);
-        assert_non_null(ps[i]);
-        memset(ps[i], i, 1000);
-    }
-    assert_true(grow_calls > 0);
-    struct mm_heap_stats st;
-    mm_heap_get_stats(h, &st);
-    assert_true(st.region_bytes > 4096);
-    assert_check_ok(h);
-    grow_ok = false;
-    int before = grow_calls;
-    void *q = mm_heap_alloc(h, 100000, 0);
-    assert_null(q);
-    assert_true(grow_calls > before);
-    for (int i = 0; i < 64; i++)
-        mm_heap_free(h, ps[i]);
-    assert_check_ok(h);
-    assert_int_equal(nreports, 0);
-}
-
-static void test_scattered_grow_regions_all_usable(void **state)
-{
-    (void)state;
-    grow_gap = 4096; /* each new region lies apart from the previous one */
-    struct mm_heap_config c = cfg_of(0, true);
-    struct mm_heap *h = HEAP_INIT(&c, 4096);
-    void *ps[12];
-    for (int i = 0; i < 12; i++) {
-        ps[i] = mm_heap_alloc(h, 3000, 0);
-        assert_non_null(ps[i]);
-        memset(ps[i], i, 3000);
-    }
-    assert_check_ok(h);
-    for (int i = 0; i < 12; i++) {
-        unsigned char *p = ps[i];
-        assert_int_equal(p[0], i);
-        assert_int_equal(p[2999], i);
-        mm_heap_free(h, p);
-    }
-    assert_check_ok(h);
-    assert_int_equal(nreports, 0);
-}
-
-static void test_free_of_foreign_and_misaligned_pointers_is_reported(void **state)
-{
-    (void)state;
-    struct mm_heap_config c = cfg_of(0, false);
-    struct mm_heap *h = HEAP_INIT(&c, REGION);
-    unsigned char *p = mm_heap_alloc(h, 64, 0);
-    static unsigned char outside[64];
-    mm_heap_free(h, outside + 16);
-    assert_int_equal(nreports, 1);
-    assert_ptr_equal(last_ptr, outside + 16);
-    mm_heap_free(h, p + 8);
-    assert_int_equal(nreports, 2);
-    mm_heap_free(h, p + 32); /* aligned, inside the heap, but not a block start */
-    assert_int_equal(nreports, 3);
-    assert_int_equal(mm_heap_usable_size(h, outside), 0);
-    assert_int_equal(nreports, 4);
-    assert_null(mm_heap_realloc(h, p + 8, 10, 0));
-    assert_int_equal(nreports, 5);
-    assert_check_ok(h);
-    mm_heap_free(h, p);
-    struct mm_heap_stats st;
-    mm_heap_get_stats(h, &st);
-    assert_int_equal(st.reports, 5);
-    assert_int_equal(st.live_blocks, 0);
-}
-
-static void test_double_free_is_reported(void **state)
-{
-    (void)state;
-    struct mm_heap_config c = cfg_of(0, false);
-    struct mm_heap *h = HEAP_INIT(&c, REGION);
-    void *keep = mm_heap_alloc(h, 32, 0); /* keeps a bump heap from resetting */
-    void *p = mm_heap_alloc(h, 48, 0);
-    void *q = mm_heap_alloc(h, 48, 0);
-    mm_heap_free(h, p);
-    assert_int_equal(nreports, 0);
-    mm_heap_free(h, p);
-    assert_int_equal(nreports, 1);
-    assert_non_null(strstr(last_what, "double free"));
-    assert_check_ok(h);
-    mm_heap_free(h, q);
-    mm_heap_free(h, keep);
-    struct mm_heap_stats st;
-    mm_heap_get_stats(h, &st);
-    assert_int_equal(st.live_blocks, 0);
-    assert_int_equal(st.frees, 3);
-}
-
-#define COMMON_TESTS                                                                           \
-    cmocka_unit_test_setup_teardown(test_alignment_honoured_for_1_to_4096, setup_mem,          \
-                                    teardown_mem),                                             \
-        cmocka_unit_test_setup_teardown(test_zero_size_gives_a_freeable_block, setup_mem,      \
-                                        teardown_mem),                                         \
-        cmocka_unit_test_setup_teardown(test_huge_and_bad_requests_fail_cleanly, setup_mem,    \
-                                        teardown_mem),                                         \
-        cmocka_unit_test_setup_teardown(test_realloc_grows_shrinks_and_handles_null,           \
-                                        setup_mem, teardown_mem),                              \
-        cmocka_unit_test_setup_teardown(test_stats_track_use_and_peak, setup_mem,              \
-                                        teardown_mem),                                         \
-        cmocka_unit_test_setup_teardown(test_grow_hook_used_and_failing_grow_gives_null,       \
-                                        setup_mem, teardown_mem),                              \
-        cmocka_unit_test_setup_teardown(test_scattered_grow_regions_all_usable, setup_mem,     \
-                                        teardown_mem),                                         \
-        cmocka_unit_test_setup_teardown(test_free_of_foreign_and_misaligned_pointers_is_reported, \
-                                        setup_mem, teardown_mem),                              \
-        cmocka_unit_test_setup_teardown(test_double_free_is_reported, setup_mem, teardown_mem)
-
-/* ---- TLSF-specific ---- */
 
 static void test_tlsf_init_rejects_bad_regions(void **state)
 {
@@ -352,7 +43,7 @@ static void test_tlsf_init_rejects_bad_regions(void **state)
 static void test_tlsf_free_merges_with_both_neighbours(void **state)
 {
     (void)state;
-    struct mm_heap *h = heap_init(NULL, REGION);
+    struct mm_heap *h = core_init(NULL, REGION);
     void *p[300];
     for (int i = 0; i < 300; i++)
         assert_non_null(p[i] = mm_heap_alloc(h, 24 + (size_t)(i * 37) % 700, 0));
@@ -375,7 +66,7 @@ static void test_tlsf_free_merges_with_both_neighbours(void **state)
 static void test_tlsf_realloc_grows_in_place_into_free_neighbour(void **state)
 {
     (void)state;
-    struct mm_heap *h = heap_init(NULL, REGION);
+    struct mm_heap *h = core_init(NULL, REGION);
     void *a = mm_heap_alloc(h, 100, 0), *b = mm_heap_alloc(h, 1000, 0);
     void *c = mm_heap_alloc(h, 100, 0);
     mm_heap_free(h, b);
@@ -391,7 +82,7 @@ static void test_tlsf_realloc_grows_in_place_into_free_neighbour(void **state)
 static void test_tlsf_reuses_freed_block_of_same_size(void **state)
 {
     (void)state;
-    struct mm_heap *h = heap_init(NULL, REGION);
+    struct mm_heap *h = core_init(NULL, REGION);
     void *a = mm_heap_alloc(h, 200, 0);
     void *keep = mm_heap_alloc(h, 16, 0);
     mm_heap_free(h, a);
@@ -402,7 +93,7 @@ static void test_tlsf_reuses_freed_block_of_same_size(void **state)
 static void test_tlsf_header_is_eight_bytes(void **state)
 {
     (void)state;
-    struct mm_heap *h = heap_init(NULL, REGION);
+    struct mm_heap *h = core_init(NULL, REGION);
     unsigned char *a = mm_heap_alloc(h, 24, 0), *b = mm_heap_alloc(h, 24, 0);
     assert_int_equal(b - a, 32);
     assert_int_equal(mm_heap_usable_size(h, a), 24);
@@ -413,7 +104,7 @@ static void test_tlsf_header_is_eight_bytes(void **state)
 static void test_tlsf_check_detects_a_smashed_header(void **state)
 {
     (void)state;
-    struct mm_heap *h = heap_init(NULL, REGION);
+    struct mm_heap *h = core_init(NULL, REGION);
     unsigned char *a = mm_heap_alloc(h, 64, 0), *b = mm_heap_alloc(h, 64, 0);
     (void)b;
     const char *why = NULL;
@@ -428,7 +119,7 @@ static void test_tlsf_non_adjacent_grow_keeps_old_top_usable(void **state)
     (void)state;
     grow_gap = 8192;
     struct mm_heap_config c = cfg_of(0, true);
-    struct mm_heap *h = heap_init(&c, 4096);
+    struct mm_heap *h = core_init(&c, 4096);
     void *small = mm_heap_alloc(h, 100, 0);
     void *big = mm_heap_alloc(h, 10000, 0); /* forces a new region far away */
     assert_non_null(big);
@@ -443,6 +134,236 @@ static void test_tlsf_non_adjacent_grow_keeps_old_top_usable(void **state)
     assert_check_ok(h);
 }
 
+/* ---- slab front end ---- */
+
+static struct mm_tlsf_slab *slab_of(void *p)
+{
+    return (struct mm_tlsf_slab *)((uintptr_t)p & ~(uintptr_t)(MM_TLSF_SLAB_BYTES - 1));
+}
+
+static void test_tlsf_small_objects_are_headerless_slab_slots(void **state)
+{
+    (void)state;
+    struct mm_heap_config c = cfg_of(0, false);
+    struct mm_heap *h = heap_init(&c, REGION);
+    unsigned char *p[20];
+    for (int i = 0; i < 20; i++) {
+        p[i] = mm_heap_alloc(h, 41, 0); /* class 48 */
+        assert_non_null(p[i]);
+        assert_int_equal((uintptr_t)p[i] % 16, 0);
+        memset(p[i], i, 41);
+    }
+    for (int i = 1; i < 20; i++) {
+        assert_int_equal(p[i] - p[i - 1], 48); /* no header between objects */
+        assert_ptr_equal(slab_of(p[i]), slab_of(p[0]));
+    }
+    assert_int_equal(mm_heap_usable_size(h, p[3]), 48);
+    assert_int_equal(H.nslabs, 1);
+    assert_int_equal(slab_of(p[0])->size, 48);
+    struct mm_heap_stats st;
+    mm_heap_get_stats(h, &st);
+    assert_int_equal(st.bytes_in_use, 20 * 48);
+    assert_int_equal(st.live_blocks, 20);
+    assert_check_ok(h);
+    for (int i = 0; i < 20; i++)
+        mm_heap_free(h, p[i]);
+    assert_int_equal(nreports, 0);
+}
+
+static void test_tlsf_frees_of_slab_and_core_blocks_both_work(void **state)
+{
+    (void)state;
+    struct mm_heap_config c = cfg_of(0, false);
+    struct mm_heap *h = heap_init(&c, REGION);
+    void *small = mm_heap_alloc(h, 100, 0);            /* slab */
+    void *big = mm_heap_alloc(h, 2000, 0);             /* core */
+    void *aligned = mm_heap_alloc(h, 100, 256);        /* core: explicit alignment */
+    assert_int_equal((uintptr_t)aligned % 256, 0);
+    assert_ptr_equal(slab_of(small)->size, 112);
+    assert_int_equal(mm_heap_usable_size(h, big), 2000 + 8);
+    mm_heap_free(h, big);
+    mm_heap_free(h, small);
+    mm_heap_free(h, aligned);
+    struct mm_heap_stats st;
+    mm_heap_get_stats(h, &st);
+    assert_int_equal(st.live_blocks, 0);
+    assert_int_equal(st.bytes_in_use, 0);
+    assert_int_equal(st.frees, 3);
+    assert_int_equal(nreports, 0);
+    assert_check_ok(h);
+}
+
+static void test_tlsf_invalid_frees_into_a_slab_are_reported(void **state)
+{
+    (void)state;
+    struct mm_heap_config c = cfg_of(0, false);
+    struct mm_heap *h = heap_init(&c, REGION);
+    unsigned char *p = mm_heap_alloc(h, 48, 0), *q = mm_heap_alloc(h, 48, 0);
+    mm_heap_free(h, p + 16); /* 16-aligned, but inside the object */
+    assert_int_equal(nreports, 1);
+    assert_non_null(strstr(last_what, "middle of a slab object"));
+    mm_heap_free(h, p + 8); /* misaligned */
+    assert_int_equal(nreports, 2);
+    mm_heap_free(h, (unsigned char *)slab_of(p) + 16); /* the slab's own header */
+    assert_int_equal(nreports, 3);
+    assert_int_equal(mm_heap_usable_size(h, p + 32), 0);
+    assert_int_equal(nreports, 4);
+    mm_heap_free(h, p);
+    mm_heap_free(h, p); /* double free */
+    assert_int_equal(nreports, 5);
+    assert_non_null(strstr(last_what, "double free"));
+    assert_ptr_equal(last_ptr, p);
+    assert_null(mm_heap_realloc(h, p, 10, 0)); /* realloc of a freed slot */
+    assert_int_equal(nreports, 6);
+    assert_check_ok(h);
+    struct mm_heap_stats st;
+    mm_heap_get_stats(h, &st);
+    assert_int_equal(st.live_blocks, 1);
+    assert_int_equal(st.frees, 1);
+    mm_heap_free(h, q);
+    assert_int_equal(nreports, 6);
+}
+
+static void test_tlsf_empty_slab_goes_back_to_the_core(void **state)
+{
+    (void)state;
+    struct mm_heap_config c = cfg_of(0, false);
+    struct mm_heap *h = heap_init(&c, REGION);
+    static void *p[600];
+    unsigned n = 0;
+    p[n++] = mm_heap_alloc(h, 64, 0);
+    struct mm_tlsf_slab *first = slab_of(p[0]);
+    unsigned cap = first->cap;
+    while (n < cap + 1) /* fill the first slab, then one object in a second */
+        p[n++] = mm_heap_alloc(h, 64, 0);
+    assert_ptr_not_equal(slab_of(p[cap]), first);
+    assert_int_equal(H.nslabs, 2);
+    for (unsigned i = 0; i < cap; i++)
+        mm_heap_free(h, p[i]);
+    assert_int_equal(H.nslabs, 1); /* the other slab still has room: the empty one left */
+    assert_check_ok(h);
+    /* The chunk is ordinary free core memory again. */
+    unsigned char *big = mm_heap_alloc(h, 6000, 0);
+    assert_true(big >= (unsigned char *)first - MM_TLSF_SLAB_BYTES && /* merged with a gap */
+                big < (unsigned char *)first + MM_TLSF_SLAB_BYTES);
+    /* The last slab of a class is kept as a spare when it empties ... */
+    mm_heap_free(h, p[cap]);
+    assert_int_equal(H.nslabs, 1);
+    assert_check_ok(h);
+    /* ... and given back by trim (or by an allocation that would otherwise fail). */
+    mm_tlsf_trim(&H);
+    assert_int_equal(H.nslabs, 0);
+    mm_heap_free(h, big);
+    struct mm_heap_stats st;
+    mm_heap_get_stats(h, &st);
+    assert_true(st.largest_free + 64 >= st.region_bytes - (st.region_bytes >> 14));
+    assert_int_equal(nreports, 0);
+    assert_check_ok(h);
+}
+
+static void test_tlsf_spare_slabs_given_back_before_an_allocation_fails(void **state)
+{
+    (void)state;
+    struct mm_heap_config c = cfg_of(0, false);
+    struct mm_heap *h = heap_init(&c, REGION);
+    void *a = mm_heap_alloc(h, 16, 0), *b = mm_heap_alloc(h, 300, 0);
+    mm_heap_free(h, a);
+    mm_heap_free(h, b);
+    assert_int_equal(H.nslabs, 2); /* spares */
+    void *all = mm_heap_alloc(h, REGION - 1024, 0);
+    assert_non_null(all);
+    assert_int_equal(H.nslabs, 0);
+    mm_heap_free(h, all);
+    assert_check_ok(h);
+}
+
+static void test_tlsf_check_detects_a_corrupted_slab_free_list(void **state)
+{
+    (void)state;
+    struct mm_heap_config c = cfg_of(0, false);
+    struct mm_heap *h = heap_init(&c, REGION);
+    void *p = mm_heap_alloc(h, 32, 0), *q = mm_heap_alloc(h, 32, 0);
+    struct mm_tlsf_slab *s = slab_of(p);
+    const char *why = NULL;
+    assert_int_equal(mm_heap_check(h, &why), MM_HEAP_OK);
+    s->free_bits[0] |= 1; /* slot 0 (p) is live but now claims to be free */
+    assert_int_equal(mm_heap_check(h, &why), MM_HEAP_ERR_CORRUPT);
+    assert_non_null(strstr(why, "slab"));
+    s->free_bits[0] &= ~(uint64_t)1;
+    assert_int_equal(mm_heap_check(h, &why), MM_HEAP_OK);
+    struct mm_tlsf_slab *saved = s->next;
+    s->next = (struct mm_tlsf_slab *)(void *)mem; /* class list link into the blue */
+    assert_int_equal(mm_heap_check(h, &why), MM_HEAP_ERR_CORRUPT);
+    assert_non_null(strstr(why, "slab"));
+    s->next = saved;
+    s->size = 48; /* header says another class */
+    assert_int_equal(mm_heap_check(h, &why), MM_HEAP_ERR_CORRUPT);
+    s->size = 32;
+    assert_check_ok(h);
+    mm_heap_free(h, p);
+    mm_heap_free(h, q);
+}
+
+static void test_tlsf_slabs_survive_adjacent_growth(void **state)
+{
+    (void)state;
+    struct mm_heap_config c = cfg_of(0, true); /* grow_gap 0: every grow is adjacent */
+    struct mm_heap *h = heap_init(&c, 4096);    /* too small for a slab at first */
+    static void *p[3000];
+    for (int i = 0; i < 3000; i++) {
+        p[i] = mm_heap_alloc(h, 16 + (size_t)(i * 7) % 500, 0);
+        assert_non_null(p[i]);
+        memset(p[i], (int)i, 16);
+        if (i % 500 == 0)
+            assert_check_ok(h);
+    }
+    assert_true(grow_calls > 1);
+    assert_int_equal(H.nregions, 2); /* the pool's region, extended, its chunk map moved */
+    assert_true(H.nslabs > 1);
+    assert_check_ok(h);
+    for (int i = 0; i < 3000; i++) {
+        assert_int_equal(((unsigned char *)p[i])[15], (unsigned char)i);
+        mm_heap_free(h, p[i]);
+    }
+    mm_tlsf_trim(&H);
+    assert_int_equal(H.nslabs, 0);
+    assert_check_ok(h);
+    assert_int_equal(nreports, 0);
+}
+
+static void test_tlsf_slab_realloc_keeps_contents(void **state)
+{
+    (void)state;
+    struct mm_heap_config c = cfg_of(0, false);
+    struct mm_heap *h = heap_init(&c, REGION);
+    unsigned char *p = mm_heap_alloc(h, 20, 0);
+    memcpy(p, "abcdefghijklmnopqrs", 20);
+    assert_ptr_equal(mm_heap_realloc(h, p, 30, 0), p); /* same class (32) */
+    unsigned char *q = mm_heap_realloc(h, p, 400, 0);   /* another class */
+    assert_non_null(q);
+    assert_memory_equal(q, "abcdefghijklmnopqrs", 20);
+    unsigned char *r = mm_heap_realloc(h, q, 5000, 0); /* to the core */
+    assert_memory_equal(r, "abcdefghijklmnopqrs", 20);
+    unsigned char *s = mm_heap_realloc(h, r, 10, 0); /* shrinks in place in the core */
+    assert_ptr_equal(s, r);
+    mm_heap_free(h, s);
+    assert_check_ok(h);
+    struct mm_heap_stats st;
+    mm_heap_get_stats(h, &st);
+    assert_int_equal(st.live_blocks, 0);
+    assert_int_equal(st.bytes_in_use, 0);
+    assert_int_equal(nreports, 0);
+}
+
+static void test_tlsf_no_slabs_flag_sends_small_requests_to_the_core(void **state)
+{
+    (void)state;
+    struct mm_heap *h = core_init(NULL, REGION);
+    unsigned char *a = mm_heap_alloc(h, 24, 0), *b = mm_heap_alloc(h, 24, 0);
+    assert_int_equal(b - a, 32);
+    assert_int_equal(H.nslabs, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -454,6 +375,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tlsf_header_is_eight_bytes, setup_mem, teardown_mem),
         cmocka_unit_test_setup_teardown(test_tlsf_check_detects_a_smashed_header, setup_mem, teardown_mem),
         cmocka_unit_test_setup_teardown(test_tlsf_non_adjacent_grow_keeps_old_top_usable, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_small_objects_are_headerless_slab_slots, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_frees_of_slab_and_core_blocks_both_work, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_invalid_frees_into_a_slab_are_reported, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_empty_slab_goes_back_to_the_core, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_spare_slabs_given_back_before_an_allocation_fails, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_check_detects_a_corrupted_slab_free_list, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_slabs_survive_adjacent_growth, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_slab_realloc_keeps_contents, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_no_slabs_flag_sends_small_requests_to_the_core, setup_mem, teardown_mem),
     };
     return cmocka_run_group_tests_name("heap_tlsf", tests, NULL, NULL);
 }
