@@ -28,7 +28,10 @@ static void typed(uint32_t cp, const char *source)
     }
     if (cp == '\b' || cp == 0x7F) {
         if (line_len) {
-            line_len--;
+            /* Remove a whole UTF-8 character: its continuation bytes and its lead byte. */
+            do
+                line_len--;
+            while (line_len && ((unsigned char)line[line_len] & 0xC0) == 0x80);
             kprintf("\b");
         }
         return;

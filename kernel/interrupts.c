@@ -13,6 +13,7 @@
 #include <x86/cpu.h>
 #include <x86/exceptions.h>
 #include <x86/gdt.h>
+#include <x86/io.h>
 #include <x86/pic.h>
 #include <x86/pit.h>
 #include <x86/ps2.h>
@@ -28,8 +29,6 @@ struct x86_ring kbd_ring, serial_ring;
 static struct x86_gdt gdt;
 static struct x86_tss tss;
 static bool keyboard_ok;
-
-extern char boot_stack_top[];
 
 /* Exception reports are written without the console lock: the faulting code may hold it. */
 __attribute__((format(printf, 2, 3))) static void report_print(void *ctx, const char *fmt, ...)
@@ -65,12 +64,13 @@ static void default_handler(struct x86_interrupt_frame *frame)
         if (guard) {
             char line[128];
             int n = con_snprintf(line, sizeof line,
-                                 "guard page below the %s hit at %#llx: stack overflow\n",
-                                 guard, (unsigned long long)cr2);
+                                 "guard page below the %s hit at %#llx: stack overflow\n", guard,
+                                 (unsigned long long)cr2);
             kconsole_write_unlocked(line, n > 0 && (size_t)n < sizeof line ? (size_t)n : 0);
         }
-        kpanic("unhandled exception %s (vector %llu) at rip %#llx", x86_exception_mnemonic((uint8_t)v),
-               (unsigned long long)v, (unsigned long long)frame->rip);
+        kpanic("unhandled exception %s (vector %llu) at rip %#llx",
+               x86_exception_mnemonic((uint8_t)v), (unsigned long long)v,
+               (unsigned long long)frame->rip);
     }
     if (v >= X86_PIC_VECTOR_BASE && v < X86_PIC_VECTOR_BASE + X86_PIC_IRQ_COUNT) {
         uint8_t irq = (uint8_t)(v - X86_PIC_VECTOR_BASE);
@@ -99,7 +99,11 @@ static void timer_handler(struct x86_interrupt_frame *frame)
 static void keyboard_handler(struct x86_interrupt_frame *frame)
 {
     (void)frame;
-    x86_ring_push(&kbd_ring, x86_ps2_read_data()); /* a full ring counts the drop */
+    /* An edge the PIC latched while IRQ1 was masked (the reset's or an LED command's
+     * replies, already consumed by polling) can arrive with nothing to read: reading 0x60
+     * then would push a stale byte. */
+    if (inb(X86_PS2_STATUS) & X86_PS2_STATUS_OUTPUT_FULL)
+        x86_ring_push(&kbd_ring, x86_ps2_read_data()); /* a full ring counts the drop */
     kinput_wake_keyboard();
     x86_pic_eoi(IRQ_KEYBOARD);
 }
@@ -121,8 +125,16 @@ static void serial_handler(struct x86_interrupt_frame *frame)
 {
     (void)frame;
     struct con_uart *u = kconsole_uart();
-    if (u)
+    if (u) {
         con_uart_drain_rx(u, serial_push, NULL);
+        /* The PIC is edge-triggered: if the drain stopped at its cap with data left, the
+         * UART's line stays up and no new edge would ever come. Toggling the receive
+         * interrupt enable makes a fresh edge. */
+        if (con_uart_rx_ready(u)) {
+            con_uart_enable_rx_irq(u, false);
+            con_uart_enable_rx_irq(u, true);
+        }
+    }
     kinput_wake_serial();
     x86_pic_eoi(IRQ_COM1);
 }
@@ -172,7 +184,7 @@ static void ok(const char *what)
 void kinterrupts_init(uint32_t hz)
 {
     x86_tss_init(&tss);
-    x86_tss_set_rsp0(&tss, (uint64_t)(uintptr_t)boot_stack_top);
+    /* RSP0 stays 0: nothing runs in ring 3 yet, and the boot stack is in use. */
     x86_gdt_init(&gdt, &tss);
     x86_gdt_load(&gdt);
     ok("GDT + TSS (IST1 double fault, IST2 NMI, IST3 machine check)");

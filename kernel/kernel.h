@@ -49,7 +49,7 @@ int kconsole_vga_row(void);
 /* Print `PANIC at <file>:<line>: <message>` (red on VGA) and halt with interrupts off. In test
  * mode the running test ends (passed if it was expected to panic, failed otherwise). */
 __attribute__((noreturn, format(printf, 3, 4))) void kpanic_at(const char *file, int line,
-                                                                const char *fmt, ...);
+                                                               const char *fmt, ...);
 #define kpanic(...) kpanic_at(__FILE__, __LINE__, __VA_ARGS__)
 
 /* Halt forever with interrupts off. */

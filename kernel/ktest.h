@@ -18,10 +18,11 @@ struct ktest {
     bool expect_panic; /* passes only if the test panics */
 };
 
-#define KTEST_DEFINE(tname, panics)                                                            \
-    static void ktest_fn_##tname(void);                                                        \
-    __attribute__((used, section(".ktests"), aligned(8))) static const struct ktest            \
-        ktest_desc_##tname = {#tname, ktest_fn_##tname, panics};                              \
+#define KTEST_DEFINE(tname, panics)                                                                \
+    static void ktest_fn_##tname(void);                                                            \
+    __attribute__((used, section(".ktests"),                                                       \
+                   aligned(8))) static const struct ktest ktest_desc_##tname = {                   \
+        #tname, ktest_fn_##tname, panics};                                                         \
     static void ktest_fn_##tname(void)
 
 /* A test that passes when its body returns. */
@@ -30,14 +31,14 @@ struct ktest {
 #define KTEST_SHOULD_PANIC(tname) KTEST_DEFINE(tname, true)
 
 /* Fail the running test with a message when cond is false. */
-#define KASSERT(cond)                                                                          \
-    do {                                                                                       \
-        if (!(cond))                                                                           \
-            ktest_fail(__FILE__, __LINE__, "assertion failed: %s", #cond);                     \
+#define KASSERT(cond)                                                                              \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            ktest_fail(__FILE__, __LINE__, "assertion failed: %s", #cond);                         \
     } while (0)
 
 __attribute__((noreturn, format(printf, 3, 4))) void ktest_fail(const char *file, int line,
-                                                                 const char *fmt, ...);
+                                                                const char *fmt, ...);
 
 /* If the command line names a test, run it and never return; otherwise return. */
 void ktest_run_from_cmdline(const char *cmdline);

@@ -50,8 +50,7 @@ KTEST(boot_info)
     KASSERT(kboot.mmap_count > 0);
     KASSERT(kboot_usable_bytes(&kboot) > (16ull << 20));
     KASSERT(kboot.cmdline[0] != '\0');
-    kprintf("boot_info: usable %llu MiB\n",
-            (unsigned long long)(kboot_usable_bytes(&kboot) >> 20));
+    kprintf("boot_info: usable %llu MiB\n", (unsigned long long)(kboot_usable_bytes(&kboot) >> 20));
 }
 
 KTEST_SHOULD_PANIC(should_panic)

@@ -24,8 +24,7 @@ struct mm_frames kframes;
 struct mm_space kspace;
 
 extern char _kernel_phys_start[], _kernel_phys_end[];
-extern char _text_start[], _text_end[], _rodata_start[], _rodata_end[], _data_start[],
-    _data_end[];
+extern char _text_start[], _text_end[], _rodata_start[], _rodata_end[], _data_start[], _data_end[];
 extern char boot_stack_guard[];
 
 #define MAX_REGIONS (KBOOT_MAX_MMAP + KBOOT_MAX_MODULES + 8)
@@ -84,11 +83,16 @@ static void step_ok(const char *fmt, ...)
 static enum mm_region_type region_type(uint32_t mb_type)
 {
     switch (mb_type) {
-    case KBOOT_MEM_USABLE: return MM_REGION_USABLE;
-    case KBOOT_MEM_ACPI_RECLAIMABLE: return MM_REGION_ACPI_RECLAIMABLE;
-    case KBOOT_MEM_ACPI_NVS: return MM_REGION_ACPI_NVS;
-    case KBOOT_MEM_BAD: return MM_REGION_BAD;
-    default: return MM_REGION_RESERVED;
+    case KBOOT_MEM_USABLE:
+        return MM_REGION_USABLE;
+    case KBOOT_MEM_ACPI_RECLAIMABLE:
+        return MM_REGION_ACPI_RECLAIMABLE;
+    case KBOOT_MEM_ACPI_NVS:
+        return MM_REGION_ACPI_NVS;
+    case KBOOT_MEM_BAD:
+        return MM_REGION_BAD;
+    default:
+        return MM_REGION_RESERVED;
     }
 }
 
@@ -106,12 +110,12 @@ static void frames_init(void)
                                          (uint64_t)(uintptr_t)_kernel_phys_end -
                                              (uint64_t)(uintptr_t)_kernel_phys_start,
                                          MM_REGION_KERNEL};
-    reserve[nres++] = (struct mm_region){kboot.info_phys, kboot.info_size,
-                                         MM_REGION_BOOTLOADER_RECLAIMABLE};
+    reserve[nres++] =
+        (struct mm_region){kboot.info_phys, kboot.info_size, MM_REGION_BOOTLOADER_RECLAIMABLE};
     for (size_t i = 0; i < kboot.module_count; i++)
-        reserve[nres++] = (struct mm_region){kboot.modules[i].start,
-                                             kboot.modules[i].end - kboot.modules[i].start,
-                                             MM_REGION_MODULES};
+        reserve[nres++] =
+            (struct mm_region){kboot.modules[i].start,
+                               kboot.modules[i].end - kboot.modules[i].start, MM_REGION_MODULES};
     struct mm_memmap_stats st;
     enum mm_status s = mm_memmap_normalise(raw, n, reserve, nres, normal,
                                            sizeof normal / sizeof normal[0], &nnormal, &st);
@@ -239,8 +243,7 @@ static void paging_demo(void)
     for (int i = 0; msg[i]; i++)
         cells[80 * 24 + 76 + i] = (uint16_t)(0x1F00 | (uint8_t)msg[i]);
     struct mm_translation t;
-    if (mm_translate(&kspace, mm_vaddr(KMAP_WINDOW), &t) != MM_OK ||
-        mm_paddr_u64(t.pa) != 0xB8000)
+    if (mm_translate(&kspace, mm_vaddr(KMAP_WINDOW), &t) != MM_OK || mm_paddr_u64(t.pa) != 0xB8000)
         kpanic("paging demo: translation of the VGA window is wrong");
     step_ok("paging demo: wrote \"New!\" to VGA through %#llx -> %#llx",
             (unsigned long long)KMAP_WINDOW, (unsigned long long)mm_paddr_u64(t.pa));
@@ -251,19 +254,35 @@ static struct mm_tlsf_heap heap;
 static struct x86_spinlock heap_lock = X86_SPINLOCK_INIT;
 static uint64_t heap_end = KHEAP_BASE;
 
-/* Map fresh frames at [heap_end, heap_end + bytes). */
+/* Unmap [from, heap_end) and give the frames back: undoes a partial heap_map_more. */
+static void heap_unmap_back_to(uint64_t from)
+{
+    while (heap_end > from) {
+        heap_end -= MM_PAGE_SIZE;
+        struct mm_paddr pa;
+        if (mm_unmap(&kspace, mm_vaddr(heap_end), &pa, NULL) != MM_OK ||
+            mm_frames_free(&kframes, pa, 0) != MM_OK)
+            kpanic("heap_unmap_back_to: heap page %#llx lost", (unsigned long long)heap_end);
+    }
+}
+
+/* Map fresh frames at [heap_end, heap_end + bytes), all or nothing. */
 static bool heap_map_more(size_t bytes)
 {
     if (heap_end + bytes > KHEAP_BASE + KHEAP_MAX)
         return false;
+    uint64_t start = heap_end;
     for (size_t off = 0; off < bytes; off += MM_PAGE_SIZE) {
         struct mm_paddr pa;
-        if (mm_frames_alloc_frame(&kframes, &pa) != MM_OK)
+        if (mm_frames_alloc_frame(&kframes, &pa) != MM_OK) {
+            heap_unmap_back_to(start);
             return false;
+        }
         if (mm_map(&kspace, mm_vaddr(heap_end), pa, MM_PAGE_4K,
                    MM_PAGE_WRITABLE | MM_PAGE_NO_EXECUTE) != MM_OK) {
             if (mm_frames_free(&kframes, pa, 0) != MM_OK)
                 kpanic("heap_map_more: frame lost");
+            heap_unmap_back_to(start);
             return false;
         }
         heap_end += MM_PAGE_SIZE;
@@ -274,8 +293,7 @@ static bool heap_map_more(size_t bytes)
 static bool heap_grow(void *ctx, size_t min_bytes, void **base, size_t *len)
 {
     (void)ctx;
-    size_t bytes = mm_align_up(min_bytes < KHEAP_INITIAL ? KHEAP_INITIAL : min_bytes,
-                               MM_PAGE_SIZE);
+    size_t bytes = mm_align_up(min_bytes < KHEAP_INITIAL ? KHEAP_INITIAL : min_bytes, MM_PAGE_SIZE);
     void *start = (void *)(uintptr_t)heap_end;
     if (!heap_map_more(bytes))
         return false;

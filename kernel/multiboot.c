@@ -304,15 +304,24 @@ enum kboot_status kboot_parse(uint32_t magic, uint64_t info, const struct kboot_
 const char *kboot_status_str(enum kboot_status status)
 {
     switch (status) {
-    case KBOOT_OK: return "ok";
-    case KBOOT_BAD_MAGIC: return "unknown boot loader magic";
-    case KBOOT_UNREADABLE: return "boot information outside readable memory";
-    case KBOOT_MISALIGNED: return "boot information not 8-byte aligned";
-    case KBOOT_BAD_TOTAL_SIZE: return "boot information total size is invalid";
-    case KBOOT_TRUNCATED_TAG: return "a boot information tag is truncated or runs past the end";
-    case KBOOT_NO_END_TAG: return "boot information has no end tag";
-    case KBOOT_BAD_MMAP: return "memory map entry size is invalid";
-    case KBOOT_NO_MEMORY_MAP: return "boot loader gave no memory information";
+    case KBOOT_OK:
+        return "ok";
+    case KBOOT_BAD_MAGIC:
+        return "unknown boot loader magic";
+    case KBOOT_UNREADABLE:
+        return "boot information outside readable memory";
+    case KBOOT_MISALIGNED:
+        return "boot information not 8-byte aligned";
+    case KBOOT_BAD_TOTAL_SIZE:
+        return "boot information total size is invalid";
+    case KBOOT_TRUNCATED_TAG:
+        return "a boot information tag is truncated or runs past the end";
+    case KBOOT_NO_END_TAG:
+        return "boot information has no end tag";
+    case KBOOT_BAD_MMAP:
+        return "memory map entry size is invalid";
+    case KBOOT_NO_MEMORY_MAP:
+        return "boot loader gave no memory information";
     }
     return "unknown status";
 }

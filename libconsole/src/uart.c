@@ -96,6 +96,11 @@ void con_uart_write(struct con_uart *u, const char *s, size_t len)
     }
 }
 
+bool con_uart_rx_ready(struct con_uart *u)
+{
+    return u->present && (reg_read(u, CON_UART_LSR) & CON_UART_LSR_DR);
+}
+
 bool con_uart_try_getc(struct con_uart *u, uint8_t *out)
 {
     if (!u->present || !(reg_read(u, CON_UART_LSR) & CON_UART_LSR_DR))

@@ -109,6 +109,10 @@ void con_uart_putc_raw(struct con_uart *u, uint8_t byte);
  */
 void con_uart_write(struct con_uart *u, const char *s, size_t len);
 
+/* True when a received byte is waiting (LSR data ready); false for an absent port. Reads
+ * nothing from the receive buffer. Any context. */
+bool con_uart_rx_ready(struct con_uart *u);
+
 /* If a received byte is waiting, store it in *out and return true; otherwise return false
  * without waiting. IRQ-safe. */
 bool con_uart_try_getc(struct con_uart *u, uint8_t *out);

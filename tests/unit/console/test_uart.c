@@ -241,6 +241,21 @@ static void test_uart_try_getc_returns_injected_bytes_in_order(void **state)
     assert_false(con_uart_try_getc(&u, &b));
 }
 
+static void test_uart_rx_ready_reports_data_without_consuming_it(void **state)
+{
+    (void)state;
+    struct con_uart u;
+    init_ok(&u, 115200);
+    assert_false(con_uart_rx_ready(&u));
+    assert_int_equal(fake_16550_inject_rx(&chip, "x", 1), 1);
+    assert_true(con_uart_rx_ready(&u));
+    assert_true(con_uart_rx_ready(&u)); /* asking twice takes nothing */
+    uint8_t b = 0;
+    assert_true(con_uart_try_getc(&u, &b));
+    assert_int_equal(b, 'x');
+    assert_false(con_uart_rx_ready(&u));
+}
+
 struct sink {
     uint8_t bytes[512];
     size_t n;
@@ -307,6 +322,7 @@ int main(void)
         T(test_uart_thre_timeout_drops_byte_and_counts_it),
         T(test_uart_default_spin_bound_is_finite),
         T(test_uart_try_getc_returns_injected_bytes_in_order),
+        T(test_uart_rx_ready_reports_data_without_consuming_it),
         T(test_uart_drain_rx_delivers_all_waiting_bytes),
         T(test_uart_drain_rx_is_bounded_and_null_put_discards),
         T(test_uart_enable_rx_irq_sets_and_clears_ier_bit_0),
