@@ -146,6 +146,12 @@ static bool dbg_lookup(struct mm_heap *h, unsigned char *user, const char *op, s
     }
     size_t sz;
     __builtin_memcpy(&sz, user - 24, sizeof sz);
+    /* The size word sits below the magic, so an overflow from the block beneath can change it
+     * while the magic survives: never trust it beyond what the block really holds. */
+    if (sz > MM_HEAP_MAX_ALLOC || h->ops->usable_size(h, user - off) < off + sz + DBG_BACK_LEN) {
+        mm_heap_report(h, "debug: block header corrupt (size)", user);
+        return false;
+    }
     if (check_canaries) {
         uint64_t front;
         __builtin_memcpy(&front, user - 8, sizeof front);
@@ -179,6 +185,23 @@ static bool dbg_free(struct mm_heap *h, unsigned char *user)
 
 void *mm_heap_alloc(struct mm_heap *h, size_t size, size_t align)
 {
+    const struct mm_heap_ops *o = h->ops;
+    if (o->entry_alloc)
+        return o->entry_alloc(h, size, align);
+    return mm_heap_alloc_common(h, size, align);
+}
+
+void mm_heap_free(struct mm_heap *h, void *ptr)
+{
+    const struct mm_heap_ops *o = h->ops;
+    if (o->entry_free)
+        o->entry_free(h, ptr);
+    else
+        mm_heap_free_common(h, ptr);
+}
+
+void *mm_heap_alloc_common(struct mm_heap *h, size_t size, size_t align)
+{
     size_t a = norm_align(align);
     if (a == 0) {
         mm_heap_report(h, "alloc: alignment not a power of two or too large", NULL);
@@ -197,7 +220,7 @@ void *mm_heap_alloc(struct mm_heap *h, size_t size, size_t align)
     return p;
 }
 
-void mm_heap_free(struct mm_heap *h, void *ptr)
+void mm_heap_free_common(struct mm_heap *h, void *ptr)
 {
     if (!ptr)
         return;

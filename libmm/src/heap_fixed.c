@@ -30,6 +30,29 @@ static inline uint64_t *tag_of(void *p)
     return (uint64_t *)((uintptr_t)p - 8);
 }
 
+/*
+ * A class block is a fallback (list) block of 16 + class size bytes whose first word is
+ * otherwise unused: it holds this address-keyed marker, so a free of the fallback's own
+ * pointer to a class block (p - 16 of a class pointer) is recognised instead of silently
+ * freeing memory that is still in use. Fallback blocks handed to users never start with a
+ * marker (a stale one is cleared); a user who writes the marker of the block's own address
+ * into its first 8 bytes would have its free refused - a 64-bit value keyed to the address
+ * takes deliberate effort.
+ */
+#define CLASS_RAW_MAGIC 0x6B6974636C617373ull /* "kitclass" */
+
+static inline uint64_t raw_marker(const void *raw)
+{
+    return CLASS_RAW_MAGIC ^ (uint64_t)(uintptr_t)raw;
+}
+
+static inline bool is_class_raw(const void *p)
+{
+    uint64_t w;
+    __builtin_memcpy(&w, p, sizeof w);
+    return w == raw_marker(p);
+}
+
 static inline struct mm_heap *fb(struct mm_fixed_heap *f)
 {
     return &f->fallback.heap;
@@ -57,6 +80,8 @@ static void *fixed_alloc(struct mm_heap *h, size_t size, size_t align)
             if (!raw)
                 goto fallback; /* the exact size, without the class rounding, may still fit */
             f->class_blocks_fb_bytes += fb(f)->ops->usable_size(fb(f), raw);
+            uint64_t marker = raw_marker(raw);
+            __builtin_memcpy(raw, &marker, sizeof marker);
             p = (void **)(raw + 16);
         }
         *tag_of(p) = TAG(c);
@@ -67,8 +92,13 @@ static void *fixed_alloc(struct mm_heap *h, size_t size, size_t align)
     }
 fallback:;
     void *q = fb(f)->ops->alloc(fb(f), size, align);
-    if (q)
+    if (q) {
+        /* Memory that once held a class block (an earlier heap on the same region) must not
+         * look like one now. */
+        if (((uintptr_t)q & 15) == 0 && is_class_raw(q))
+            __builtin_memset(q, 0, 8);
         note_peak(f);
+    }
     return q;
 }
 
@@ -81,8 +111,13 @@ static bool fixed_free(struct mm_heap *h, void *p)
         mm_heap_report(h, "fixed: double free (block is already on its class list)", p);
         return false;
     }
-    if ((tag >> 32) != FMAGIC)
+    if ((tag >> 32) != FMAGIC) {
+        if (((uintptr_t)p & 15) == 0 && fb(f)->ops->owns(fb(f), p) && is_class_raw(p)) {
+            mm_heap_report(h, "fixed: free of the inside of a class block", p);
+            return false;
+        }
         return fb(f)->ops->free(fb(f), p);
+    }
     if (c >= MM_FIXED_CLASSES) {
         mm_heap_report(h, "fixed: free of a pointer that is not a block", p);
         return false;

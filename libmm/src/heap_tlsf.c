@@ -303,6 +303,16 @@ static bool add_region(struct mm_tlsf_heap *t, uintptr_t base, uintptr_t end)
     return true;
 }
 
+/* Refresh the fast path's copy of the newest region's fields. */
+static void note_cur_region(struct mm_tlsf_heap *t)
+{
+    unsigned i = t->nregions - 1;
+    t->cur_base = t->regions[i].base;
+    t->cur_len = t->regions[i].end - t->regions[i].base;
+    t->cur_map = t->map[i];
+    t->cur_map_base = t->map_base[i];
+}
+
 static bool grow(struct mm_tlsf_heap *t, size_t need)
 {
     uintptr_t base, end;
@@ -317,6 +327,7 @@ static bool grow(struct mm_tlsf_heap *t, size_t need)
         mm_heap_report(&t->heap, "tlsf: grow: region too small", (void *)base);
         return false;
     }
+    note_cur_region(t);
     return true;
 }
 
@@ -431,9 +442,10 @@ static blk_t *aligned_block(struct mm_tlsf_heap *t, size_t s, size_t align)
 static inline void account_alloc(struct mm_tlsf_heap *t, blk_t *b)
 {
     t->in_use += stride_of(b) - 8;
+    t->used += stride_of(b) - 8;
     t->live++;
-    if (t->in_use + t->slab_in_use > t->peak_in_use)
-        t->peak_in_use = t->in_use + t->slab_in_use;
+    if (t->used > t->peak_in_use)
+        t->peak_in_use = t->used;
 }
 
 /* ---- slab front end ---- */
@@ -552,10 +564,11 @@ static inline void *slab_take(struct mm_tlsf_heap *t, slab_t *s)
             s->next->prev = NULL;
         s->next = NULL;
     }
-    t->slab_in_use += s->size;
+    size_t used = t->used + s->size;
+    t->used = used;
     t->live++;
-    if (t->in_use + t->slab_in_use > t->peak_in_use)
-        t->peak_in_use = t->in_use + t->slab_in_use;
+    if (used > t->peak_in_use)
+        t->peak_in_use = used;
     return (char *)s + SLAB_HDR + (size_t)(w * 64 + i) * s->size;
 }
 
@@ -601,10 +614,11 @@ static inline void slab_put(struct mm_tlsf_heap *t, slab_t *s, unsigned i)
 {
     s->free_bits[i >> 6] |= (uint64_t)1 << (i & 63);
     s->summary |= (uint8_t)(1u << (i >> 6));
-    t->slab_in_use -= s->size;
+    t->used -= s->size;
     t->live--;
     unsigned n = ++s->nfree;
-    if (__builtin_expect(n == 1 || n == s->cap, 0))
+    /* The last slab of a class emptying (every free in an alloc/free loop) needs nothing. */
+    if (__builtin_expect(n == 1, 0) || (__builtin_expect(n == s->cap, 0) && (s->next || s->prev)))
         slab_edge(t, s);
 }
 
@@ -658,6 +672,22 @@ static blk_t *used_block(struct mm_tlsf_heap *t, void *p, const char *op)
         mm_heap_report(&t->heap, "tlsf: double free (block is already free)", p);
         return NULL;
     }
+    /* A block freed into the top chunk, or merged into its free predecessor, keeps a stale
+     * "used" header: catch a second free of it here, before release() trusts that header. */
+    if ((uintptr_t)b >= t->top && (uintptr_t)b <= t->top_end) {
+        mm_heap_report(&t->heap, "tlsf: double free (block lies in the unused top chunk)", p);
+        return NULL;
+    }
+    if (hdr & F_PREV_FREE) {
+        blk_t *pv = b->prev_phys;
+        if (!mm_heap_regions_own(t->regions, t->nregions, (void *)((uintptr_t)pv + 8)) ||
+            !hdr_valid(pv->hdr) || !(pv->hdr & F_FREE) ||
+            (uintptr_t)pv + stride_of(pv) != (uintptr_t)b) {
+            mm_heap_report(&t->heap, "tlsf: double free (block was merged into a free block)",
+                           p);
+            return NULL;
+        }
+    }
     uintptr_t na = (uintptr_t)b + stride_of(b);
     if (na != t->top && (!mm_heap_regions_own(t->regions, t->nregions, (void *)(na + 8)) ||
                          !hdr_valid(blk_at(na)->hdr))) {
@@ -695,20 +725,21 @@ static __attribute__((noinline)) bool free_slow(struct mm_tlsf_heap *t, void *p)
     if (!b)
         return false;
     t->in_use -= stride_of(b) - 8;
+    t->used -= stride_of(b) - 8;
     t->live--;
     release(t, b);
     return true;
 }
 
-static bool tlsf_free(struct mm_heap *h, void *p)
+/* Free p if it is a live slot of a slab in the newest region; false for anything else
+ * (including every kind of bad pointer, left for free_slow to report). */
+static inline bool slab_free_fast(struct mm_tlsf_heap *t, void *p)
 {
-    struct mm_tlsf_heap *t = (struct mm_tlsf_heap *)h;
     uintptr_t a = (uintptr_t)p;
-    unsigned r = t->nregions - 1;
-    /* Fast path: a live slot of a slab in the newest region; anything else (including
-     * every kind of bad pointer) takes the slow path, which reports. */
-    if (__builtin_expect(a - t->regions[r].base < t->regions[r].end - t->regions[r].base &&
-                             !(a & 15u) && map_test(t, (int)r, a), 1)) {
+    size_t bit = (size_t)((a - t->cur_map_base) >> MM_TLSF_SLAB_SHIFT);
+    if (__builtin_expect(a - t->cur_base < t->cur_len && !(a & 15u) &&
+                             ((t->cur_map[bit >> 6] >> (bit & 63)) & 1u),
+                         1)) {
         slab_t *s = (slab_t *)(a & ~(CHUNK - 1));
         uintptr_t off = a - (uintptr_t)s - SLAB_HDR;
         unsigned i = (unsigned)((off * s->recip) >> 32);
@@ -718,7 +749,49 @@ static bool tlsf_free(struct mm_heap *h, void *p)
             return true;
         }
     }
-    return free_slow(t, p);
+    return false;
+}
+
+static bool tlsf_free(struct mm_heap *h, void *p)
+{
+    struct mm_tlsf_heap *t = (struct mm_tlsf_heap *)h;
+    return slab_free_fast(t, p) || free_slow(t, p);
+}
+
+/* ---- direct entry points (also ops->entry_alloc / entry_free) ---- */
+
+void *mm_tlsf_alloc(struct mm_tlsf_heap *t, size_t size, size_t align)
+{
+    /* fast_end is 0 in debug mode. align 0 or a power of two up to 16: the default. */
+    if (__builtin_expect(size < t->fast_end && ((align & (align - 1)) | (align >> 5)) == 0, 1)) {
+        slab_t *s = t->avail[cls_of(size)];
+        if (__builtin_expect(s != NULL, 1)) {
+            t->heap.allocs++;
+            return slab_take(t, s);
+        }
+    }
+    return mm_heap_alloc_common(&t->heap, size, align);
+}
+
+void mm_tlsf_free(struct mm_tlsf_heap *t, void *ptr)
+{
+    if (__builtin_expect(!(t->heap.cfg.flags & MM_HEAP_DEBUG), 1)) {
+        /* What mm_heap_free_common would do here, minus its tests. */
+        if (slab_free_fast(t, ptr) || (ptr && free_slow(t, ptr)))
+            t->heap.frees++;
+        return;
+    }
+    mm_heap_free_common(&t->heap, ptr);
+}
+
+static void *tlsf_entry_alloc(struct mm_heap *h, size_t size, size_t align)
+{
+    return mm_tlsf_alloc((struct mm_tlsf_heap *)h, size, align);
+}
+
+static void tlsf_entry_free(struct mm_heap *h, void *ptr)
+{
+    mm_tlsf_free((struct mm_tlsf_heap *)h, ptr);
 }
 
 static size_t tlsf_usable(struct mm_heap *h, void *p)
@@ -770,6 +843,7 @@ static void *tlsf_realloc(struct mm_heap *h, void *p, size_t size, size_t align)
         if (s <= bs) {
             trim(t, b, s);
             t->in_use -= bs - stride_of(b);
+            t->used -= bs - stride_of(b);
             return p;
         }
         uintptr_t na = (uintptr_t)b + bs;
@@ -794,13 +868,15 @@ static void *tlsf_realloc(struct mm_heap *h, void *p, size_t size, size_t align)
         return NULL;
     __builtin_memcpy(q, p, bs - 8 < size ? bs - 8 : size);
     t->in_use -= bs - 8;
+    t->used -= bs - 8;
     t->live--;
     release(t, b);
     return q;
 grown:
     t->in_use += stride_of(b) - bs;
-    if (t->in_use + t->slab_in_use > t->peak_in_use)
-        t->peak_in_use = t->in_use + t->slab_in_use;
+    t->used += stride_of(b) - bs;
+    if (t->used > t->peak_in_use)
+        t->peak_in_use = t->used;
     return p;
 }
 
@@ -818,8 +894,8 @@ static void tlsf_stats(struct mm_heap *h, struct mm_heap_stats *out)
 {
     struct mm_tlsf_heap *t = (struct mm_tlsf_heap *)h;
     size_t top = t->top_end - t->top;
-    out->bytes_in_use = t->in_use + t->slab_in_use;
-    out->bytes_free = t->bin_bytes + top + (t->slab_slot_bytes - t->slab_in_use);
+    out->bytes_in_use = t->used;
+    out->bytes_free = t->bin_bytes + top + (t->slab_slot_bytes - (t->used - t->in_use));
     out->peak_in_use = t->peak_in_use;
     out->footprint = cur_footprint(t);
     out->peak_footprint = t->peak_footprint;
@@ -827,9 +903,12 @@ static void tlsf_stats(struct mm_heap *h, struct mm_heap_stats *out)
     out->live_blocks = t->live;
     size_t largest = top >= MIN_STRIDE ? top - 8 : 0;
     if (t->fl_bitmap) {
+        /* Look at a few blocks of the top bucket only, so stats stay bounded work; a bucket
+         * spans 1/32 of its power of two, so the figure is at most ~3% low. */
         unsigned fl = msb(t->fl_bitmap);
         unsigned sl = msb(t->sl_bitmap[fl]);
-        for (blk_t *b = t->heads[fl][sl]; b; b = b->next_free)
+        unsigned seen = 0;
+        for (blk_t *b = t->heads[fl][sl]; b && seen < 8; b = b->next_free, seen++)
             if (stride_of(b) - 8 > largest)
                 largest = stride_of(b) - 8;
     }
@@ -892,6 +971,13 @@ static enum mm_heap_status tlsf_check(struct mm_heap *h, const char **reason)
 
     if (t->top > t->top_end || (t->top & 15u))
         FAIL("tlsf: top chunk out of range");
+    {
+        unsigned n = t->nregions - 1;
+        if (t->cur_base != t->regions[n].base ||
+            t->cur_len != t->regions[n].end - t->regions[n].base || t->cur_map != t->map[n] ||
+            t->cur_map_base != t->map_base[n])
+            FAIL("tlsf: fast-path copy of the newest region disagrees with it");
+    }
     for (unsigned i = 0; i < t->nregions; i++) {
         const struct mm_heap_region *r = &t->regions[i];
         bool last = i + 1 == t->nregions;
@@ -1015,7 +1101,8 @@ static enum mm_heap_status tlsf_check(struct mm_heap *h, const char **reason)
         FAIL("tlsf: a free block is missing from the free lists");
     if (free_bytes != t->bin_bytes)
         FAIL("tlsf: free byte counter wrong");
-    if (live != t->live || in_use != t->in_use || slab_bytes != t->slab_in_use ||
+    if (live != t->live || in_use != t->in_use || t->used < t->in_use ||
+        slab_bytes != t->used - t->in_use ||
         slots != t->slab_slot_bytes)
         FAIL("tlsf: live block counters wrong");
     return MM_HEAP_OK;
@@ -1036,6 +1123,8 @@ static const struct mm_heap_ops tlsf_ops = {
     .stats = tlsf_stats,
     .check = tlsf_check,
     .checks_ptr = true,
+    .entry_alloc = tlsf_entry_alloc,
+    .entry_free = tlsf_entry_free,
 };
 
 enum mm_heap_status mm_tlsf_init(struct mm_tlsf_heap *t, void *base, size_t len,
@@ -1052,7 +1141,9 @@ enum mm_heap_status mm_tlsf_init(struct mm_tlsf_heap *t, void *base, size_t len,
     if (cfg)
         t->heap.cfg = *cfg;
     t->slab_end = (t->heap.cfg.flags & MM_TLSF_NO_SLABS) ? 0 : MM_TLSF_SLAB_MAX + 1;
+    t->fast_end = (t->heap.cfg.flags & MM_HEAP_DEBUG) ? 0 : t->slab_end;
     if (!add_region(t, lo, hi))
         return MM_HEAP_ERR_INVALID;
+    note_cur_region(t);
     return MM_HEAP_OK;
 }

@@ -90,8 +90,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint64_t end;
 
         CHECK(!__builtin_add_overflow(all[i].base, all[i].length, &end)); /* else WRAP */
-        if (all[i].type == MM_REGION_USABLE && i < n - n_res)
-            usable_in += all[i].length;
+        if (all[i].type == MM_REGION_USABLE && i < n - n_res &&
+            __builtin_add_overflow(usable_in, all[i].length, &usable_in))
+            usable_in = UINT64_MAX; /* overlapping inputs can sum past 2^64 */
     }
     CHECK(count <= cap && count == stats.count);
     for (size_t i = 0; i < count; i++) {

@@ -114,6 +114,13 @@ struct mm_heap_ops {
     /* true: free, realloc and usable_size check ptr themselves (alignment, ownership, with a
      * report), so the common layer skips its own check and owns() on those paths. */
     bool checks_ptr;
+    /* Optional (NULL: not used). The whole of mm_heap_alloc / mm_heap_free for this heap, with
+     * exactly their semantics (argument checks, reports, counters, debug layer): a heap with a
+     * short fast path handles the common case itself and passes the rest to
+     * mm_heap_alloc_common / mm_heap_free_common. This saves the common layer's checks and
+     * one indirect call on every operation. */
+    void *(*entry_alloc)(struct mm_heap *h, size_t size, size_t align);
+    void (*entry_free)(struct mm_heap *h, void *ptr);
 };
 
 /* The common part every heap struct starts with. Treat the fields as private. */
@@ -176,6 +183,12 @@ const char *mm_heap_name(const struct mm_heap *h);
 const char *mm_heap_status_str(enum mm_heap_status s);
 
 /* ---- For the allocator implementations (heap_*.c), not for users. ---- */
+
+/* mm_heap_alloc / mm_heap_free without the ops->entry_* shortcut: the common layer's
+ * checks, counters and debug layer around ops->alloc / ops->free. For entry_alloc /
+ * entry_free implementations, which call them for everything their fast path leaves. */
+void *mm_heap_alloc_common(struct mm_heap *h, size_t size, size_t align);
+void mm_heap_free_common(struct mm_heap *h, void *ptr);
 
 /* Count a piece of bad input and pass it to the report hook. */
 void mm_heap_report(struct mm_heap *h, const char *what, void *ptr);

@@ -67,13 +67,15 @@ struct mm_tlsf_slab {
 struct mm_tlsf_heap {
     struct mm_heap heap; /* must be first: pass &t->heap to the mm_heap_* calls */
     size_t slab_end;     /* requests below this size go to the slabs (0: front end off) */
+    size_t fast_end;     /* slab_end, or 0 in debug mode: bound of the entry fast path */
     struct mm_tlsf_slab *avail[MM_TLSF_NCLASSES]; /* slabs with a free slot, per class */
-    size_t slab_in_use, nslabs, slab_slot_bytes;   /* bytes of live objects, slabs, slots */
+    size_t used;                    /* usable bytes of every live block, slab objects too */
+    size_t nslabs, slab_slot_bytes; /* slabs, bytes of their slots */
     uint32_t fl_bitmap;
     uint32_t sl_bitmap[MM_TLSF_FL_COUNT];
     struct mm_tlsf_block *heads[MM_TLSF_FL_COUNT][MM_TLSF_SL_COUNT];
     uintptr_t top, top_end; /* wilderness of the newest region; a sentinel sits at top_end */
-    size_t in_use, peak_in_use, live, bin_bytes;
+    size_t in_use, peak_in_use, live, bin_bytes; /* in_use: core blocks only */
     size_t closed_footprint, peak_footprint, region_bytes;
     unsigned nregions;
     struct mm_heap_region regions[MM_HEAP_MAX_REGIONS];
@@ -82,6 +84,10 @@ struct mm_tlsf_heap {
     uint64_t *map[MM_HEAP_MAX_REGIONS];
     uintptr_t map_base[MM_HEAP_MAX_REGIONS];
     size_t map_len[MM_HEAP_MAX_REGIONS];
+    /* Copies of the newest region's base, length, chunk map and map_base, so the free fast
+     * path needs no dependent load of nregions first. */
+    uintptr_t cur_base, cur_len, cur_map_base;
+    uint64_t *cur_map;
 };
 
 /*
@@ -94,6 +100,16 @@ struct mm_tlsf_heap {
 MM_HEAP_MUST_CHECK enum mm_heap_status mm_tlsf_init(struct mm_tlsf_heap *t, void *base,
                                                     size_t len,
                                                     const struct mm_heap_config *cfg);
+
+/*
+ * Direct entry points: exactly mm_heap_alloc(&t->heap, size, align) and
+ * mm_heap_free(&t->heap, ptr) (same argument checks, reports, counters and debug layer), as
+ * direct calls with the slab hit handled first. mm_heap_alloc / mm_heap_free on a tlsf heap
+ * end up in the same code after one more indirect call, so both can be mixed freely on one
+ * heap. Same locking and context rules as the mm_heap_* calls.
+ */
+void *mm_tlsf_alloc(struct mm_tlsf_heap *t, size_t size, size_t align);
+void mm_tlsf_free(struct mm_tlsf_heap *t, void *ptr);
 
 /*
  * Give every spare slab (an empty slab kept as the last one of its class) back to the core,

@@ -120,6 +120,29 @@ static void test_debug_canary_overwrite_detected_on_free(void **state)
     }
 }
 
+/* An overflow from the block below reaches the stored size before the magic: a corrupt size
+ * must be reported, never used to scan or poison memory past the block. */
+static void test_debug_corrupt_size_word_reported_not_trusted(void **state)
+{
+    (void)state;
+    for (enum kind k = 0; k < K_COUNT; k++) {
+        struct mm_heap *h = make(k);
+        unsigned char *p = mm_heap_alloc(h, 64, 0);
+        assert_non_null(p);
+        uint64_t huge = (uint64_t)1 << 40;
+        memcpy(p - 24, &huge, sizeof huge);
+        assert_int_equal(mm_heap_usable_size(h, p), 0);
+        mm_heap_free(h, p);
+        assert_true(reported("block header corrupt (size)"));
+        uint64_t big = 4096; /* plausible, but larger than the block */
+        unsigned char *q = mm_heap_alloc(h, 64, 0);
+        memcpy(q - 24, &big, sizeof big);
+        nreports = 0;
+        mm_heap_free(h, q);
+        assert_true(reported("block header corrupt (size)"));
+    }
+}
+
 static void test_debug_double_free_reported_through_hook(void **state)
 {
     (void)state;
@@ -193,6 +216,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_debug_new_memory_is_filled_and_freed_memory_poisoned),
         cmocka_unit_test(test_debug_canary_overwrite_detected_on_free),
+        cmocka_unit_test(test_debug_corrupt_size_word_reported_not_trusted),
         cmocka_unit_test(test_debug_double_free_reported_through_hook),
         cmocka_unit_test(test_debug_invalid_free_reported_through_hook),
         cmocka_unit_test(test_debug_realloc_keeps_contents_and_alignment),

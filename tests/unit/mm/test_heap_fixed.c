@@ -73,6 +73,25 @@ static void test_fixed_class_running_dry_takes_from_fallback(void **state)
     assert_int_equal(st.bytes_in_use, 64);
 }
 
+/* p - 16 of a class block is the fallback heap's own pointer to it: freeing it must be
+ * refused and reported, not hand the live class block back to the fallback. */
+static void test_fixed_free_of_class_block_inside_is_reported(void **state)
+{
+    (void)state;
+    struct mm_heap_config c = cfg_of(0, false);
+    struct mm_heap *h = heap_init(&c, REGION);
+    unsigned char *p = mm_heap_alloc(h, 64, 0);
+    assert_non_null(p);
+    mm_heap_free(h, p - 16);
+    assert_int_equal(nreports, 1);
+    assert_check_ok(h);
+    unsigned char *q = mm_heap_alloc(h, 80, 0);
+    assert_ptr_not_equal(q, p); /* p is still live: never handed out again */
+    mm_heap_free(h, q);
+    mm_heap_free(h, p);
+    assert_int_equal(nreports, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -80,6 +99,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fixed_freed_block_serves_its_class_again, setup_mem, teardown_mem),
         cmocka_unit_test_setup_teardown(test_fixed_large_and_aligned_go_to_fallback, setup_mem, teardown_mem),
         cmocka_unit_test_setup_teardown(test_fixed_class_running_dry_takes_from_fallback, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_fixed_free_of_class_block_inside_is_reported, setup_mem, teardown_mem),
     };
     return cmocka_run_group_tests_name("heap_fixed", tests, NULL, NULL);
 }

@@ -364,6 +364,116 @@ static void test_tlsf_no_slabs_flag_sends_small_requests_to_the_core(void **stat
     assert_int_equal(H.nslabs, 0);
 }
 
+static void test_tlsf_double_free_after_a_merge_is_reported(void **state)
+{
+    (void)state;
+    struct mm_heap *h = core_init(&(struct mm_heap_config){.report = t_report}, REGION);
+    void *a = mm_heap_alloc(h, 200, 0), *b = mm_heap_alloc(h, 200, 0);
+    void *c = mm_heap_alloc(h, 200, 0), *d = mm_heap_alloc(h, 200, 0);
+    mm_heap_free(h, a);
+    mm_heap_free(h, b); /* merges into a: b's header is stale now */
+    mm_heap_free(h, b);
+    assert_int_equal(nreports, 1);
+    assert_non_null(strstr(last_what, "double free"));
+    mm_heap_free(h, d); /* d is last: it goes back to the top chunk */
+    mm_heap_free(h, d);
+    assert_int_equal(nreports, 2);
+    assert_non_null(strstr(last_what, "double free"));
+    assert_check_ok(h);
+    mm_heap_free(h, c);
+    assert_check_ok(h);
+    struct mm_heap_stats st;
+    mm_heap_get_stats(h, &st);
+    assert_int_equal(st.live_blocks, 0);
+    assert_int_equal(st.frees, 4);
+}
+
+/* ---- direct entry points (mm_tlsf_alloc / mm_tlsf_free) ---- */
+
+static void test_tlsf_direct_entry_points_mix_with_the_interface(void **state)
+{
+    (void)state;
+    struct mm_heap_config c = cfg_of(0, true);
+    struct mm_heap *h = heap_init(&c, 16384);
+    void *p[200];
+    for (int i = 0; i < 200; i++) {
+        size_t sz = (size_t)(i * 53) % 3000; /* slab objects and core blocks */
+        p[i] = (i & 1) ? mm_tlsf_alloc(&H, sz, 0) : mm_heap_alloc(h, sz, 0);
+        assert_non_null(p[i]);
+        assert_int_equal((uintptr_t)p[i] % 16, 0);
+        memset(p[i], i, sz);
+    }
+    assert_true(grow_calls > 0); /* the direct path grows the heap too */
+    assert_check_ok(h);
+    for (int i = 0; i < 200; i++) {
+        if (i % 3)
+            mm_tlsf_free(&H, p[i]); /* blocks from either entry point */
+        else
+            mm_heap_free(h, p[i]);
+    }
+    mm_tlsf_free(&H, NULL); /* a no-op, like mm_heap_free */
+    assert_check_ok(h);
+    struct mm_heap_stats st;
+    mm_heap_get_stats(h, &st);
+    assert_int_equal(st.allocs, 200);
+    assert_int_equal(st.frees, 200);
+    assert_int_equal(st.live_blocks, 0);
+    assert_int_equal(st.bytes_in_use, 0);
+    assert_int_equal(nreports, 0);
+}
+
+static void test_tlsf_direct_entry_points_check_their_arguments(void **state)
+{
+    (void)state;
+    struct mm_heap_config c = cfg_of(0, false);
+    heap_init(&c, REGION);
+    unsigned char *p = mm_tlsf_alloc(&H, 40, 8); /* align 8 is the default */
+    assert_non_null(p);
+    assert_null(mm_tlsf_alloc(&H, 40, 24)); /* not a power of two: reported, not a slab hit */
+    assert_int_equal(nreports, 1);
+    void *big = mm_tlsf_alloc(&H, 100, 512); /* explicit alignment: honoured by the core */
+    assert_non_null(big);
+    assert_int_equal((uintptr_t)big % 512, 0);
+    assert_null(mm_tlsf_alloc(&H, SIZE_MAX, 0));
+    mm_tlsf_free(&H, p + 16); /* inside a slab object */
+    assert_int_equal(nreports, 2);
+    mm_tlsf_free(&H, p);
+    mm_tlsf_free(&H, p); /* double free */
+    assert_int_equal(nreports, 3);
+    assert_non_null(strstr(last_what, "double free"));
+    static unsigned char outside[32];
+    mm_tlsf_free(&H, outside + 16);
+    assert_int_equal(nreports, 4);
+    mm_tlsf_free(&H, big);
+    mm_tlsf_free(&H, big);
+    assert_int_equal(nreports, 5);
+    assert_check_ok(&H.heap);
+    struct mm_heap_stats st;
+    mm_heap_get_stats(&H.heap, &st);
+    assert_int_equal(st.allocs, 2);
+    assert_int_equal(st.frees, 2);
+    assert_int_equal(st.failed, 2);
+    assert_int_equal(st.live_blocks, 0);
+}
+
+static void test_tlsf_direct_entry_points_keep_debug_mode(void **state)
+{
+    (void)state;
+    struct mm_heap_config c = cfg_of(MM_HEAP_DEBUG, false);
+    heap_init(&c, REGION);
+    unsigned char *p = mm_tlsf_alloc(&H, 24, 0);
+    assert_non_null(p);
+    assert_int_equal(p[0], MM_HEAP_FILL_NEW); /* the debug layer ran */
+    p[24] = 0; /* one byte past the request: the back canary */
+    mm_tlsf_free(&H, p);
+    assert_int_equal(nreports, 1);
+    assert_non_null(strstr(last_what, "canary"));
+    mm_tlsf_free(&H, p);
+    assert_int_equal(nreports, 2);
+    assert_non_null(strstr(last_what, "double free"));
+    assert_check_ok(&H.heap);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -384,6 +494,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tlsf_slabs_survive_adjacent_growth, setup_mem, teardown_mem),
         cmocka_unit_test_setup_teardown(test_tlsf_slab_realloc_keeps_contents, setup_mem, teardown_mem),
         cmocka_unit_test_setup_teardown(test_tlsf_no_slabs_flag_sends_small_requests_to_the_core, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_double_free_after_a_merge_is_reported, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_direct_entry_points_mix_with_the_interface, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_direct_entry_points_check_their_arguments, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_direct_entry_points_keep_debug_mode, setup_mem, teardown_mem),
     };
     return cmocka_run_group_tests_name("heap_tlsf", tests, NULL, NULL);
 }
