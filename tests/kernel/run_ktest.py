@@ -31,7 +31,7 @@ def parse_args():
     p.add_argument("--reject", action="append", default=[], help="regex no serial line may match")
     p.add_argument("--until", help="regex: stop QEMU once a line matches (for boots that never exit)")
     p.add_argument("--mem", default="128M")
-    p.add_argument("--timeout", type=float, default=60)
+    p.add_argument("--timeout", type=float, default=90)
     p.add_argument("--usable-mib-near", type=float, help="boot summary's usable MiB must be within 3%% below this")
     p.add_argument("--sendkeys", default="", help="QEMU monitor sendkey names, space separated, sent after --keys-after")
     p.add_argument("--serial-input", default="", help="bytes written to the serial port after --keys-after")
