@@ -4,6 +4,7 @@
  */
 #include "interrupts.h"
 
+#include "bootclock.h"
 #include "kernel.h"
 #include "memory.h"
 #include "tasks.h"
@@ -178,7 +179,7 @@ void kkeyboard_set_leds(uint8_t leds)
 
 static void ok(const char *what)
 {
-    kprintf("[ ok ] %s (%llu ms)\n", what, (unsigned long long)kuptime_ms());
+    kprintf("[ ok ] %s (%llu us)\n", what, (unsigned long long)kbootclock_us());
 }
 
 void kinterrupts_init(uint32_t hz)

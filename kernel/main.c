@@ -7,6 +7,7 @@
  */
 #include "kernel.h"
 
+#include "bootclock.h"
 #include "cmdline.h"
 #include "echo.h"
 #include "interrupts.h"
@@ -21,6 +22,7 @@ void kernel_entry(uint32_t magic, uint32_t info_phys);
 
 void kernel_entry(uint32_t magic, uint32_t info_phys)
 {
+    kbootclock_init();
     kconsole_init();
     const struct kboot_mem mem = {(const uint8_t *)DIRECT_MAP, (uint64_t)EARLY_MAP_GIB << 30};
     enum kboot_status st = kboot_parse(magic, info_phys, &mem, &kboot);

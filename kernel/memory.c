@@ -13,6 +13,7 @@
 
 #include "cmdline.h"
 #include "interrupts.h"
+#include "bootclock.h"
 #include "kernel.h"
 
 #include <mm/heap_tlsf.h>
@@ -76,7 +77,7 @@ static void step_ok(const char *fmt, ...)
     va_start(ap, fmt);
     kprintf("[ ok ] ");
     kvprintf(fmt, ap);
-    kprintf(" (%llu ms)\n", (unsigned long long)kuptime_ms());
+    kprintf(" (%llu us)\n", (unsigned long long)kbootclock_us());
     va_end(ap);
 }
 

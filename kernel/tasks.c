@@ -10,6 +10,7 @@
 #include "cmdline.h"
 #include "echo.h"
 #include "interrupts.h"
+#include "bootclock.h"
 #include "kernel.h"
 #include "memory.h"
 
@@ -247,8 +248,8 @@ void kasync_start(const char *until_line)
     struct clock_task ck = {0};
     async_future_init(&ck.base, clock_poll, NULL);
     spawn(&ck.base, sizeof ck, "clock");
-    kprintf("[ ok ] executor: 4 tasks (example, keyboard, serial, clock) (%llu ms)\n",
-            (unsigned long long)kuptime_ms());
+    kprintf("[ ok ] executor: 4 tasks (example, keyboard, serial, clock) (%llu us)\n",
+            (unsigned long long)kbootclock_us());
 }
 
 void kasync_run(void)
