@@ -4,8 +4,11 @@
  * reference_indirect_call is a plain loop of calls through a function pointer, measured in the
  * same run, so the other rows can be read as ratios on a noisy machine.
  * yield_wake wakes itself through the waker borrowed in its context (the executor-only ready
- * list); clone_wake does the same through a kept clone, i.e. the path of a wake from an
- * interrupt handler or another CPU (the shared queue, with its atomics).
+ * list); as the only runnable task it is re-polled by run() without a pass turnaround.
+ * yield_wake_two_tasks is the same with two such tasks taking turns, so every poll goes
+ * through the ready list and a full pass (ns per poll). clone_wake does the same through a
+ * kept clone, i.e. the path of a wake from an interrupt handler or another CPU (the shared
+ * queue, with its atomics).
  * Task memory comes from free-list pools, one per 16-byte size class (malloc only fills them),
  * the usual choice of a kernel for fixed-size task objects.
  */
@@ -138,6 +141,19 @@ static void bench_yield_wake(uint64_t n)
     row("yield_wake", t1 - t0, n);
 }
 
+static void bench_yield_wake_two(uint64_t n)
+{
+    struct yielder y = {.left = n / 2};
+    async_future_init(&y.base, yielder_poll, NULL);
+    if (async_spawn(&ex, &y.base, sizeof(y), "yielder_a", NULL) != ASYNC_OK ||
+        async_spawn(&ex, &y.base, sizeof(y), "yielder_b", NULL) != ASYNC_OK)
+        abort();
+    uint64_t t0 = now_ns();
+    (void)async_executor_run(&ex);
+    uint64_t t1 = now_ns();
+    row("yield_wake_two_tasks", t1 - t0, n);
+}
+
 /* --- yield through a kept clone: the shared (atomic) wake queue --------------------------- */
 struct clone_yielder {
     struct async_future base;
@@ -260,5 +276,6 @@ int main(void)
     bench_spawn_complete(2000, 1000);
     bench_pingpong(1000000);
     bench_clone_wake(5000000);
+    bench_yield_wake_two(5000000);
     return 0;
 }

@@ -21,7 +21,14 @@
  * that will poll. A task can be in the shared queue and on a ready list at once (a wake from
  * each side); whichever entry is reached first polls it and the other is discarded, so every
  * wake is followed by a poll and no wake makes two.
+ *
+ * run() shortcut: a task that woke itself while nothing else is runnable would be the whole
+ * next pass, so run() starts that pass at once and polls the task without linking it
+ * anywhere (requeue_self). The checks between two such polls are the ones a pass boundary
+ * makes - ready lists, a deferred shared-queue head, the shared queue, armed timers, the stop
+ * flag - so fairness, timers and stop behave exactly as with separate passes.
  */
+#include <limits.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,16 +42,20 @@
 struct async_task {
     struct async_qnode node; /* first: the queue hands back nodes */
     atomic_uint_fast64_t rc;
-    atomic_uint state; /* enum async_task_state; written by the executor only */
-    /* low bits of the pass of its last poll: a wrap only defers a task by one pass, and the
-     * header stays at 128 bytes */
-    uint32_t pass;
+    atomic_uchar state; /* enum async_task_state; written by the executor only */
     atomic_bool cancel_req;
     bool reclaim;       /* queued only so that the executor frees it */
     bool spawn_pending; /* queued by spawn, not by a wake */
     bool seen;          /* linked in ex->tasks */
     bool has_joiner;    /* a join future registered in `joiner` (executor context) */
     bool local_queued;  /* linked in one of ex->ready[] */
+    /* low bits of the pass of its last poll: a wrap only defers a task by one pass, and the
+     * header stays at 128 bytes */
+    uint32_t pass;
+    /* 0 while no poll of this task runs; during one, 1 + the wakes through its borrowed
+     * waker so far (saturating). Relaxed atomics: only the polling thread may use the
+     * borrowed waker, but one kept against the rules must not be a data race. */
+    atomic_uint in_poll;
     struct async_lnode lnode;
     struct async_task *prev, *next;
     struct async_executor *ex;
@@ -56,6 +67,7 @@ struct async_task {
 };
 
 #define TASK_HDR ((sizeof(struct async_task) + 15u) & ~(size_t)15u)
+_Static_assert(sizeof(struct async_task) <= 128, "task header grew past 128 bytes");
 
 static struct async_future *task_future(struct async_task *t)
 {
@@ -168,10 +180,19 @@ static void l_unlink(struct async_lnode *n)
     n->next->prev = n->prev;
 }
 
+/* Executor only. Nothing in the shared queue (carry aside). Both ends must be the stub: the
+ * stub goes back in only when the last node is taken, so within a pass q_tail can be the
+ * one node still queued, with q_head pointing at it too. A producer between its exchange
+ * and its link already moved q_head, so it is never missed. */
+static bool q_shared_empty(const struct async_executor *ex, memory_order mo)
+{
+    return ex->q_tail == &ex->q_stub && atomic_load_explicit(&ex->q_head, mo) == &ex->q_stub;
+}
+
 static bool q_empty(const struct async_executor *ex)
 {
     return !ex->carry && l_empty(&ex->ready[0]) && l_empty(&ex->ready[1]) &&
-           atomic_load_explicit(&ex->q_head, memory_order_acquire) == ex->q_tail;
+           q_shared_empty(ex, memory_order_acquire);
 }
 
 static void kick(struct async_executor *ex)
@@ -291,11 +312,11 @@ static void task_unlink_local(struct async_executor *ex, struct async_task *t)
  * reference and may be used anywhere. borrowed_waker_ops is what a poll gets in its context:
  * it holds no reference (the poll's own task cannot go away under it), and while its task's
  * poll runs - the only time it may be used - a wake is the executor waking its own task: it
- * is only counted, and poll_task puts the task on the next pass's ready list once the poll
- * returns PENDING (so a task is queued once however often it woke itself, and not at all if it
- * returned READY). Both share clone, which always makes an ordinary waker (a clone may
- * be kept and woken from an interrupt handler); that shared clone is also what makes
- * async_waker_will_wake() treat the two as the same waker.
+ * is only counted in the task (in_poll), and once the poll returns PENDING the caller of
+ * poll_task gives the task its next poll (requeue_self), so a task is queued once however
+ * often it woke itself, and not at all if it returned READY. Both share clone, which always
+ * makes an ordinary waker (a clone may be kept and woken from an interrupt handler); that
+ * shared clone is also what makes async_waker_will_wake() treat the two as the same waker.
  */
 static const struct async_waker_ops task_waker_ops;
 
@@ -328,14 +349,16 @@ static const struct async_waker_ops task_waker_ops = {
     .drop = tw_drop,
 };
 
-/* A borrowed waker used outside its task's poll (kept without cloning, against the rules)
- * falls back to the shared queue, which is safe from anywhere while the task exists. */
+/* During its task's poll a wake only counts (poll_task requeues the task when the poll
+ * returns): two loads and a store, all on the task's own header. A borrowed waker used
+ * outside that poll (kept without cloning, against the rules) falls back to the shared
+ * queue, which is safe from anywhere while the task exists. */
 static void bw_wake_by_ref(const struct async_waker *w)
 {
     struct async_task *t = w->data;
-    struct async_executor *ex = t->ex;
-    if (atomic_load_explicit(&ex->polling, memory_order_relaxed) == t)
-        ex->self_wakes++; /* poll_task queues it when the poll returns */
+    unsigned v = atomic_load_explicit(&t->in_poll, memory_order_relaxed);
+    if (v)
+        atomic_store_explicit(&t->in_poll, v + (v != UINT_MAX), memory_order_relaxed);
     else
         task_wake(t, false);
 }
@@ -408,7 +431,6 @@ enum async_status async_executor_init(struct async_executor *ex,
     l_init(&ex->ready[0]);
     l_init(&ex->ready[1]);
     ex->in_pass = false;
-    atomic_store_explicit(&ex->polling, NULL, memory_order_relaxed);
     atomic_store_explicit(&ex->stop, false, memory_order_relaxed);
     return ASYNC_OK;
 }
@@ -478,8 +500,10 @@ static void task_finish(struct async_executor *ex, struct async_task *t,
     task_unref_local(t);
 }
 
-/* Poll a live task that came off either queue (or cancel it if asked). */
-static inline __attribute__((always_inline)) void poll_task(struct async_executor *ex,
+/* Poll a live task that came off either queue (or cancel it if asked). Returns true if the
+ * poll returned PENDING after t woke itself through its borrowed waker: the caller then owes
+ * t one more poll (requeue_self). */
+static inline __attribute__((always_inline)) bool poll_task(struct async_executor *ex,
                                                             struct async_task *t)
 {
     if (!t->seen) {
@@ -495,7 +519,7 @@ static inline __attribute__((always_inline)) void poll_task(struct async_executo
         async_future_drop(f);
         ex->cancelled++;
         task_finish(ex, t, ASYNC_TASK_CANCELLED);
-        return;
+        return false;
     }
     struct async_context cx = {
         .waker = {.data = t, .ops = &borrowed_waker_ops},
@@ -504,15 +528,14 @@ static inline __attribute__((always_inline)) void poll_task(struct async_executo
     };
     t->pass = (uint32_t)ex->pass;
     ex->polls++;
-    atomic_store_explicit(&ex->polling, t, memory_order_relaxed);
+    atomic_store_explicit(&t->in_poll, 1, memory_order_relaxed);
     enum async_poll r = f->poll(f, &cx);
-    atomic_store_explicit(&ex->polling, NULL, memory_order_relaxed);
-    uint64_t self = ex->self_wakes;
+    unsigned self = atomic_load_explicit(&t->in_poll, memory_order_relaxed) - 1u;
+    atomic_store_explicit(&t->in_poll, 0, memory_order_relaxed);
+    bool again = false;
     if (self) {
-        ex->self_wakes = 0;
         if (r == ASYNC_PENDING) {
-            /* it woke itself: once more, in the next pass (it was polled in this one) */
-            task_wake_local(ex, t);
+            again = true; /* this wake is served by the poll the caller owes */
             self--;
         }
         ex->local_coalesced += self;
@@ -522,12 +545,46 @@ static inline __attribute__((always_inline)) void poll_task(struct async_executo
         ex->completed++;
         task_finish(ex, t, ASYNC_TASK_COMPLETED);
     }
+    return again;
+}
+
+/* True if a pass of run() that is about to end would be followed by one that polls only
+ * the task that has just woken itself: nothing on either ready list or in the shared queue
+ * (a relaxed look: a push it misses is seen after the next poll, as it would be by the
+ * next pass), no timer that the next pass would have to check, and no stop request. */
+static inline __attribute__((always_inline)) bool only_self_runnable(struct async_executor *ex)
+{
+    return l_empty(&ex->ready[0]) && l_empty(&ex->ready[1]) && !ex->carry && !ex->timers &&
+           q_shared_empty(ex, memory_order_relaxed) &&
+           !atomic_load_explicit(&ex->stop, memory_order_acquire);
+}
+
+/*
+ * t woke itself during the poll that just returned PENDING: poll it once more in the next
+ * pass. Under run() (chain), when that next pass would contain t alone, end this pass and
+ * run the next one here, without linking t anywhere - the same polls in the same order, and
+ * the loop leaves as soon as anything else becomes runnable, a timer is armed or a stop is
+ * asked for. run_once (no chain) always ends its pass, so it never polls a task twice.
+ */
+static inline __attribute__((always_inline)) void requeue_self(struct async_executor *ex,
+                                                               struct async_task *t,
+                                                               bool chain)
+{
+    if (chain) {
+        while (only_self_runnable(ex)) {
+            ex->pass++;
+            ex->enqueues_seen++;
+            if (!poll_task(ex, t))
+                return;
+        }
+    }
+    task_wake_local(ex, t);
 }
 
 /* Handle the oldest task of the shared queue. Returns false, leaving it queued, if it was
  * polled in this pass already (it is polled in the next one). */
 static inline __attribute__((always_inline)) bool run_shared(struct async_executor *ex,
-                                                             struct async_task *t)
+                                                             struct async_task *t, bool chain)
 {
     if (t->reclaim) {
         q_drop_head(ex);
@@ -560,13 +617,14 @@ static inline __attribute__((always_inline)) bool run_shared(struct async_execut
         return true;
     }
     task_unlink_local(ex, t); /* this poll serves a pending executor-side wake too */
-    poll_task(ex, t);
+    if (poll_task(ex, t))
+        requeue_self(ex, t, chain);
     return true;
 }
 
 /* Handle the first task of the ready list. */
 static inline __attribute__((always_inline)) void run_local(struct async_executor *ex,
-                                                            struct async_task *t)
+                                                            struct async_task *t, bool chain)
 {
     l_unlink(&t->lnode);
     t->local_queued = false;
@@ -577,27 +635,32 @@ static inline __attribute__((always_inline)) void run_local(struct async_executo
         return;
     }
     ex->enqueues_seen++;
-    poll_task(ex, t);
+    if (poll_task(ex, t))
+        requeue_self(ex, t, chain);
 }
 
 /* One pass: due timers, then every task woken before or during it, each polled at most
  * once. The ready list of this pass always ends empty; the shared queue stops at the first
- * task polled in this pass already. Returns the number of polls. */
-static inline __attribute__((always_inline)) size_t run_pass(struct async_executor *ex)
+ * task polled in this pass already. With chain (run() only), a pass whose successor would
+ * poll only the task that just woke itself runs that successor at once (requeue_self), so
+ * one call may run several passes. Returns the number of polls. */
+static inline __attribute__((always_inline)) size_t run_pass(struct async_executor *ex,
+                                                             bool chain)
 {
     uint64_t polls_before = ex->polls;
     ex->pass++;
     ex->in_pass = true;
     if (ex->timers) /* the clock is read only when a timer could fire */
         ex->timers_fired += async_timers_fire(ex, ex->plat.now(ex->plat.ctx));
-    struct async_lnode *ready = &ex->ready[ex->pass & 1];
     for (;;) {
+        /* re-read each time: requeue_self may have moved on to later passes */
+        struct async_lnode *ready = &ex->ready[ex->pass & 1];
         if (!l_empty(ready)) {
-            run_local(ex, lnode_task(ready->next));
+            run_local(ex, lnode_task(ready->next), chain);
             continue;
         }
         struct async_qnode *n = q_peek(ex);
-        if (!n || !run_shared(ex, (struct async_task *)n))
+        if (!n || !run_shared(ex, (struct async_task *)n, chain))
             break;
     }
     /* a task the shared queue deferred stays at its head for the next pass; the ready list
@@ -608,7 +671,7 @@ static inline __attribute__((always_inline)) size_t run_pass(struct async_execut
 
 size_t async_executor_run_once(struct async_executor *ex)
 {
-    return run_pass(ex);
+    return run_pass(ex, false);
 }
 
 enum async_status async_executor_run(struct async_executor *ex)
@@ -616,7 +679,7 @@ enum async_status async_executor_run(struct async_executor *ex)
     for (;;) {
         if (atomic_load_explicit(&ex->stop, memory_order_acquire))
             break;
-        run_pass(ex);
+        run_pass(ex, true);
         if (!q_empty(ex))
             continue;
         if (live_tasks(ex) == 0)

@@ -74,9 +74,7 @@ struct async_executor {
     /* executor-only ready lists: ready[pass & 1] is polled in the current pass, the other
      * collects the tasks for the next one (those already polled in this pass) */
     struct async_lnode ready[2];
-    bool in_pass; /* inside run_once */
-    _Atomic(struct async_task *) polling; /* the task whose poll is running, or NULL */
-    uint64_t self_wakes; /* wakes of `polling` through its borrowed waker in this poll */
+    bool in_pass; /* inside a pass (run_once, or run's passes) */
     struct async_task *tasks; /* live tasks the executor has seen (for shutdown) */
     struct async_timer *timers; /* pairing-heap root */
     uint64_t timer_seq;
@@ -124,7 +122,10 @@ size_t async_executor_run_once(struct async_executor *ex);
 
 /*
  * Run until there is no live task (and no task waiting to be freed), or until
- * async_executor_stop() was called. Idles through the idle hook when nothing is ready: with
+ * async_executor_stop() was called. Passes as in run_once; when the next pass would poll only
+ * the task that just woke itself (nothing else queued, no timer armed, no stop asked for),
+ * it is polled again at once, and anything that becomes runnable meanwhile is noticed after
+ * that poll, as the next pass would have. Idles through the idle hook when nothing is ready: with
  * interrupts masked it re-checks the queue, the stop flag and the next timer, and only then
  * calls idle, so a wake between the check and the wait cannot be lost. Returns ASYNC_OK.
  * Thread context (the idle hook is entered from here).

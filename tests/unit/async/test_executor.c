@@ -24,6 +24,8 @@ struct probe_state {
     bool wake_saved_first; /* also wake the kept clone on the first poll */
     bool consume_borrowed; /* wake itself with the consuming wake on the first poll */
     bool same_waker;       /* at the last poll: borrowed and kept clone will_wake each other */
+    bool keep_borrowed;    /* copy the borrowed waker (no clone, against the rules) */
+    struct async_waker borrowed;
 };
 
 struct probe {
@@ -35,6 +37,8 @@ static enum async_poll probe_poll(struct async_future *f, struct async_context *
 {
     struct probe_state *st = ((struct probe *)f)->st;
     st->polls++;
+    if (st->keep_borrowed)
+        st->borrowed = cx->waker;
     if (st->saved.ops)
         st->same_waker = async_waker_will_wake(&st->saved, &cx->waker) &&
                          async_waker_will_wake(&cx->waker, &st->saved);
@@ -646,6 +650,29 @@ static void test_clone_of_borrowed_waker_wakes_from_another_thread(void **state)
     assert_int_equal(async_executor_shutdown(&ex), 0); /* before the probes go out of scope */
 }
 
+static void test_borrowed_waker_kept_past_its_poll_still_wakes(void **state)
+{
+    (void)state;
+    struct probe_state st = {.keep_borrowed = true, .ready_after = 3};
+    struct async_task *t = spawn_probe(&st, "keeper");
+    assert_int_equal(async_executor_run_once(&ex), 1);
+    assert_int_equal(async_executor_run_once(&ex), 0);
+    /* outside its poll the borrowed waker cannot just count: it must queue the task */
+    async_waker_wake_by_ref(&st.borrowed);
+    async_waker_wake_by_ref(&st.borrowed); /* and stays idempotent */
+    assert_int_equal(async_executor_run_once(&ex), 1);
+    assert_int_equal(async_executor_run_once(&ex), 0);
+    assert_int_equal(st.polls, 2);
+    async_waker_wake(&st.borrowed); /* the consuming form takes no reference either */
+    assert_int_equal(async_executor_run_once(&ex), 1);
+    assert_int_equal(async_task_state(t), ASYNC_TASK_COMPLETED);
+    struct async_stats s = stats();
+    assert_int_equal(s.wakes, 3);
+    assert_int_equal(s.wakes_coalesced, 1);
+    async_task_release(t);
+    assert_int_equal(atomic_load(&hp.frees), 1);
+}
+
 static void test_shutdown_cancels_task_waiting_on_ready_list(void **state)
 {
     (void)state;
@@ -658,6 +685,270 @@ static void test_shutdown_cancels_task_waiting_on_ready_list(void **state)
     assert_int_equal(async_task_state(t), ASYNC_TASK_CANCELLED);
     async_task_release(t);
     assert_int_equal(stats().tasks_allocated, 0);
+}
+
+/* --- run(): a lone task that keeps waking itself ----------------------------------------
+ * run() re-polls such a task without a full pass turnaround while nothing else is runnable.
+ * These tests prove that it still leaves that loop for everything a pass would have noticed:
+ * each one would instead run the yielder to its cap. */
+
+enum lone_action { LONE_NOTHING, LONE_STOP, LONE_WAKE_OTHER, LONE_SEND, LONE_SPAWN };
+
+struct lone_state {
+    int polls;
+    int wakes_per_poll;  /* borrowed-waker wakes per pending poll */
+    int ready_after;     /* READY on this poll (0: never) */
+    int cap;             /* READY at this many polls whatever happens (the tests' safety net) */
+    bool advance_clock;  /* each poll moves the fake clock one tick */
+    const bool *until;   /* READY once this is true */
+    struct async_task *watch; /* READY once this task finished */
+    struct probe_state *child; /* READY once this probe was polled; LONE_SPAWN spawns it */
+    int act_at;          /* on this poll, do `action` */
+    enum lone_action action;
+    struct async_waker other; /* LONE_WAKE_OTHER: a kept clone of another task's waker */
+    struct async_chan *chan;  /* LONE_SEND */
+    struct async_chan_send send;
+    int item;
+    bool sending;
+};
+
+struct lone {
+    struct async_future base;
+    struct lone_state *st;
+};
+
+static bool lone_done(const struct lone_state *st)
+{
+    return (st->ready_after && st->polls >= st->ready_after) || (st->until && *st->until) ||
+           (st->watch && async_task_state(st->watch) != ASYNC_TASK_RUNNING) ||
+           (st->child && st->child->polls > 0) || st->polls >= st->cap;
+}
+
+static enum async_poll lone_poll(struct async_future *f, struct async_context *cx)
+{
+    struct lone_state *st = ((struct lone *)f)->st;
+    st->polls++;
+    if (st->advance_clock)
+        atomic_fetch_add(&hp.fake_now, 1);
+    if (lone_done(st))
+        return ASYNC_READY;
+    if (st->polls == st->act_at) {
+        switch (st->action) {
+        case LONE_STOP: async_executor_stop(cx->executor); break;
+        case LONE_WAKE_OTHER: async_waker_wake_by_ref(&st->other); break;
+        case LONE_SEND:
+            async_chan_send_init(&st->send, st->chan, &st->item);
+            st->sending = true;
+            break;
+        case LONE_SPAWN: {
+            struct probe p;
+            async_future_init(&p.base, probe_poll, NULL);
+            p.st = st->child;
+            if (async_spawn(cx->executor, &p.base, sizeof(p), "child", NULL) != ASYNC_OK)
+                return ASYNC_READY;
+            break;
+        }
+        case LONE_NOTHING: break;
+        }
+    }
+    /* a receiver waits: the send hands it the item and wakes it from inside this poll */
+    if (st->sending && async_future_poll(&st->send.base, cx) == ASYNC_READY)
+        st->sending = false;
+    for (int i = 0; i < st->wakes_per_poll; i++)
+        async_waker_wake_by_ref(&cx->waker);
+    return ASYNC_PENDING;
+}
+
+static void lone_drop(struct async_future *f)
+{
+    struct lone_state *st = ((struct lone *)f)->st;
+    if (st->sending)
+        async_future_drop(&st->send.base);
+}
+
+static struct async_task *spawn_lone(struct lone_state *st)
+{
+    struct lone l;
+    async_future_init(&l.base, lone_poll, lone_drop);
+    l.st = st;
+    struct async_task *t = NULL;
+    assert_int_equal(async_spawn(&ex, &l.base, sizeof(l), "lone", &t), ASYNC_OK);
+    return t;
+}
+
+static void test_run_polls_lone_yielder_once_per_wake(void **state)
+{
+    (void)state;
+    struct lone_state st = {.wakes_per_poll = 2, .ready_after = 100, .cap = 1000};
+    struct async_task *t = spawn_lone(&st);
+    assert_int_equal(async_executor_run(&ex), ASYNC_OK);
+    assert_int_equal(st.polls, 100);
+    struct async_stats s = stats();
+    assert_int_equal(s.polls, 100);
+    assert_int_equal(s.wakes, 2 * 99);       /* two per pending poll... */
+    assert_int_equal(s.wakes_coalesced, 99); /* ...served by one poll each */
+    assert_int_equal(s.completed, 1);
+    assert_int_equal(s.idles, 0);
+    assert_int_equal(async_task_state(t), ASYNC_TASK_COMPLETED);
+    async_task_release(t);
+}
+
+static void test_run_stops_lone_yielder_after_its_pass(void **state)
+{
+    (void)state;
+    struct lone_state st = {.wakes_per_poll = 1, .cap = 100, .act_at = 5, .action = LONE_STOP};
+    struct async_task *t = spawn_lone(&st);
+    assert_int_equal(async_executor_run(&ex), ASYNC_OK);
+    assert_int_equal(st.polls, 5); /* the pass that asked for the stop was the last */
+    async_executor_clear_stop(&ex);
+    assert_int_equal(async_executor_run_once(&ex), 1); /* still woken: nothing was lost */
+    assert_int_equal(st.polls, 6);
+    async_task_release(t);
+    assert_int_equal(async_executor_shutdown(&ex), 0); /* before st goes out of scope */
+}
+
+/* A sleep that sets *done when it finishes. */
+struct flag_sleep {
+    struct async_future base;
+    struct async_sleep s;
+    bool *done;
+};
+
+static enum async_poll flag_sleep_poll(struct async_future *f, struct async_context *cx)
+{
+    struct flag_sleep *fs = (struct flag_sleep *)f;
+    if (async_future_poll(&fs->s.base, cx) == ASYNC_PENDING)
+        return ASYNC_PENDING;
+    *fs->done = true;
+    return ASYNC_READY;
+}
+
+static void flag_sleep_drop(struct async_future *f)
+{
+    async_future_drop(&((struct flag_sleep *)f)->s.base);
+}
+
+static void test_lone_yielder_does_not_hold_back_due_timers(void **state)
+{
+    (void)state;
+    bool slept = false;
+    struct flag_sleep fs;
+    async_future_init(&fs.base, flag_sleep_poll, flag_sleep_drop);
+    async_sleep_init(&fs.s, 3);
+    fs.done = &slept;
+    assert_int_equal(async_spawn(&ex, &fs.base, sizeof(fs), "sleeper", NULL), ASYNC_OK);
+    assert_int_equal(async_executor_run_once(&ex), 1); /* armed for tick 3 */
+    /* the yielder is the only runnable task: only a timer pass can end it before its cap */
+    struct lone_state st = {.wakes_per_poll = 1, .cap = 100, .advance_clock = true,
+                            .until = &slept};
+    struct async_task *t = spawn_lone(&st);
+    assert_int_equal(async_executor_run(&ex), ASYNC_OK);
+    assert_true(slept);
+    /* polls 1-3 move the clock to 3; the next pass fires the timer, polls the yielder (4th,
+     * queued first) and then the sleeper; the 5th poll sees it done */
+    assert_int_equal(st.polls, 5);
+    async_task_release(t);
+}
+
+static void test_lone_yielder_lets_a_shared_queue_wake_through(void **state)
+{
+    (void)state;
+    struct probe_state other = {.keep_waker = true, .ready_after = 2};
+    struct async_task *o = spawn_probe(&other, "other");
+    assert_int_equal(async_executor_run_once(&ex), 1); /* waits; a clone is in other.saved */
+    struct lone_state st = {.wakes_per_poll = 1, .cap = 100, .act_at = 3,
+                            .action = LONE_WAKE_OTHER, .other = other.saved, .watch = o};
+    struct async_task *t = spawn_lone(&st);
+    assert_int_equal(async_executor_run(&ex), ASYNC_OK);
+    assert_int_equal(async_task_state(o), ASYNC_TASK_COMPLETED);
+    assert_int_equal(other.polls, 2);
+    assert_int_equal(st.polls, 4); /* the woken task ran in the pass of the yielder's 3rd poll */
+    async_waker_drop(&other.saved);
+    async_task_release(o);
+    async_task_release(t);
+}
+
+static void test_lone_yielder_lets_a_spawned_task_through(void **state)
+{
+    (void)state;
+    struct probe_state child = {.ready_after = 1};
+    struct lone_state st = {.wakes_per_poll = 1, .cap = 100, .act_at = 3,
+                            .action = LONE_SPAWN, .child = &child};
+    struct async_task *t = spawn_lone(&st);
+    assert_int_equal(async_executor_run(&ex), ASYNC_OK);
+    assert_int_equal(child.polls, 1);
+    assert_int_equal(st.polls, 4);
+    async_task_release(t);
+}
+
+static void test_lone_yielder_lets_a_deferred_task_through(void **state)
+{
+    (void)state;
+    /* other wakes itself through a kept clone: its shared-queue entry is reached in the same
+     * pass and left at the head for the next one, with the queue itself empty */
+    struct probe_state other = {.keep_waker = true, .wake_saved_first = true, .ready_after = 2};
+    struct async_task *o = spawn_probe(&other, "other");
+    struct lone_state st = {.wakes_per_poll = 1, .cap = 100, .watch = o};
+    struct async_task *t = spawn_lone(&st);
+    assert_int_equal(async_executor_run(&ex), ASYNC_OK);
+    assert_int_equal(async_task_state(o), ASYNC_TASK_COMPLETED);
+    assert_int_equal(other.polls, 2);
+    assert_int_equal(st.polls, 3);
+    async_waker_drop(&other.saved);
+    async_task_release(o);
+    async_task_release(t);
+}
+
+/* Receives one item from chan (its result). */
+struct receiver {
+    struct async_future base;
+    struct async_chan *chan;
+    struct async_chan_recv r;
+    int item;
+    bool started;
+};
+
+static enum async_poll receiver_poll(struct async_future *f, struct async_context *cx)
+{
+    struct receiver *rc = (struct receiver *)f;
+    if (!rc->started) { /* here, not before spawn: the future moves into the task */
+        async_chan_recv_init(&rc->r, rc->chan, &rc->item);
+        rc->started = true;
+    }
+    if (async_future_poll(&rc->r.base, cx) == ASYNC_PENDING)
+        return ASYNC_PENDING;
+    f->result = rc->item;
+    return ASYNC_READY;
+}
+
+static void receiver_drop(struct async_future *f)
+{
+    struct receiver *rc = (struct receiver *)f;
+    if (rc->started)
+        async_future_drop(&rc->r.base);
+}
+
+static void test_lone_yielder_lets_a_local_channel_wake_through(void **state)
+{
+    (void)state;
+    static struct async_chan ch;
+    static int buf[1];
+    assert_int_equal(async_chan_init(&ch, buf, sizeof(int), 1), ASYNC_OK);
+    struct receiver rc = {.chan = &ch};
+    async_future_init(&rc.base, receiver_poll, receiver_drop);
+    struct async_task *r = NULL;
+    assert_int_equal(async_spawn(&ex, &rc.base, sizeof(rc), "receiver", &r), ASYNC_OK);
+    assert_int_equal(async_executor_run_once(&ex), 1); /* waits in the channel */
+    struct lone_state st = {.wakes_per_poll = 1, .cap = 100, .act_at = 3, .action = LONE_SEND,
+                            .chan = &ch, .item = 42, .watch = r};
+    struct async_task *t = spawn_lone(&st);
+    assert_int_equal(async_executor_run(&ex), ASYNC_OK);
+    intptr_t got = 0;
+    assert_int_equal(async_task_try_join(r, &got), ASYNC_OK);
+    assert_int_equal(got, 42);
+    assert_int_equal(st.polls, 4); /* the receiver ran in the pass of the send */
+    async_task_release(r);
+    async_task_release(t);
 }
 
 static void test_status_strings(void **state)
@@ -733,7 +1024,23 @@ int main(void)
                                         hp_fixture_setup, hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_clone_of_borrowed_waker_wakes_from_another_thread,
                                         hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_borrowed_waker_kept_past_its_poll_still_wakes,
+                                        hp_fixture_setup, hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_cancels_task_waiting_on_ready_list,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_run_polls_lone_yielder_once_per_wake,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_run_stops_lone_yielder_after_its_pass,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_lone_yielder_does_not_hold_back_due_timers,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_lone_yielder_lets_a_shared_queue_wake_through,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_lone_yielder_lets_a_spawned_task_through,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_lone_yielder_lets_a_deferred_task_through,
+                                        hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_lone_yielder_lets_a_local_channel_wake_through,
                                         hp_fixture_setup, hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_status_strings, hp_fixture_setup, hp_fixture_teardown),
     };
