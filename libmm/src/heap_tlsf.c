@@ -443,6 +443,7 @@ static inline void account_alloc(struct mm_tlsf_heap *t, blk_t *b)
 {
     t->in_use += stride_of(b) - 8;
     t->used += stride_of(b) - 8;
+    t->live++;
     if (t->used > t->peak_in_use)
         t->peak_in_use = t->used;
 }
@@ -453,25 +454,10 @@ static const uint16_t cls_size[MM_TLSF_NCLASSES] = {
     16,  32,  48,  64,  80,  96,  112, 128, 144, 160, 176, 192,
     208, 224, 240, 256, 288, 320, 352, 384, 416, 448, 480, 512,
 };
-/* Class of a request of n bytes, indexed by (n + 15) / 16 for n <= MM_TLSF_SLAB_MAX; for a
- * class size, indexed by size / 16, it gives that class back. 64 entries, so a slab's size
- * field masked to 6 bits can index it whatever its value. */
-static const uint8_t cls_of16[64] = {
+/* Class of a request of n bytes, indexed by (n + 15) / 16 for n <= MM_TLSF_SLAB_MAX. */
+static const uint8_t cls_of16[MM_TLSF_SLAB_MAX / 16 + 1] = {
     0,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
     16, 16, 17, 17, 18, 18, 19, 19, 20, 20, 21, 21, 22, 22, 23, 23,
-};
-
-/* 2^32 / size + 1 for size = 16 k, indexed by k: offset * recip >> 32 is offset / size for
- * every offset inside a chunk. Entries past 32 are 0, and the index is masked to 6 bits, so
- * a damaged size field can only make an offset decode to slot 0, never past the bitmap. */
-#define RECIP16(k) (uint32_t)(((uint64_t)1 << 32) / (16u * (k)) + 1)
-static const uint32_t recip16[64] = {
-    0,           RECIP16(1),  RECIP16(2),  RECIP16(3),  RECIP16(4),  RECIP16(5),
-    RECIP16(6),  RECIP16(7),  RECIP16(8),  RECIP16(9),  RECIP16(10), RECIP16(11),
-    RECIP16(12), RECIP16(13), RECIP16(14), RECIP16(15), RECIP16(16), RECIP16(17),
-    RECIP16(18), RECIP16(19), RECIP16(20), RECIP16(21), RECIP16(22), RECIP16(23),
-    RECIP16(24), RECIP16(25), RECIP16(26), RECIP16(27), RECIP16(28), RECIP16(29),
-    RECIP16(30), RECIP16(31), RECIP16(32),
 };
 
 static inline unsigned cls_of(size_t n)
@@ -479,38 +465,10 @@ static inline unsigned cls_of(size_t n)
     return cls_of16[(n + 15) >> 4];
 }
 
-static inline unsigned slab_cls(const slab_t *s)
-{
-    return cls_of16[(s->size >> 4) & 63];
-}
-
-/* Slot of the offset off (from the first slot) in a slab of objects of size bytes. */
-static inline unsigned slot_of(uintptr_t off, unsigned size)
-{
-    return (unsigned)((off * recip16[(size >> 4) & 63]) >> 32);
-}
-
-/* Bit of the live bitmap for the object at p (inside s's chunk). */
-static inline unsigned gran_of(const slab_t *s, uintptr_t p)
-{
-    return (unsigned)((p - (uintptr_t)s) >> 4);
-}
-
-static inline bool gran_live(const slab_t *s, unsigned g)
-{
-    return (s->live_bits[g >> 6] >> (g & 63)) & 1u;
-}
-
 /* Slots of a slab for objects of size sz. */
 static inline unsigned slab_cap(size_t sz)
 {
     return (unsigned)((CHUNK - 8 - SLAB_HDR) / sz);
-}
-
-/* Whether s has a slot to hand out: a listed one or a fresh one. */
-static inline bool slab_has_room(const slab_t *s)
-{
-    return s->head || s->fresh < s->span;
 }
 
 /* A core block of stride exactly CHUNK whose payload is CHUNK-aligned, or NULL. The head of
@@ -536,14 +494,22 @@ static slab_t *slab_new(struct mm_tlsf_heap *t, unsigned c)
         return NULL;
     slab_t *s = (slab_t *)ptr_of_blk(b);
     size_t sz = cls_size[c];
-    size_t span = slab_cap(sz) * sz;
-    __builtin_memset(s, 0, sizeof *s); /* nothing live, empty list, every slot fresh */
-    s->size = (uint16_t)sz;
-    s->span = (uint16_t)span;
+    unsigned cap = slab_cap(sz);
+    __builtin_memset(s, 0, sizeof *s);
+    for (unsigned w = 0; w < cap / 64; w++)
+        s->free_bits[w] = ~(uint64_t)0;
+    if (cap % 64)
+        s->free_bits[cap / 64] = ((uint64_t)1 << (cap % 64)) - 1;
+    s->summary = (uint8_t)((1u << ((cap + 63) / 64)) - 1);
+    s->size = (uint32_t)sz;
+    s->recip = (uint32_t)(((uint64_t)1 << 32) / sz + 1);
+    s->cap = (uint16_t)cap;
+    s->nfree = (uint16_t)cap;
+    s->cls = (uint8_t)c;
     map_set(t, (uintptr_t)s, true);
     t->avail[c] = s;
     t->nslabs++;
-    t->slab_slot_bytes += span;
+    t->slab_slot_bytes += cap * sz;
     return s;
 }
 
@@ -552,7 +518,7 @@ static void slab_release(struct mm_tlsf_heap *t, slab_t *s)
 {
     map_set(t, (uintptr_t)s, false);
     t->nslabs--;
-    t->slab_slot_bytes -= s->span;
+    t->slab_slot_bytes -= (size_t)s->cap * s->size;
     release(t, blk_of_ptr(s));
 }
 
@@ -561,7 +527,7 @@ static inline void slab_unlink(struct mm_tlsf_heap *t, slab_t *s)
     if (s->prev)
         s->prev->next = s->next;
     else
-        t->avail[slab_cls(s)] = s->next;
+        t->avail[s->cls] = s->next;
     if (s->next)
         s->next->prev = s->prev;
     s->next = s->prev = NULL;
@@ -573,7 +539,7 @@ static unsigned release_spare_slabs(struct mm_tlsf_heap *t)
     unsigned n = 0;
     for (unsigned c = 0; c < MM_TLSF_NCLASSES; c++) {
         slab_t *s = t->avail[c];
-        if (s && s->nlive == 0 && !s->next) {
+        if (s && s->nfree == s->cap && !s->next) {
             slab_unlink(t, s);
             slab_release(t, s);
             n++;
@@ -582,163 +548,77 @@ static unsigned release_spare_slabs(struct mm_tlsf_heap *t)
     return n;
 }
 
-/* The free list of s disagrees with its bitmap (a freed object was written to, or the
- * header was): report it and rebuild the list from the bitmap, which stays the truth.
- * Afterwards every slot is on the list or live. O(slots). */
-static __attribute__((noinline)) void slab_rebuild(struct mm_tlsf_heap *t, slab_t *s)
+/* Take a slot from s, the head of its class list. */
+static inline void *slab_take(struct mm_tlsf_heap *t, slab_t *s)
 {
-    mm_heap_report(&t->heap, "tlsf: slab free list damaged (freed object written to?)",
-                   s->head);
-    unsigned live = 0, size = s->size;
-    s->head = NULL;
-    for (uintptr_t off = s->span; off >= size;) {
-        off -= size;
-        uintptr_t p = (uintptr_t)s + SLAB_HDR + off;
-        if (gran_live(s, gran_of(s, p))) {
-            live++;
-        } else {
-            *(void **)p = s->head;
-            s->head = (void *)p;
-        }
+    unsigned w = (unsigned)__builtin_ctz(s->summary);
+    uint64_t bits = s->free_bits[w];
+    unsigned i = (unsigned)__builtin_ctzll(bits);
+    bits &= bits - 1;
+    s->free_bits[w] = bits;
+    if (!bits)
+        s->summary &= (uint8_t)~(1u << w);
+    if (--s->nfree == 0) {
+        t->avail[s->cls] = s->next;
+        if (s->next)
+            s->next->prev = NULL;
+        s->next = NULL;
     }
-    s->fresh = s->span;
-    s->nlive = (uint16_t)live;
-}
-
-/* s, the head of its class list, has no slot left: it leaves the list. */
-static __attribute__((noinline)) void slab_full(struct mm_tlsf_heap *t, slab_t *s)
-{
-    if ((unsigned)s->nlive * s->size != s->span) {
-        /* The count disagrees: the list lost slots. */
-        slab_rebuild(t, s);
-        if (s->head)
-            return;
-    }
-    t->avail[slab_cls(s)] = s->next;
-    if (s->next)
-        s->next->prev = NULL;
-    s->next = NULL;
-}
-
-/* Hand out the slot p of s (checked: a slot start that is not live): the bookkeeping every
- * slab allocation shares. */
-static inline void *slab_took(struct mm_tlsf_heap *t, slab_t *s, uintptr_t p)
-{
-    unsigned g = gran_of(s, p);
-    s->live_bits[g >> 6] |= (uint64_t)1 << (g & 63);
-    s->nlive++;
     size_t used = t->used + s->size;
     t->used = used;
+    t->live++;
     if (used > t->peak_in_use)
         t->peak_in_use = used;
-    if (__builtin_expect(!s->head, 0) && s->fresh == s->span)
-        slab_full(t, s);
-    return (void *)p;
+    return (char *)s + SLAB_HDR + (size_t)(w * 64 + i) * s->size;
 }
 
-/* Whether p, taken from the list of s (a slab of class c), is a slot that may be handed
- * out: inside the handed-out range, a slot start, and not live. */
-static inline bool listed_ok(const struct mm_tlsf_heap *t, const slab_t *s, unsigned c,
-                             uintptr_t p)
-{
-    uintptr_t off = p - (uintptr_t)s - SLAB_HDR; /* huge for p == 0 */
-    unsigned g = gran_of(s, p);
-    return off < s->fresh && ((t->slot_starts[c][g >> 6] >> (g & 63)) & 1u) &&
-           !gran_live(s, g);
-}
-
-/* slab_take when the list head is not a good slot: a fresh slot when the list is empty,
- * else a damaged list (reported and rebuilt). NULL only if s turned out to be full. */
-static __attribute__((noinline)) void *slab_take_slow(struct mm_tlsf_heap *t, slab_t *s)
-{
-    for (unsigned k = 0; k < 2; k++) {
-        uintptr_t p = (uintptr_t)s->head;
-        if (p) {
-            if (listed_ok(t, s, slab_cls(s), p)) {
-                s->head = *(void **)p;
-                return slab_took(t, s, p);
-            }
-        } else if (s->fresh < s->span) {
-            p = (uintptr_t)s + SLAB_HDR + s->fresh;
-            s->fresh = (uint16_t)(s->fresh + s->size);
-            if (!gran_live(s, gran_of(s, p)))
-                return slab_took(t, s, p);
-        }
-        slab_rebuild(t, s);
-        if (!s->head) {
-            slab_full(t, s);
-            return NULL;
-        }
-    }
-    return NULL;
-}
-
-/* Take a slot from s, the head of its class list (so s has room). The newest freed slot is
- * reused first; its list link is followed only once the slot checks out. NULL only after a
- * damaged list turned out to hold no free slot. c: the class of s. */
-static inline void *slab_take(struct mm_tlsf_heap *t, slab_t *s, unsigned c)
-{
-    uintptr_t p = (uintptr_t)s->head;
-    if (__builtin_expect(listed_ok(t, s, c, p), 1)) {
-        s->head = *(void **)p;
-        return slab_took(t, s, p);
-    }
-    return slab_take_slow(t, s);
-}
-
-/* Bit of p in s's live bitmap, or -1 (after a report) if p is not the start of a live
- * slot. */
+/* Slot index of p in s, or -1 (after a report) if p is not the start of a live slot. */
 static inline long slab_slot(struct mm_tlsf_heap *t, slab_t *s, uintptr_t p, const char *op)
 {
     uintptr_t off = p - (uintptr_t)s - SLAB_HDR;
-    if (off >= s->span) {
+    if (off >= (uintptr_t)s->cap * s->size) {
         mm_heap_report(&t->heap, op, (void *)p);
         return -1;
     }
-    if ((uintptr_t)slot_of(off, s->size) * s->size != off) {
+    unsigned i = (unsigned)((off * s->recip) >> 32);
+    if ((uintptr_t)i * s->size != off) {
         mm_heap_report(&t->heap, "tlsf: pointer into the middle of a slab object", (void *)p);
         return -1;
     }
-    unsigned g = gran_of(s, p);
-    if (!gran_live(s, g)) {
+    if ((s->free_bits[i >> 6] >> (i & 63)) & 1u) {
         mm_heap_report(&t->heap, "tlsf: double free (slab slot is already free)", (void *)p);
         return -1;
     }
-    return (long)g;
+    return (long)i;
 }
 
-/* s just got a free slot after being full, or became empty and is not its class's only
- * slab with room. */
+/* s just got its first free slot, or became empty. */
 static __attribute__((noinline)) void slab_edge(struct mm_tlsf_heap *t, slab_t *s)
 {
-    if (s->nlive == 0 && (s->next || s->prev)) {
-        slab_unlink(t, s);
-        slab_release(t, s);
-    } else if (!s->next && !s->prev && t->avail[slab_cls(s)] != s) {
+    if (s->nfree == 1) {
         /* Was full: it becomes the class's current slab (nearly full slabs fill first, so
          * emptier ones can drain and go back to the core). */
-        unsigned c = slab_cls(s);
-        slab_t *h = t->avail[c];
+        slab_t *h = t->avail[s->cls];
+        s->prev = NULL;
         s->next = h;
         if (h)
             h->prev = s;
-        t->avail[c] = s;
+        t->avail[s->cls] = s;
+    } else if (s->nfree == s->cap && (s->next || s->prev)) {
+        slab_unlink(t, s);
+        slab_release(t, s);
     }
 }
 
-/* Free the live object p of s. */
-static inline void slab_put(struct mm_tlsf_heap *t, slab_t *s, uintptr_t p)
+static inline void slab_put(struct mm_tlsf_heap *t, slab_t *s, unsigned i)
 {
-    unsigned g = gran_of(s, p);
-    s->live_bits[g >> 6] &= ~((uint64_t)1 << (g & 63));
-    void *old = s->head;
-    *(void **)p = old;
-    s->head = (void *)p;
+    s->free_bits[i >> 6] |= (uint64_t)1 << (i & 63);
+    s->summary |= (uint8_t)(1u << (i >> 6));
     t->used -= s->size;
-    unsigned n = --s->nlive;
+    t->live--;
+    unsigned n = ++s->nfree;
     /* The last slab of a class emptying (every free in an alloc/free loop) needs nothing. */
-    if ((__builtin_expect(!old, 0) && s->fresh == s->span) ||
-        (__builtin_expect(n == 0, 0) && (s->next || s->prev)))
+    if (__builtin_expect(n == 1, 0) || (__builtin_expect(n == s->cap, 0) && (s->next || s->prev)))
         slab_edge(t, s);
 }
 
@@ -755,16 +635,9 @@ static __attribute__((noinline)) void *alloc_slow(struct mm_tlsf_heap *t, size_t
                                                   size_t align)
 {
     if (size < t->slab_end && align <= 16) {
-        unsigned c = cls_of(size);
-        /* Two tries: a slab whose damaged list held no free slot leaves its class list. */
-        for (unsigned k = 0; k < 2; k++) {
-            slab_t *s = t->avail[c] ? t->avail[c] : slab_new(t, c);
-            void *p;
-            if (!s)
-                break;
-            if ((p = slab_take(t, s, c)) != NULL)
-                return p;
-        }
+        slab_t *s = slab_new(t, cls_of(size));
+        if (s)
+            return slab_take(t, s);
         /* No chunk to be had: a core block may still fit this one object. */
     }
     size_t s = stride_for(size);
@@ -779,12 +652,9 @@ static void *tlsf_alloc(struct mm_heap *h, size_t size, size_t align)
 {
     struct mm_tlsf_heap *t = (struct mm_tlsf_heap *)h;
     if (__builtin_expect(size < t->slab_end && align <= 16, 1)) {
-        unsigned c = cls_of(size);
-        slab_t *s = t->avail[c];
-        void *p;
-        if (__builtin_expect(s != NULL, 1) &&
-            __builtin_expect((p = slab_take(t, s, c)) != NULL, 1))
-            return p;
+        slab_t *s = t->avail[cls_of(size)];
+        if (__builtin_expect(s != NULL, 1))
+            return slab_take(t, s);
     }
     return alloc_slow(t, size, align);
 }
@@ -845,9 +715,10 @@ static __attribute__((noinline)) bool free_slow(struct mm_tlsf_heap *t, void *p)
         return false;
     slab_t *s = slab_of(t, r, (uintptr_t)p);
     if (s) {
-        if (slab_slot(t, s, (uintptr_t)p, "tlsf: free of a pointer that is not a block") < 0)
+        long i = slab_slot(t, s, (uintptr_t)p, "tlsf: free of a pointer that is not a block");
+        if (i < 0)
             return false;
-        slab_put(t, s, (uintptr_t)p);
+        slab_put(t, s, (unsigned)i);
         return true;
     }
     blk_t *b = used_block(t, p, "tlsf: free of a pointer that is not a block");
@@ -855,6 +726,7 @@ static __attribute__((noinline)) bool free_slow(struct mm_tlsf_heap *t, void *p)
         return false;
     t->in_use -= stride_of(b) - 8;
     t->used -= stride_of(b) - 8;
+    t->live--;
     release(t, b);
     return true;
 }
@@ -869,9 +741,11 @@ static inline bool slab_free_fast(struct mm_tlsf_heap *t, void *p)
                              ((t->cur_map[bit >> 6] >> (bit & 63)) & 1u),
                          1)) {
         slab_t *s = (slab_t *)(a & ~(CHUNK - 1));
-        if (__builtin_expect(gran_live(s, gran_of(s, a)), 1)) {
-            /* A live bit is set only at the start of a handed-out slot. */
-            slab_put(t, s, a);
+        uintptr_t off = a - (uintptr_t)s - SLAB_HDR;
+        unsigned i = (unsigned)((off * s->recip) >> 32);
+        if (off < (uintptr_t)s->cap * s->size && (uintptr_t)i * s->size == off &&
+            !((s->free_bits[i >> 6] >> (i & 63)) & 1u)) {
+            slab_put(t, s, i);
             return true;
         }
     }
@@ -888,16 +762,12 @@ static bool tlsf_free(struct mm_heap *h, void *p)
 
 void *mm_tlsf_alloc(struct mm_tlsf_heap *t, size_t size, size_t align)
 {
-    /* fast_end is 0 in debug mode. align 0 or 16 (the default; 1..8 mean the same and take
-     * the common path). */
-    if (__builtin_expect(size < t->fast_end && (align | 16u) == 16u, 1)) {
-        unsigned c = cls_of(size);
-        slab_t *s = t->avail[c];
-        void *p;
-        if (__builtin_expect(s != NULL, 1) &&
-            __builtin_expect((p = slab_take(t, s, c)) != NULL, 1)) {
+    /* fast_end is 0 in debug mode. align 0 or a power of two up to 16: the default. */
+    if (__builtin_expect(size < t->fast_end && ((align & (align - 1)) | (align >> 5)) == 0, 1)) {
+        slab_t *s = t->avail[cls_of(size)];
+        if (__builtin_expect(s != NULL, 1)) {
             t->heap.allocs++;
-            return p;
+            return slab_take(t, s);
         }
     }
     return mm_heap_alloc_common(&t->heap, size, align);
@@ -938,18 +808,18 @@ static size_t tlsf_usable(struct mm_heap *h, void *p)
     return b ? stride_of(b) - 8 : 0;
 }
 
-/* realloc of the live slab object p of s. */
-static void *slab_realloc(struct mm_tlsf_heap *t, slab_t *s, void *p, size_t size,
+/* realloc of the slab object p (slot i of s). */
+static void *slab_realloc(struct mm_tlsf_heap *t, slab_t *s, unsigned i, void *p, size_t size,
                           size_t align)
 {
     bool fits = size <= s->size && align <= 16;
-    if (fits && size < t->slab_end && cls_of(size) == slab_cls(s))
+    if (fits && size < t->slab_end && cls_of(size) == s->cls)
         return p;
     void *q = tlsf_alloc(&t->heap, size, align);
     if (!q)
         return fits ? p : NULL; /* a smaller class was wanted but the old slot still serves */
     __builtin_memcpy(q, p, s->size < size ? s->size : size);
-    slab_put(t, s, (uintptr_t)p);
+    slab_put(t, s, i);
     return q;
 }
 
@@ -962,8 +832,8 @@ static void *tlsf_realloc(struct mm_heap *h, void *p, size_t size, size_t align)
         return NULL;
     slab_t *sl = slab_of(t, r, (uintptr_t)p);
     if (sl) {
-        return slab_slot(t, sl, (uintptr_t)p, op) < 0 ? NULL
-                                                       : slab_realloc(t, sl, p, size, align);
+        long i = slab_slot(t, sl, (uintptr_t)p, op);
+        return i < 0 ? NULL : slab_realloc(t, sl, (unsigned)i, p, size, align);
     }
     blk_t *b = used_block(t, p, op);
     if (!b)
@@ -999,6 +869,7 @@ static void *tlsf_realloc(struct mm_heap *h, void *p, size_t size, size_t align)
     __builtin_memcpy(q, p, bs - 8 < size ? bs - 8 : size);
     t->in_use -= bs - 8;
     t->used -= bs - 8;
+    t->live--;
     release(t, b);
     return q;
 grown:
@@ -1029,7 +900,7 @@ static void tlsf_stats(struct mm_heap *h, struct mm_heap_stats *out)
     out->footprint = cur_footprint(t);
     out->peak_footprint = t->peak_footprint;
     out->region_bytes = t->region_bytes;
-    out->live_blocks = (size_t)(h->allocs - h->frees);
+    out->live_blocks = t->live;
     size_t largest = top >= MIN_STRIDE ? top - 8 : 0;
     if (t->fl_bitmap) {
         /* Look at a few blocks of the top bucket only, so stats stay bounded work; a bucket
@@ -1065,46 +936,30 @@ static unsigned popcount64(uint64_t v)
     return (unsigned)((v * 0x0101010101010101ull) >> 56);
 }
 
-/* Verify one slab: header, live bitmap against the handed-out slots and the live count,
- * and the free list against the bitmap (exactly the free slots below fresh, each once). Its
- * live objects are added to *live and *bytes. */
+/* Verify one slab's header; its live objects are added to *live and *bytes. */
 static enum mm_heap_status check_slab(const slab_t *s, size_t *live, size_t *bytes,
                                       const char **reason)
 {
-    unsigned size = s->size;
-    if ((size & 15u) || size == 0 || size > MM_TLSF_SLAB_MAX ||
-        cls_size[cls_of16[size >> 4]] != size || s->span != slab_cap(size) * size ||
-        s->fresh > s->span || s->fresh % size || (unsigned)s->nlive * size > s->fresh)
-        FAIL("tlsf: slab header damaged (size, span or counts)");
-    uint64_t starts[MM_TLSF_SLAB_WORDS] = {0}; /* bits of the handed-out slots */
-    for (unsigned off = 0; off < s->fresh; off += size) {
-        unsigned g = (unsigned)((SLAB_HDR + off) >> 4);
-        starts[g >> 6] |= (uint64_t)1 << (g & 63);
-    }
-    unsigned nlive = 0;
+    if (s->cls >= MM_TLSF_NCLASSES || s->size != cls_size[s->cls] ||
+        s->cap != slab_cap(s->size) || s->recip != (uint32_t)(((uint64_t)1 << 32) / s->size + 1))
+        FAIL("tlsf: slab header damaged (class, size or capacity)");
+    unsigned nfree = 0;
     for (unsigned w = 0; w < MM_TLSF_SLAB_WORDS; w++) {
-        if (s->live_bits[w] & ~starts[w])
-            FAIL("tlsf: slab live bit set where no handed-out slot starts");
-        nlive += popcount64(s->live_bits[w]);
-        starts[w] &= ~s->live_bits[w]; /* now: the free handed-out slots */
+        uint64_t bits = s->free_bits[w];
+        unsigned lo = w * 64;
+        uint64_t valid = lo >= s->cap          ? 0
+                         : s->cap - lo >= 64u ? ~(uint64_t)0
+                                               : ((uint64_t)1 << (s->cap - lo)) - 1;
+        if (bits & ~valid)
+            FAIL("tlsf: slab free bitmap marks a slot past the slab's end");
+        if (!!(s->summary & (1u << w)) != (bits != 0))
+            FAIL("tlsf: slab free bitmap summary disagrees with its words");
+        nfree += popcount64(bits);
     }
-    if (nlive != s->nlive)
-        FAIL("tlsf: slab live bitmap disagrees with its live count");
-    /* Each step clears a bit of starts or fails, so the walk ends after at most cap steps. */
-    for (uintptr_t p = (uintptr_t)s->head; p; p = *(const uintptr_t *)p) {
-        uintptr_t off = p - (uintptr_t)s - SLAB_HDR;
-        if (off >= s->fresh || off % size)
-            FAIL("tlsf: slab free list points outside the slab's handed-out slots");
-        unsigned g = gran_of(s, p);
-        if (!((starts[g >> 6] >> (g & 63)) & 1u))
-            FAIL("tlsf: slab free list holds a live or repeated slot");
-        starts[g >> 6] &= ~((uint64_t)1 << (g & 63));
-    }
-    for (unsigned w = 0; w < MM_TLSF_SLAB_WORDS; w++)
-        if (starts[w])
-            FAIL("tlsf: a free slab slot is missing from the slab's free list");
-    *live += s->nlive;
-    *bytes += (size_t)s->nlive * size;
+    if (nfree != s->nfree)
+        FAIL("tlsf: slab free bitmap disagrees with its free count");
+    *live += s->cap - s->nfree;
+    *bytes += (size_t)(s->cap - s->nfree) * s->size;
     return MM_HEAP_OK;
 }
 
@@ -1122,13 +977,6 @@ static enum mm_heap_status tlsf_check(struct mm_heap *h, const char **reason)
             t->cur_len != t->regions[n].end - t->regions[n].base || t->cur_map != t->map[n] ||
             t->cur_map_base != t->map_base[n])
             FAIL("tlsf: fast-path copy of the newest region disagrees with it");
-    }
-    for (unsigned c = 0; c < MM_TLSF_NCLASSES; c++) {
-        uint64_t want[MM_TLSF_SLAB_WORDS] = {0};
-        for (size_t off = 0; off < slab_cap(cls_size[c]) * cls_size[c]; off += cls_size[c])
-            want[(SLAB_HDR + off) >> 10] |= (uint64_t)1 << (((SLAB_HDR + off) >> 4) & 63);
-        if (__builtin_memcmp(want, t->slot_starts[c], sizeof want) != 0)
-            FAIL("tlsf: slot start table damaged");
     }
     for (unsigned i = 0; i < t->nregions; i++) {
         const struct mm_heap_region *r = &t->regions[i];
@@ -1181,7 +1029,7 @@ static enum mm_heap_status tlsf_check(struct mm_heap *h, const char **reason)
                 if (check_slab(sl, &live, &slab_bytes, reason) != MM_HEAP_OK)
                     return MM_HEAP_ERR_CORRUPT;
                 slabs++;
-                slots += sl->span;
+                slots += (size_t)sl->cap * sl->size;
                 prev_free = false;
             } else {
                 live++;
@@ -1205,9 +1053,9 @@ static enum mm_heap_status tlsf_check(struct mm_heap *h, const char **reason)
             int r = region_of(t, (uintptr_t)s);
             if (r < 0 || ((uintptr_t)s & (CHUNK - 1)) || !map_test(t, r, (uintptr_t)s))
                 FAIL("tlsf: slab list points at something that is not a slab");
-            if (slab_cls(s) != c || s->prev != pv)
+            if (s->cls != c || s->prev != pv)
                 FAIL("tlsf: slab list links broken");
-            if (!slab_has_room(s) || (s->nlive == 0 && (pv || s->next)))
+            if (s->nfree == 0 || (s->nfree == s->cap && (pv || s->next)))
                 FAIL("tlsf: full or surplus empty slab on a class list");
             if (++listed_slabs > slabs)
                 FAIL("tlsf: slab lists hold more slabs than the heap");
@@ -1219,7 +1067,7 @@ static enum mm_heap_status tlsf_check(struct mm_heap *h, const char **reason)
             for (uint64_t bits = t->map[i][w]; bits; bits &= bits - 1) {
                 size_t bit = w * 64 + (size_t)__builtin_ctzll(bits);
                 const slab_t *s = (const slab_t *)(t->map_base[i] + (bit << MM_TLSF_SLAB_SHIFT));
-                if (slab_has_room(s))
+                if (s->nfree)
                     with_free++;
             }
     if (with_free != listed_slabs)
@@ -1253,7 +1101,7 @@ static enum mm_heap_status tlsf_check(struct mm_heap *h, const char **reason)
         FAIL("tlsf: a free block is missing from the free lists");
     if (free_bytes != t->bin_bytes)
         FAIL("tlsf: free byte counter wrong");
-    if (live != (size_t)(h->allocs - h->frees) || in_use != t->in_use || t->used < t->in_use ||
+    if (live != t->live || in_use != t->in_use || t->used < t->in_use ||
         slab_bytes != t->used - t->in_use ||
         slots != t->slab_slot_bytes)
         FAIL("tlsf: live block counters wrong");
@@ -1294,11 +1142,6 @@ enum mm_heap_status mm_tlsf_init(struct mm_tlsf_heap *t, void *base, size_t len,
         t->heap.cfg = *cfg;
     t->slab_end = (t->heap.cfg.flags & MM_TLSF_NO_SLABS) ? 0 : MM_TLSF_SLAB_MAX + 1;
     t->fast_end = (t->heap.cfg.flags & MM_HEAP_DEBUG) ? 0 : t->slab_end;
-    for (unsigned c = 0; c < MM_TLSF_NCLASSES; c++)
-        for (size_t off = 0; off < slab_cap(cls_size[c]) * cls_size[c]; off += cls_size[c]) {
-            size_t g = (SLAB_HDR + off) >> 4;
-            t->slot_starts[c][g >> 6] |= (uint64_t)1 << (g & 63);
-        }
     if (!add_region(t, lo, hi))
         return MM_HEAP_ERR_INVALID;
     note_cur_region(t);

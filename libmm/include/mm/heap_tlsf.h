@@ -5,10 +5,8 @@
  * Small requests (size <= MM_TLSF_SLAB_MAX, default alignment) are served from slabs: 8 KiB
  * chunks, aligned to 8 KiB, that the core hands out like any other block. Each slab holds
  * objects of one of MM_TLSF_NCLASSES size classes (multiples of 16: 16 B steps up to 256,
- * 32 B steps up to 512) and keeps a bitmap of its live objects in a header at the chunk's
- * start, so objects carry no header. Freed objects are chained into a per-slab LIFO through
- * their first 8 bytes; the bitmap stays the truth (double frees are decided by it, and
- * every slot taken from the list is checked against it). free(p) finds
+ * 32 B steps up to 512) and keeps a bitmap of its free slots in a header at the chunk's
+ * start, so objects carry no header and freed objects are never written to. free(p) finds
  * p's slab through a per-region chunk map (one bit per 8 KiB of region, kept at the region's
  * end), never through a value read from the block itself. A slab that becomes empty goes
  * back to the core unless it is the last one with free slots in its class (at most one such
@@ -47,7 +45,7 @@
 #define MM_TLSF_SLAB_BYTES ((size_t)1 << MM_TLSF_SLAB_SHIFT) /* chunk size and alignment */
 #define MM_TLSF_SLAB_MAX 512u                                 /* largest slab object */
 #define MM_TLSF_NCLASSES 24u
-#define MM_TLSF_SLAB_WORDS 8u /* live bitmap words: one bit per 16 bytes of a slab */
+#define MM_TLSF_SLAB_WORDS 8u /* free-slot bitmap words: up to 512 objects per slab */
 
 /* cfg.flags bit for mm_tlsf_init: no slab front end, every request goes to the TLSF core
  * (smaller footprint on mixed-size workloads, slower small requests). */
@@ -55,21 +53,15 @@
 
 struct mm_tlsf_block;
 
-/* Header at the start of each slab chunk (private; public only so tests can inspect it).
- * live_bits is the truth about which objects are live: bit g is set exactly when a live
- * object starts at byte 16 g of the chunk, so free decides "live slot start" (and so double
- * frees) with a shift and one bit test. head is a LIFO of freed slots, linked through their
- * first 8 bytes, used as a cache: a slot taken from it is checked (inside the handed-out
- * range, a slot start, its bit clear) before it is handed out, so a damaged link is
- * reported and can never hand out a live slot. Slots at offsets [fresh, span) from the first
- * slot have never been handed out and are not on the list. The fields alloc and free touch
- * share the first cache line with the bitmap of the chunk's first KiB. */
+/* Header at the start of each slab chunk (private; public only so tests can inspect it). */
 struct mm_tlsf_slab {
-    void *head;                             /* freed slots, newest first */
-    uint16_t size, span;                    /* object size (the class size), size * slots */
-    uint16_t nlive, fresh;                  /* live objects, offset of the first fresh slot */
+    uint64_t free_bits[MM_TLSF_SLAB_WORDS]; /* bit i set: slot i is free */
     struct mm_tlsf_slab *next, *prev;       /* the class's list of slabs with a free slot */
-    uint64_t live_bits[MM_TLSF_SLAB_WORDS]; /* bit g: a live object starts at 16 g */
+    uint32_t size;                          /* object size (the class size) */
+    uint32_t recip;                         /* 2^32 / size + 1: offset -> slot index */
+    uint16_t cap, nfree;                    /* slots, free slots */
+    uint8_t cls, summary;                   /* class index; bit w set: free_bits[w] != 0 */
+    uint16_t reserved;
 };
 
 struct mm_tlsf_heap {
@@ -77,17 +69,13 @@ struct mm_tlsf_heap {
     size_t slab_end;     /* requests below this size go to the slabs (0: front end off) */
     size_t fast_end;     /* slab_end, or 0 in debug mode: bound of the entry fast path */
     struct mm_tlsf_slab *avail[MM_TLSF_NCLASSES]; /* slabs with a free slot, per class */
-    /* Per class, the live-bitmap bits at which a slot starts (set at init): a slot taken from
-     * a slab's free list is checked against it with one bit test instead of a division. */
-    uint64_t slot_starts[MM_TLSF_NCLASSES][MM_TLSF_SLAB_WORDS];
     size_t used;                    /* usable bytes of every live block, slab objects too */
-    /* live blocks are heap.allocs - heap.frees (every success of mm_heap_alloc/free counts) */
     size_t nslabs, slab_slot_bytes; /* slabs, bytes of their slots */
     uint32_t fl_bitmap;
     uint32_t sl_bitmap[MM_TLSF_FL_COUNT];
     struct mm_tlsf_block *heads[MM_TLSF_FL_COUNT][MM_TLSF_SL_COUNT];
     uintptr_t top, top_end; /* wilderness of the newest region; a sentinel sits at top_end */
-    size_t in_use, peak_in_use, bin_bytes; /* in_use: core blocks only */
+    size_t in_use, peak_in_use, live, bin_bytes; /* in_use: core blocks only */
     size_t closed_footprint, peak_footprint, region_bytes;
     unsigned nregions;
     struct mm_heap_region regions[MM_HEAP_MAX_REGIONS];
