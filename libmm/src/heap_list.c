@@ -302,20 +302,9 @@ static void *list_realloc(struct mm_heap *h, void *p, size_t size, size_t align)
             return p;
         }
     }
-    void *q = first_fit(l, size, align);
-    if (!q) {
-        uintptr_t base, end;
-        if (l->nregions == MM_HEAP_MAX_REGIONS ||
-            !mm_heap_grow(h, size + align + 2 * MIN_STRIDE, &base, &end))
-            return NULL;
-        if (!add_region(l, base, end)) {
-            mm_heap_report(h, "list: grow: too many regions", (void *)base);
-            return NULL;
-        }
-        q = first_fit(l, size, align);
-        if (!q)
-            return NULL;
-    }
+    void *q = list_alloc(h, size, align);
+    if (!q)
+        return NULL;
     __builtin_memcpy(q, p, s - off < size ? s - off : size);
     (void)list_free(h, p);
     return q;
