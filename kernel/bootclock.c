@@ -2,7 +2,7 @@
  * bootclock.c - a calibrated TSC for boot-step timing.
  *
  * PIT channel 2 counts down in mode 0 while its gate (port 0x61 bit 0) is high; its output
- * (port 0x61 bit 5) goes high when the count reaches zero. Counting 11932 input ticks of
+ * (port 0x61 bit 5) goes high when the count reaches zero. Counting ~11931 input ticks of
  * 1.193182 MHz takes 10 ms; the TSC delta over that time gives TSC ticks per millisecond.
  */
 #include "bootclock.h"
@@ -12,10 +12,9 @@
 #include <x86/pit.h>
 
 #define PIT_CH2 0x42
-#define PIT_CMD 0x43
 #define PORT_B 0x61
-#define CAL_TICKS 11932u /* 10 ms of the PIT's 1.193182 MHz */
 #define CAL_MS 10u
+#define CAL_TICKS (X86_PIT_BASE_HZ / 1000 * CAL_MS) /* 11931 input ticks: 10 ms */
 
 static uint64_t tsc0, tsc_per_ms;
 
@@ -24,7 +23,7 @@ void kbootclock_init(void)
     tsc0 = x86_rdtsc();
     uint8_t b = inb(PORT_B);
     outb(PORT_B, (uint8_t)((b & ~0x02u) | 0x01u)); /* gate on, speaker off */
-    outb(PIT_CMD, 0xB0);                           /* channel 2, lobyte/hibyte, mode 0 */
+    outb(X86_PIT_COMMAND, 0xB0);                   /* channel 2, lobyte/hibyte, mode 0 */
     outb(PIT_CH2, CAL_TICKS & 0xFF);
     outb(PIT_CH2, CAL_TICKS >> 8);
     uint64_t start = x86_rdtsc();

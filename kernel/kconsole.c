@@ -17,19 +17,8 @@ static struct con_uart uart;
 static bool uart_ok;
 static struct con_vga vga;
 
-static struct con_sink uart_sink, vga_sink;
-
-static void uart_sink_write(struct con_sink *self, const char *s, size_t n)
-{
-    (void)self;
-    con_uart_write(&uart, s, n);
-}
-
-static void vga_sink_write(struct con_sink *self, const char *s, size_t n)
-{
-    (void)self;
-    con_vga_write(&vga, s, n);
-}
+static struct con_uart_sink uart_sink;
+static struct con_vga_sink vga_sink;
 
 /* The console lock: interrupts are masked while it is held, so an interrupt handler on this
  * CPU can never spin on a lock its own interrupted code holds. The panic and exception paths
@@ -42,11 +31,11 @@ void kconsole_init(void)
     if (con_vga_init(&vga, (volatile uint16_t *)kphys_to_virt(VGA_PHYS), true) != CON_VGA_OK)
         return; /* unreachable: both pointers are valid */
     if (uart_ok) {
-        uart_sink.write = uart_sink_write;
-        con_sink_register(&uart_sink);
+        con_uart_sink_init(&uart_sink, &uart);
+        con_sink_register(&uart_sink.sink);
     }
-    vga_sink.write = vga_sink_write;
-    con_sink_register(&vga_sink);
+    con_vga_sink_init(&vga_sink, &vga);
+    con_sink_register(&vga_sink.sink);
 }
 
 int kvprintf(const char *fmt, va_list ap)
