@@ -43,6 +43,27 @@ struct kboot_section {
     uint32_t type;
 };
 
+/* The screen the loader set up (multiboot2 framebuffer tag, or multiboot1 flags bit 12). */
+enum kboot_fb_kind {
+    KBOOT_FB_NONE = 0,     /* no framebuffer described (or it was rejected) */
+    KBOOT_FB_RGB = 1,      /* direct colour: pixels at phys, `pitch` bytes per row */
+    KBOOT_FB_EGA_TEXT = 2, /* EGA/VGA text mode: use the VGA text console */
+};
+
+struct kboot_framebuffer {
+    enum kboot_fb_kind kind;
+    uint64_t phys;                  /* physical address of the first pixel (or text cell) */
+    uint32_t pitch, width, height;  /* bytes per row; pixels (or characters) */
+    uint8_t bpp;                    /* bits per pixel: 15, 16, 24 or 32 for RGB */
+    uint8_t red_pos, red_size;      /* bit position and width of each colour field */
+    uint8_t green_pos, green_size;
+    uint8_t blue_pos, blue_size;
+};
+
+/* Sizes of the ACPI RSDP copies multiboot2 passes (tags 14 and 15). */
+#define KBOOT_RSDP_V1_SIZE 20
+#define KBOOT_RSDP_V2_SIZE 36
+
 enum kboot_protocol { KBOOT_PROTOCOL_NONE = 0, KBOOT_MULTIBOOT1 = 1, KBOOT_MULTIBOOT2 = 2 };
 
 struct kboot_info {
@@ -57,6 +78,12 @@ struct kboot_info {
     size_t section_count;
     struct kboot_section sections[KBOOT_MAX_SECTIONS];
     uint64_t mem_lower_kib, mem_upper_kib; /* basic memory info when given, else 0 */
+    struct kboot_framebuffer fb;
+    /* Copies of the ACPI RSDP from the loader: the ACPI 1.0 form (tag 14) and the 2.0+ form
+     * (tag 15), each present when its flag is set. Neither on multiboot1: scan the BIOS areas. */
+    bool has_rsdp_v1, has_rsdp_v2;
+    uint8_t rsdp_v1[KBOOT_RSDP_V1_SIZE];
+    uint8_t rsdp_v2[KBOOT_RSDP_V2_SIZE];
     bool truncated; /* more entries than the arrays hold were dropped, or a string was cut */
 };
 

@@ -382,6 +382,14 @@ bool kheap_check(const char **why)
     return s == MM_HEAP_OK;
 }
 
+void *kmemory_map_device(uint64_t phys, uint64_t len, enum kcache cache)
+{
+    (void)cache; /* every cache type is write-back through the direct map for now */
+    if (len == 0 || phys + len < phys || phys + len > ((uint64_t)EARLY_MAP_GIB << 30))
+        return NULL;
+    return kphys_to_virt(phys);
+}
+
 void kmemory_init(void)
 {
     frames_init();

@@ -22,6 +22,15 @@
 /* Frame allocator, new page tables and CR3 switch, then the heap; `[ ok ]` lines. */
 void kmemory_init(void);
 
+/* Cache types for device memory (the PAT entries the kernel programs). */
+enum kcache { KCACHE_WB, KCACHE_WT, KCACHE_UC, KCACHE_WC };
+
+/* Map `len` bytes of device memory (MMIO registers, a framebuffer) at physical `phys` with
+ * cache type `cache` and return its kernel virtual address, or NULL when it cannot be mapped
+ * (zero length, a range that wraps, out of page-table frames). May be called before
+ * kmemory_init: early mappings come from the boot page tables and are carried over. */
+void *kmemory_map_device(uint64_t phys, uint64_t len, enum kcache cache);
+
 extern struct mm_frames kframes;
 extern struct mm_space kspace;
 
