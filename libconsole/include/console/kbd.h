@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <console/utf8.h>
+
 /* Physical keys. The first block (CON_KEY_GRAVE .. CON_KEY_NONUS_BACKSLASH) is the part a
  * layout remaps; it is contiguous so that layouts can be plain arrays indexed by key code. */
 enum con_keycode {
@@ -271,12 +273,5 @@ const struct con_kbd_layout *con_kbd_layout_at(size_t index);
 /* A short English name for a key ("A", "LeftShift", "KeypadEnter"); "Unknown" for values
  * outside the enum or CON_KEY_NONE. Never NULL. */
 const char *con_kbd_key_name(enum con_keycode key);
-
-/*
- * Encode a Unicode scalar value as UTF-8 into out[0..3]. Returns the number of bytes (1-4),
- * or 0 without writing when cp is a surrogate (U+D800-U+DFFF), above U+10FFFF, or out is
- * NULL. U+0000 encodes as one 0 byte. Pure; callable from anywhere.
- */
-size_t con_utf8_encode(uint32_t cp, char out[4]);
 
 #endif /* CONSOLE_KBD_H */
