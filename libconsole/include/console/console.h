@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <console/fb.h>
 #include <console/uart.h>
 #include <console/vga.h>
 
@@ -75,3 +76,13 @@ struct con_uart_sink {
 /* Make `s` (not currently registered) a sink for `uart`, passed through con_uart_init;
  * register &s->sink afterwards. */
 void con_uart_sink_init(struct con_uart_sink *s, struct con_uart *uart);
+
+/* A sink that writes to a framebuffer text console (console/fb.h). */
+struct con_fb_sink {
+    struct con_sink sink;
+    struct con_fb *fb;
+};
+
+/* Make `s` (not currently registered) a sink for `fb`, an initialised console; register
+ * &s->sink afterwards. */
+void con_fb_sink_init(struct con_fb_sink *s, struct con_fb *fb);
