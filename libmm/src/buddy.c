@@ -63,13 +63,12 @@ static uint64_t meta_bytes(uint64_t zones, uint64_t frames)
     return mm_align_up(raw, MM_PAGE_SIZE);
 }
 
-enum mm_status mm_frames_plan(const struct mm_region *map, size_t n, struct mm_frames_plan *out)
+/* Count the zones and frames of a normalised map; checks order and wrapping. */
+static enum mm_status count_usable(const struct mm_region *map, size_t n, uint64_t *zones_out,
+                                   uint64_t *frames_out)
 {
-    uint64_t prev_end = 0, frames = 0, zones = 0, end, b, e, size;
-    bool placed = false;
+    uint64_t prev_end = 0, frames = 0, zones = 0, end, b, e;
 
-    if (!map || !out)
-        return MM_ERR_INVALID;
     for (size_t i = 0; i < n; i++) {
         if (map[i].length == 0)
             continue;
@@ -85,19 +84,41 @@ enum mm_status mm_frames_plan(const struct mm_region *map, size_t n, struct mm_f
     }
     if (frames == 0)
         return MM_ERR_NO_USABLE;
-    size = meta_bytes(zones, frames);
-    for (size_t i = 0; i < n && !placed; i++) {
-        if (usable_pfns(&map[i], &b, &e) && (e - b) << MM_PAGE_SHIFT >= size) {
-            out->base = mm_paddr_from_pfn(b);
-            placed = true;
-        }
-    }
-    if (!placed)
-        return MM_ERR_NO_FRAMES;
-    out->size = size;
-    out->zones = (size_t)zones;
-    out->frames = frames;
+    *zones_out = zones;
+    *frames_out = frames;
     return MM_OK;
+}
+
+enum mm_status mm_frames_plan_below(const struct mm_region *map, size_t n, uint64_t limit,
+                                    struct mm_frames_plan *out)
+{
+    uint64_t frames, zones, b, e, size;
+    enum mm_status st;
+
+    if (!map || !out)
+        return MM_ERR_INVALID;
+    st = count_usable(map, n, &zones, &frames);
+    if (st != MM_OK)
+        return st;
+    size = meta_bytes(zones, frames);
+    for (size_t i = 0; i < n; i++) {
+        if (!usable_pfns(&map[i], &b, &e) || (e - b) << MM_PAGE_SHIFT < size)
+            continue;
+        /* Page frame numbers fit in 52 bits and size in 46: no overflow. */
+        if ((b << MM_PAGE_SHIFT) + size > limit)
+            continue;
+        out->base = mm_paddr_from_pfn(b);
+        out->size = size;
+        out->zones = (size_t)zones;
+        out->frames = frames;
+        return MM_OK;
+    }
+    return MM_ERR_NO_FRAMES;
+}
+
+enum mm_status mm_frames_plan(const struct mm_region *map, size_t n, struct mm_frames_plan *out)
+{
+    return mm_frames_plan_below(map, n, UINT64_MAX, out);
 }
 
 uint64_t mm_frames_metadata_size(const struct mm_region *map, size_t n)
@@ -207,38 +228,46 @@ static void seed_range(struct mm_frames *fa, const struct mm_frame_zone *z, uint
     }
 }
 
-enum mm_status mm_frames_init(struct mm_frames *fa, const struct mm_region *map, size_t n,
-                              mm_phys_to_virt_fn phys_to_virt, void *ctx)
+enum mm_status mm_frames_init_planned(struct mm_frames *fa, const struct mm_region *map, size_t n,
+                                      const struct mm_frames_plan *plan,
+                                      mm_phys_to_virt_fn phys_to_virt, void *ctx)
 {
-    struct mm_frames_plan plan;
     enum mm_status st;
     uint8_t *meta;
-    uint64_t b, e, meta_b, meta_e;
+    uint64_t b, e, meta_b, meta_e, zones, frames;
     uint32_t first = 0;
     size_t zi = 0;
+    bool meta_inside = false;
 
-    if (!fa || !phys_to_virt)
+    if (!fa || !phys_to_virt || !map || !plan)
         return MM_ERR_INVALID;
-    st = mm_frames_plan(map, n, &plan);
+    st = count_usable(map, n, &zones, &frames);
     if (st != MM_OK)
         return st;
-    meta = phys_to_virt(ctx, plan.base);
+    if (plan->zones != zones || plan->frames != frames || plan->size != meta_bytes(zones, frames) ||
+        !mm_paddr_is_aligned(plan->base, MM_PAGE_SIZE))
+        return MM_ERR_INVALID;
+    meta_b = mm_paddr_pfn(plan->base);
+    meta_e = meta_b + (plan->size >> MM_PAGE_SHIFT);
+    for (size_t i = 0; i < n && !meta_inside; i++)
+        meta_inside = usable_pfns(&map[i], &b, &e) && meta_b >= b && meta_e <= e;
+    if (!meta_inside)
+        return MM_ERR_INVALID;
+    meta = phys_to_virt(ctx, plan->base);
     if (!meta)
         return MM_ERR_INVALID;
 
     *fa = (struct mm_frames){0};
     fa->zones = (struct mm_frame_zone *)(void *)meta;
-    fa->links = (uint32_t *)(void *)(meta + plan.zones * sizeof(struct mm_frame_zone));
-    fa->state = (uint8_t *)(fa->links + 2 * plan.frames);
-    fa->nzones = plan.zones;
-    fa->meta_base = plan.base;
-    fa->meta_size = plan.size;
+    fa->links = (uint32_t *)(void *)(meta + plan->zones * sizeof(struct mm_frame_zone));
+    fa->state = (uint8_t *)(fa->links + 2 * plan->frames);
+    fa->nzones = plan->zones;
+    fa->meta_base = plan->base;
+    fa->meta_size = plan->size;
     for (unsigned k = 0; k < MM_FRAME_ORDERS; k++)
         fa->heads[k] = NONE;
-    __builtin_memset(fa->state, FS_TAIL, plan.frames);
+    __builtin_memset(fa->state, FS_TAIL, plan->frames);
 
-    meta_b = mm_paddr_pfn(plan.base);
-    meta_e = meta_b + (plan.size >> MM_PAGE_SHIFT);
     for (size_t i = 0; i < n; i++) {
         struct mm_frame_zone *z;
 
@@ -248,34 +277,39 @@ enum mm_status mm_frames_init(struct mm_frames *fa, const struct mm_region *map,
         *z = (struct mm_frame_zone){b, first, (uint32_t)(e - b)};
         first += (uint32_t)(e - b);
         if (meta_b >= b && meta_b < e) {
-            /* The metadata sits at the start of this zone (see mm_frames_plan). */
             for (uint64_t p = meta_b; p < meta_e; p++)
                 fa->state[index_of(z, p)] = FS_RESERVED;
+            seed_range(fa, z, b, meta_b);
             seed_range(fa, z, meta_e, e);
         } else {
             seed_range(fa, z, b, e);
         }
     }
-    fa->total_frames = plan.frames - (meta_e - meta_b);
+    fa->total_frames = plan->frames - (meta_e - meta_b);
     return MM_OK;
+}
+
+enum mm_status mm_frames_init(struct mm_frames *fa, const struct mm_region *map, size_t n,
+                              mm_phys_to_virt_fn phys_to_virt, void *ctx)
+{
+    struct mm_frames_plan plan;
+    enum mm_status st;
+
+    if (!fa || !phys_to_virt)
+        return MM_ERR_INVALID;
+    st = mm_frames_plan(map, n, &plan);
+    if (st != MM_OK)
+        return st;
+    return mm_frames_init_planned(fa, map, n, &plan, phys_to_virt, ctx);
 }
 
 /* ---- alloc / free ------------------------------------------------------------------------ */
 
-enum mm_status mm_frames_alloc(struct mm_frames *fa, unsigned order, struct mm_paddr *out)
+/* Allocate the free block headed by g (order j, already off its list) down to order. */
+static struct mm_paddr take_block(struct mm_frames *fa, uint32_t g, unsigned j, unsigned order)
 {
     const struct mm_frame_zone *z;
-    uint32_t avail, g;
-    unsigned j;
 
-    if (!fa || !out || order > MM_FRAME_MAX_ORDER)
-        return MM_ERR_INVALID;
-    avail = fa->nonempty >> order;
-    if (!avail)
-        return MM_ERR_NO_FRAMES;
-    j = order + (unsigned)__builtin_ctz(avail);
-    g = fa->heads[j];
-    list_remove(fa, g, j);
     /* Split: keep the lower half each time, give the upper half back. */
     while (j > order) {
         uint32_t upper;
@@ -288,8 +322,45 @@ enum mm_status mm_frames_alloc(struct mm_frames *fa, unsigned order, struct mm_p
     fa->state[g] = (uint8_t)(FS_ALLOC | order);
     fa->free_frames -= UINT64_C(1) << order;
     z = zone_of_index(fa, g);
-    *out = mm_paddr_from_pfn(z->base_pfn + (g - z->first));
+    return mm_paddr_from_pfn(z->base_pfn + (g - z->first));
+}
+
+enum mm_status mm_frames_alloc(struct mm_frames *fa, unsigned order, struct mm_paddr *out)
+{
+    uint32_t avail, g;
+    unsigned j;
+
+    if (!fa || !out || order > MM_FRAME_MAX_ORDER)
+        return MM_ERR_INVALID;
+    avail = fa->nonempty >> order;
+    if (!avail)
+        return MM_ERR_NO_FRAMES;
+    j = order + (unsigned)__builtin_ctz(avail);
+    g = fa->heads[j];
+    list_remove(fa, g, j);
+    *out = take_block(fa, g, j, order);
     return MM_OK;
+}
+
+enum mm_status mm_frames_alloc_below(struct mm_frames *fa, unsigned order, uint64_t limit,
+                                     struct mm_paddr *out)
+{
+    if (!fa || !out || order > MM_FRAME_MAX_ORDER)
+        return MM_ERR_INVALID;
+    for (unsigned j = order; j < MM_FRAME_ORDERS; j++) {
+        for (uint32_t g = fa->heads[j]; g != NONE; g = fa->links[2 * (size_t)g]) {
+            const struct mm_frame_zone *z = zone_of_index(fa, g);
+            uint64_t start = (z->base_pfn + (g - z->first)) << MM_PAGE_SHIFT;
+
+            /* The split keeps the lowest part of the block. */
+            if (start < limit && limit - start >= (MM_PAGE_SIZE << order)) {
+                list_remove(fa, g, j);
+                *out = take_block(fa, g, j, order);
+                return MM_OK;
+            }
+        }
+    }
+    return MM_ERR_NO_FRAMES;
 }
 
 enum mm_status mm_frames_alloc_frame(struct mm_frames *fa, struct mm_paddr *out)

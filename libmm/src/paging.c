@@ -17,6 +17,8 @@
 #define PTE_PWT (UINT64_C(1) << 3)
 #define PTE_PCD (UINT64_C(1) << 4)
 #define PTE_PS (UINT64_C(1) << 7)
+#define PTE_PAT_4K (UINT64_C(1) << 7) /* in a level-1 entry bit 7 is PAT, not PS */
+#define PTE_PAT_HUGE (UINT64_C(1) << 12)
 #define PTE_G (UINT64_C(1) << 8)
 #define PTE_NX (UINT64_C(1) << 63)
 #define PTE_ADDR UINT64_C(0x000ffffffffff000)
@@ -49,26 +51,38 @@ static const struct {
     unsigned flag;
     uint64_t bit;
 } flag_bits[] = {
-    {MM_PAGE_WRITABLE, PTE_RW},      {MM_PAGE_USER, PTE_US},
-    {MM_PAGE_NO_EXECUTE, PTE_NX},    {MM_PAGE_GLOBAL, PTE_G},
-    {MM_PAGE_WRITE_THROUGH, PTE_PWT}, {MM_PAGE_CACHE_DISABLE, PTE_PCD},
+    {MM_PAGE_WRITABLE, PTE_RW}, {MM_PAGE_USER, PTE_US},           {MM_PAGE_NO_EXECUTE, PTE_NX},
+    {MM_PAGE_GLOBAL, PTE_G},    {MM_PAGE_WRITE_THROUGH, PTE_PWT}, {MM_PAGE_CACHE_DISABLE, PTE_PCD},
 };
 
-static uint64_t flags_to_pte(unsigned flags)
+/* The PAT bit of a leaf at level: bit 7 in a PT entry, bit 12 in a huge page's entry. */
+static uint64_t pat_bit(unsigned level)
 {
-    uint64_t e = PTE_P;
+    return level == 1 ? PTE_PAT_4K : PTE_PAT_HUGE;
+}
+
+/* Leaf entry bits (present, flags, PAT, PS; no address) for flags at level in space s. */
+static uint64_t flags_to_pte(const struct mm_space *s, unsigned flags, unsigned level)
+{
+    uint64_t e = PTE_P | (level > 1 ? PTE_PS : 0);
+    if (s->no_nx)
+        flags &= ~(unsigned)MM_PAGE_NO_EXECUTE;
     for (size_t i = 0; i < sizeof flag_bits / sizeof flag_bits[0]; i++)
         if (flags & flag_bits[i].flag)
             e |= flag_bits[i].bit;
+    if (flags & MM_PAGE_PAT)
+        e |= pat_bit(level);
     return e;
 }
 
-static unsigned pte_to_flags(uint64_t e)
+static unsigned pte_to_flags(uint64_t e, unsigned level)
 {
     unsigned f = MM_PAGE_PRESENT;
     for (size_t i = 0; i < sizeof flag_bits / sizeof flag_bits[0]; i++)
         if (e & flag_bits[i].bit)
             f |= flag_bits[i].flag;
+    if (e & pat_bit(level))
+        f |= MM_PAGE_PAT;
     return f;
 }
 
@@ -116,6 +130,7 @@ enum mm_status mm_space_create(struct mm_space *s, const struct mm_paging_ops *o
     if (!s || !ops_ok(ops))
         return MM_ERR_INVALID;
     s->ops = ops;
+    s->no_nx = false;
     if (!new_table(s, &root))
         return MM_ERR_NO_FRAMES;
     s->root = mm_paddr(root);
@@ -131,7 +146,14 @@ enum mm_status mm_space_adopt(struct mm_space *s, const struct mm_paging_ops *op
         return MM_ERR_MISALIGNED;
     s->ops = ops;
     s->root = root;
+    s->no_nx = false;
     return MM_OK;
+}
+
+void mm_space_set_nx(struct mm_space *s, bool nx_enabled)
+{
+    if (s)
+        s->no_nx = !nx_enabled;
 }
 
 enum mm_status mm_space_create_sharing_kernel(struct mm_space *s, const struct mm_space *kernel)
@@ -145,6 +167,7 @@ enum mm_status mm_space_create_sharing_kernel(struct mm_space *s, const struct m
     st = mm_space_create(s, kernel->ops);
     if (st != MM_OK)
         return st;
+    s->no_nx = kernel->no_nx;
     src = table_at(kernel, kernel->root.v);
     dst = table_at(s, s->root.v);
     for (unsigned i = MM_PML4_KERNEL_FIRST; i < MM_PT_ENTRIES; i++)
@@ -259,8 +282,42 @@ enum mm_status mm_map(struct mm_space *s, struct mm_vaddr va, struct mm_paddr pa
     t = &t[level_index(va, leaf_level)];
     if (*t & PTE_P)
         return MM_ERR_ALREADY_MAPPED; /* a page, or a table of smaller pages */
-    *t = pa.v | flags_to_pte(flags) | (leaf_level > 1 ? PTE_PS : 0);
+    *t = pa.v | flags_to_pte(s, flags, leaf_level);
     return MM_OK;
+}
+
+enum mm_status mm_map_range(struct mm_space *s, struct mm_vaddr va, struct mm_paddr pa,
+                            uint64_t len, unsigned flags, enum mm_page_size max_size,
+                            uint64_t *mapped)
+{
+    uint64_t done = 0, end;
+    enum mm_status st = MM_OK;
+
+    if (mapped)
+        *mapped = 0;
+    if (!space_ok(s) || size_to_level(max_size) == 0 || len == 0)
+        return MM_ERR_INVALID;
+    if (!mm_is_aligned(va.v | pa.v | len, MM_PAGE_SIZE))
+        return MM_ERR_MISALIGNED;
+    if (__builtin_add_overflow(va.v, len - 1, &end) || __builtin_add_overflow(pa.v, len - 1, &end))
+        return MM_ERR_WRAP;
+    while (done < len) {
+        uint64_t v = va.v + done, p = pa.v + done;
+        enum mm_page_size size = MM_PAGE_4K;
+
+        if (max_size >= MM_PAGE_1G && mm_is_aligned(v | p, MM_PAGE_1G) && len - done >= MM_PAGE_1G)
+            size = MM_PAGE_1G;
+        else if (max_size >= MM_PAGE_2M && mm_is_aligned(v | p, MM_PAGE_2M) &&
+                 len - done >= MM_PAGE_2M)
+            size = MM_PAGE_2M;
+        st = mm_map(s, mm_vaddr(v), mm_paddr(p), size, flags);
+        if (st != MM_OK)
+            break;
+        done += size;
+    }
+    if (mapped)
+        *mapped = done;
+    return st;
 }
 
 /* ---- lookup --------------------------------------------------------------------------------- */
@@ -320,7 +377,7 @@ enum mm_status mm_translate(const struct mm_space *s, struct mm_vaddr va,
     out->page_va = mm_vaddr(mm_align_down(va.v, size));
     out->pa = mm_paddr(out->page_base.v + (va.v - out->page_va.v));
     out->size = level_to_size(p.leaf);
-    out->flags = pte_to_flags(e);
+    out->flags = pte_to_flags(e, p.leaf);
     return MM_OK;
 }
 
@@ -391,7 +448,7 @@ enum mm_status mm_protect(struct mm_space *s, struct mm_vaddr va, unsigned flags
     if (!mm_is_aligned(va.v, UINT64_C(1) << level_shift(p.leaf)))
         return MM_ERR_MISALIGNED;
     slot = leaf_slot(&p);
-    *slot = (*slot & (PTE_ADDR | PTE_PS)) | flags_to_pte(flags);
+    *slot = leaf_addr(*slot, p.leaf) | flags_to_pte(s, flags, p.leaf);
     flush(s, va);
     return MM_OK;
 }
@@ -437,7 +494,7 @@ static void walk_table(struct walker *w, uint64_t pa, unsigned level, uint64_t v
             continue;
         if (is_leaf(e, level))
             walk_add(w, va, leaf_addr(e, level), UINT64_C(1) << level_shift(level),
-                     pte_to_flags(e));
+                     pte_to_flags(e, level));
         else
             walk_table(w, e & PTE_ADDR, level - 1, va);
     }

@@ -70,9 +70,21 @@ struct mm_frames {
  * Errors: MM_ERR_INVALID (NULL), MM_ERR_BAD_MAP (unsorted, overlapping or wrapping),
  * MM_ERR_NO_USABLE (no usable page), MM_ERR_TOO_LARGE (more than 2^32 - 1 frames),
  * MM_ERR_NO_FRAMES (no usable region can hold the metadata).
+ * Same as mm_frames_plan_below(map, n, UINT64_MAX, out).
  */
 MM_MUST_CHECK enum mm_status mm_frames_plan(const struct mm_region *map, size_t n,
                                             struct mm_frames_plan *out);
+
+/*
+ * As mm_frames_plan, but the metadata must end at or below physical address limit: the
+ * caller can only write through phys_to_virt below it (e.g. the part of memory its early
+ * page tables map). The metadata still describes all usable memory, above limit too.
+ * Errors: those of mm_frames_plan; MM_ERR_NO_FRAMES also when the metadata fits somewhere,
+ * but not wholly below limit - then the caller maps more (mm_frames_plan says where the
+ * metadata would go) and calls mm_frames_init_planned.
+ */
+MM_MUST_CHECK enum mm_status mm_frames_plan_below(const struct mm_region *map, size_t n,
+                                                  uint64_t limit, struct mm_frames_plan *out);
 
 /* Bytes of metadata map[0..n) needs (a multiple of 4 KiB), or 0 if mm_frames_plan fails. */
 uint64_t mm_frames_metadata_size(const struct mm_region *map, size_t n);
@@ -91,12 +103,36 @@ MM_MUST_CHECK enum mm_status mm_frames_init(struct mm_frames *fa, const struct m
                                             size_t n, mm_phys_to_virt_fn phys_to_virt, void *ctx);
 
 /*
+ * As mm_frames_init, with the metadata where *plan says (from mm_frames_plan or
+ * mm_frames_plan_below over the same map; base may also be moved by the caller to any page
+ * of a usable region where plan->size bytes fit). Frames of that region before and after the
+ * metadata are free.
+ * Errors: those of mm_frames_init; MM_ERR_INVALID when plan is NULL, its size or counts do
+ * not match the map, or [base, base + size) is not whole pages inside one usable region.
+ */
+MM_MUST_CHECK enum mm_status mm_frames_init_planned(struct mm_frames *fa,
+                                                    const struct mm_region *map, size_t n,
+                                                    const struct mm_frames_plan *plan,
+                                                    mm_phys_to_virt_fn phys_to_virt, void *ctx);
+
+/*
  * Allocate a naturally aligned block of 2^order frames; its address goes to *out.
  * Errors: MM_ERR_INVALID (order > MM_FRAME_MAX_ORDER, NULL), MM_ERR_NO_FRAMES (no free block
  * that large - there may still be smaller ones). The content of the block is not cleared.
  */
 MM_MUST_CHECK enum mm_status mm_frames_alloc(struct mm_frames *fa, unsigned order,
                                              struct mm_paddr *out);
+
+/*
+ * As mm_frames_alloc, but the block must end at or below physical address limit (for page
+ * tables a kernel builds before all memory is mapped, and devices that reach only low
+ * memory). Searches the free lists from the requested order up for a block that starts
+ * below limit and splits it; takes O(free blocks) time in the worst case, so it is for
+ * boot-time and rare uses. Errors: as mm_frames_alloc; MM_ERR_NO_FRAMES when no free block
+ * lies low enough.
+ */
+MM_MUST_CHECK enum mm_status mm_frames_alloc_below(struct mm_frames *fa, unsigned order,
+                                                   uint64_t limit, struct mm_paddr *out);
 
 /* mm_frames_alloc(fa, 0, out). */
 MM_MUST_CHECK enum mm_status mm_frames_alloc_frame(struct mm_frames *fa, struct mm_paddr *out);

@@ -41,21 +41,41 @@ enum mm_page_flags {
     MM_PAGE_PRESENT = 1u << 0, /* always set by map/protect, reported by translate */
     MM_PAGE_WRITABLE = 1u << 1,
     MM_PAGE_USER = 1u << 2,
-    MM_PAGE_NO_EXECUTE = 1u << 3, /* needs EFER.NXE set by the kernel */
-    MM_PAGE_GLOBAL = 1u << 4,     /* needs CR4.PGE */
-    MM_PAGE_WRITE_THROUGH = 1u << 5,
-    MM_PAGE_CACHE_DISABLE = 1u << 6,
+    MM_PAGE_NO_EXECUTE = 1u << 3,    /* needs EFER.NXE set by the kernel */
+    MM_PAGE_GLOBAL = 1u << 4,        /* needs CR4.PGE */
+    MM_PAGE_WRITE_THROUGH = 1u << 5, /* PWT: bit 0 of the PAT entry index */
+    MM_PAGE_CACHE_DISABLE = 1u << 6, /* PCD: bit 1 of the PAT entry index */
+    MM_PAGE_PAT = 1u << 7,           /* PAT: bit 2 of the PAT entry index (needs PAT support) */
 };
-#define MM_PAGE_FLAGS_ALL 0x7fu
+#define MM_PAGE_FLAGS_ALL 0xffu
+/* The cache-type bits of the flags: together they select one of the eight PAT entries. */
+#define MM_PAGE_CACHE_MASK (MM_PAGE_WRITE_THROUGH | MM_PAGE_CACHE_DISABLE | MM_PAGE_PAT)
+
+/* The flags that select PAT entry `index` (0..7; higher bits ignored). The entry's meaning is
+ * whatever the kernel programmed into the PAT MSR; the mapper only places the bits (PAT is bit
+ * 7 of a 4 KiB entry and bit 12 of a 2 MiB / 1 GiB entry). */
+static inline unsigned mm_page_cache_flags(unsigned index)
+{
+    return ((index & 1u) ? MM_PAGE_WRITE_THROUGH : 0u) |
+           ((index & 2u) ? MM_PAGE_CACHE_DISABLE : 0u) | ((index & 4u) ? MM_PAGE_PAT : 0u);
+}
+
+/* The PAT entry index that flags select (the inverse of mm_page_cache_flags). */
+static inline unsigned mm_page_cache_index(unsigned flags)
+{
+    return ((flags & MM_PAGE_WRITE_THROUGH) ? 1u : 0u) |
+           ((flags & MM_PAGE_CACHE_DISABLE) ? 2u : 0u) | ((flags & MM_PAGE_PAT) ? 4u : 0u);
+}
 
 /* First index of the kernel half in a PML4 (addresses >= 0xffff800000000000). */
 #define MM_PML4_KERNEL_FIRST 256
 
 /* An address space: the hooks and the physical address of its PML4. Fields are public so a
- * kernel can load root into CR3; treat them as read-only. */
+ * kernel can load root into CR3; treat them as read-only (use mm_space_set_nx for no_nx). */
 struct mm_space {
     const struct mm_paging_ops *ops;
     struct mm_paddr root;
+    bool no_nx; /* the CPU runs without EFER.NXE: MM_PAGE_NO_EXECUTE is never written */
 };
 
 /* What translate reports. */
@@ -94,6 +114,15 @@ MM_MUST_CHECK enum mm_status mm_space_adopt(struct mm_space *s, const struct mm_
                                             struct mm_paddr root);
 
 /*
+ * Tell the mapper whether the CPU has EFER.NXE set (the default after create/adopt is yes).
+ * Without it bit 63 of an entry is reserved and a page walk that meets it faults, so with
+ * nx_enabled false map and protect leave MM_PAGE_NO_EXECUTE out of the entries they write
+ * (translate then reports the page executable, which it is). Entries written earlier are not
+ * changed. Spaces made with mm_space_create_sharing_kernel inherit the setting.
+ */
+void mm_space_set_nx(struct mm_space *s, bool nx_enabled);
+
+/*
  * Create a new address space whose kernel half (PML4 entries 256..511) is a copy of kernel's:
  * both point at the same PDPTs, so later changes below those PDPTs are seen by both. A PML4
  * slot that is empty in kernel at that moment is not shared - fill them all first with
@@ -127,6 +156,19 @@ MM_MUST_CHECK enum mm_status mm_space_destroy(struct mm_space *s);
  */
 MM_MUST_CHECK enum mm_status mm_map(struct mm_space *s, struct mm_vaddr va, struct mm_paddr pa,
                                     enum mm_page_size size, unsigned flags);
+
+/*
+ * Map len bytes at va to pa with the largest pages that fit: a 2 MiB or 1 GiB page (up to
+ * max_size) only where va and pa are both aligned to it and the whole page lies inside the
+ * range; 4 KiB pages elsewhere. va, pa and len must be 4 KiB aligned. So a caller that wants
+ * no large page to cross a boundary (a change of memory type) maps each side separately.
+ * Stops at the first error; the pages mapped before it stay mapped and *mapped (optional)
+ * gets their byte count. Errors: those of mm_map, MM_ERR_INVALID (max_size not a page size,
+ * len 0), MM_ERR_MISALIGNED (va, pa or len), MM_ERR_WRAP (va or pa + len wraps).
+ */
+MM_MUST_CHECK enum mm_status mm_map_range(struct mm_space *s, struct mm_vaddr va,
+                                          struct mm_paddr pa, uint64_t len, unsigned flags,
+                                          enum mm_page_size max_size, uint64_t *mapped);
 
 /*
  * Remove the page that starts at va (whatever its size) and report the frame it mapped and

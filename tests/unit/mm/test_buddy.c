@@ -120,6 +120,151 @@ static void test_buddy_metadata_is_carved_out_of_usable_memory(void **state)
     check(&fa);
 }
 
+/* The shape of QEMU's `-machine pc,max-ram-below-4g=64M -m 32G`: 63 MiB usable below 4 GiB and
+ * 28 GiB above. The metadata (about 63 MiB) does not fit below; unbounded, the plan puts it at
+ * 4 GiB, where a kernel that maps only 0-4 GiB early cannot write it. Bounded, it must say so
+ * instead of placing it out of reach. */
+static void test_buddy_plan_below_reports_metadata_that_cannot_fit_low(void **state)
+{
+    (void)state;
+    const struct mm_region map[] = {{0, KiB(639), U}, {MiB(1), MiB(63), U}, {GiB(4), GiB(28), U}};
+    struct mm_frames_plan plan, bounded;
+
+    assert_int_equal(mm_frames_plan(map, N(map), &plan), MM_OK);
+    assert_true(plan.size > MiB(63));
+    assert_int_equal(plan.base.v, GiB(4));
+    assert_int_equal(mm_frames_plan_below(map, N(map), GiB(4), &bounded), MM_ERR_NO_FRAMES);
+    /* Above the metadata's end the bound is no constraint. */
+    assert_int_equal(mm_frames_plan_below(map, N(map), GiB(4) + plan.size, &bounded), MM_OK);
+    assert_int_equal(bounded.base.v, GiB(4));
+    assert_int_equal(mm_frames_plan_below(map, N(map), GiB(4) + plan.size - 1, &bounded),
+                     MM_ERR_NO_FRAMES);
+}
+
+/* Little RAM below the bound, lots above: the metadata lands wholly below the bound, in the
+ * first region where it fits, and the allocator still hands out the memory above. */
+static void test_buddy_metadata_lands_below_the_bound(void **state)
+{
+    (void)state;
+    /* 512 MiB above needs ~1.1 MiB of metadata: not in [64 KiB, 1 MiB), but in [2, 4) MiB. A
+     * region straddling the bound ([1 MiB, 2.5 MiB) against 2 MiB) does not count either. */
+    const struct mm_region map[] = {
+        {KiB(64), KiB(960), U}, {MiB(2), MiB(2), U}, {GiB(1), MiB(512), U}};
+    const struct mm_region straddle[] = {
+        {KiB(64), KiB(960), U}, {MiB(1), KiB(1536), U}, {GiB(1), MiB(512), U}};
+    struct mm_frames fa;
+    struct mm_frames_plan plan;
+    struct mm_paddr pa;
+    uint64_t high = 0;
+
+    assert_int_equal(mm_frames_plan_below(map, N(map), MiB(4), &plan), MM_OK);
+    assert_int_equal(plan.base.v, MiB(2));
+    assert_true(plan.base.v + plan.size <= MiB(4));
+    assert_int_equal(mm_frames_plan_below(straddle, N(straddle), MiB(2), &plan), MM_ERR_NO_FRAMES);
+    assert_int_equal(mm_frames_plan_below(straddle, N(straddle), MiB(3), &plan), MM_OK);
+    assert_int_equal(plan.base.v, MiB(1));
+
+    assert_int_equal(mm_frames_plan_below(map, N(map), MiB(4), &plan), MM_OK);
+    assert_int_equal(mm_frames_init_planned(&fa, map, N(map), &plan, fake_p2v, NULL), MM_OK);
+    check(&fa);
+    while (mm_frames_alloc(&fa, MM_FRAME_MAX_ORDER, &pa) == MM_OK)
+        high += pa.v >= GiB(1);
+    assert_int_equal(high, MiB(512) / MiB(4));
+    check(&fa);
+}
+
+/* A plan moved by the caller: the frames before and after the metadata in its region are
+ * free, the metadata's are not; plans that do not match the map are refused. */
+static void test_buddy_init_planned_at_a_chosen_base(void **state)
+{
+    (void)state;
+    const struct mm_region map[] = {{0, MiB(3), U}, {MiB(4), MiB(60), U}};
+    struct mm_frames fa;
+    struct mm_frames_plan plan, bad;
+    struct mm_paddr pa;
+    uint64_t n = 0;
+
+    assert_int_equal(mm_frames_plan(map, N(map), &plan), MM_OK);
+    assert_int_equal(plan.base.v, 0);
+    plan.base = mm_paddr(MiB(2) + KiB(4));
+    assert_int_equal(mm_frames_init_planned(&fa, map, N(map), &plan, fake_p2v, NULL), MM_OK);
+    check(&fa);
+    assert_int_equal(stats_of(&fa).free_frames, plan.frames - plan.size / 4096);
+    while (mm_frames_alloc(&fa, 0, &pa) == MM_OK) {
+        assert_false(pa.v >= plan.base.v && pa.v < plan.base.v + plan.size);
+        n++;
+    }
+    assert_int_equal(n, plan.frames - plan.size / 4096);
+    assert_false(mm_frames_is_allocated(&fa, mm_paddr(MiB(2) + KiB(4))));
+    assert_true(mm_frames_is_allocated(&fa, mm_paddr(MiB(2))));
+    assert_true(mm_frames_is_allocated(&fa, mm_paddr(plan.base.v + plan.size)));
+    check(&fa);
+
+    bad = plan;
+    bad.base = mm_paddr(MiB(3)); /* in the hole */
+    assert_int_equal(mm_frames_init_planned(&fa, map, N(map), &bad, fake_p2v, NULL),
+                     MM_ERR_INVALID);
+    bad.base = mm_paddr(MiB(3) - KiB(4)); /* runs past its region's end */
+    assert_int_equal(mm_frames_init_planned(&fa, map, N(map), &bad, fake_p2v, NULL),
+                     MM_ERR_INVALID);
+    bad.base = mm_paddr(MiB(1) + 8); /* not a page */
+    assert_int_equal(mm_frames_init_planned(&fa, map, N(map), &bad, fake_p2v, NULL),
+                     MM_ERR_INVALID);
+    bad = plan;
+    bad.size -= 4096; /* too small for the map */
+    assert_int_equal(mm_frames_init_planned(&fa, map, N(map), &bad, fake_p2v, NULL),
+                     MM_ERR_INVALID);
+    bad = plan;
+    bad.frames++;
+    assert_int_equal(mm_frames_init_planned(&fa, map, N(map), &bad, fake_p2v, NULL),
+                     MM_ERR_INVALID);
+    assert_int_equal(mm_frames_init_planned(&fa, map, N(map), NULL, fake_p2v, NULL),
+                     MM_ERR_INVALID);
+}
+
+/* alloc_below: every block it gives ends at or below the limit, it finds all of them (also
+ * by splitting large blocks the plain allocator would hand out first), and it reports when
+ * none is left while high memory is still free. */
+static void test_buddy_alloc_below_limit(void **state)
+{
+    (void)state;
+    const struct mm_region map[] = {{0, MiB(4), U}, {GiB(1), MiB(64), U}};
+    struct mm_frames fa;
+    struct mm_paddr pa;
+    uint64_t low_free, n = 0;
+
+    init_with(&fa, map, N(map));
+    low_free = MiB(4) / 4096 - fa.meta_size / 4096;
+    /* No 4 MiB block lies below 4 MiB (the metadata sits in the only one), though the plain
+     * allocator has plenty above. */
+    assert_int_equal(mm_frames_alloc_below(&fa, MM_FRAME_MAX_ORDER, MiB(4), &pa), MM_ERR_NO_FRAMES);
+    assert_int_equal(mm_frames_alloc_below(&fa, 9, MiB(4), &pa), MM_OK);
+    assert_int_equal(pa.v, MiB(2));
+    assert_int_equal(mm_frames_free(&fa, pa, 9), MM_OK);
+
+    assert_int_equal(mm_frames_alloc_below(&fa, 3, MiB(4), &pa), MM_OK);
+    assert_true(pa.v + KiB(32) <= MiB(4));
+    assert_int_equal(pa.v % KiB(32), 0);
+    assert_int_equal(mm_frames_free(&fa, pa, 3), MM_OK);
+    /* A limit inside a block: only blocks that end below it count. */
+    assert_int_equal(mm_frames_alloc_below(&fa, 0, MiB(1) + 1, &pa), MM_OK);
+    assert_true(pa.v + 4096 <= MiB(1) + 1);
+    assert_int_equal(mm_frames_free(&fa, pa, 0), MM_OK);
+    check(&fa);
+
+    while (mm_frames_alloc_below(&fa, 0, MiB(4), &pa) == MM_OK) {
+        assert_true(pa.v < MiB(4));
+        n++;
+    }
+    assert_int_equal(n, low_free);
+    check(&fa);
+    assert_int_equal(stats_of(&fa).free_frames, MiB(64) / 4096);
+    assert_int_equal(mm_frames_alloc_below(&fa, 0, GiB(1) + 4095, &pa), MM_ERR_NO_FRAMES);
+    assert_int_equal(mm_frames_alloc_below(&fa, 11, UINT64_MAX, &pa), MM_ERR_INVALID);
+    assert_int_equal(mm_frames_alloc_below(&fa, MM_FRAME_MAX_ORDER, UINT64_MAX, &pa), MM_OK);
+    assert_true(pa.v >= GiB(1));
+}
+
 static void test_buddy_alloc_free_every_order_is_naturally_aligned(void **state)
 {
     (void)state;
@@ -481,6 +626,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buddy_init_reports_all_usable_frames_free),
         cmocka_unit_test(test_buddy_metadata_is_carved_out_of_usable_memory),
+        cmocka_unit_test(test_buddy_plan_below_reports_metadata_that_cannot_fit_low),
+        cmocka_unit_test(test_buddy_metadata_lands_below_the_bound),
+        cmocka_unit_test(test_buddy_init_planned_at_a_chosen_base),
+        cmocka_unit_test(test_buddy_alloc_below_limit),
         cmocka_unit_test(test_buddy_alloc_free_every_order_is_naturally_aligned),
         cmocka_unit_test(test_buddy_free_merges_with_buddy),
         cmocka_unit_test(test_buddy_merges_cascade_up_to_max_order),

@@ -233,7 +233,7 @@ static void test_paging_map_errors(void **state)
     /* invalid: size, flags, physical address beyond 52 bits, NULL */
     assert_int_equal(mm_map(&s, mm_vaddr(0), mm_paddr(0), (enum mm_page_size)8192, 0),
                      MM_ERR_INVALID);
-    assert_int_equal(mm_map(&s, mm_vaddr(0x20000), mm_paddr(0), MM_PAGE_4K, 0x80), MM_ERR_INVALID);
+    assert_int_equal(mm_map(&s, mm_vaddr(0x20000), mm_paddr(0), MM_PAGE_4K, 0x100), MM_ERR_INVALID);
     assert_int_equal(mm_map(&s, mm_vaddr(0x20000), mm_paddr(UINT64_C(1) << 52), MM_PAGE_4K, 0),
                      MM_ERR_INVALID);
     assert_int_equal(mm_map(NULL, mm_vaddr(0x20000), mm_paddr(0), MM_PAGE_4K, 0), MM_ERR_INVALID);
@@ -320,6 +320,7 @@ static void test_paging_flags_round_trip_and_reach_pte_bits(void **state)
         {MM_PAGE_WRITABLE, 1ULL << 1},      {MM_PAGE_USER, 1ULL << 2},
         {MM_PAGE_WRITE_THROUGH, 1ULL << 3}, {MM_PAGE_CACHE_DISABLE, 1ULL << 4},
         {MM_PAGE_GLOBAL, 1ULL << 8},        {MM_PAGE_NO_EXECUTE, 1ULL << 63},
+        {MM_PAGE_PAT, 1ULL << 7},
     };
 
     for (unsigned f = 0; f <= MM_PAGE_FLAGS_ALL; f++) {
@@ -340,6 +341,138 @@ static void test_paging_flags_round_trip_and_reach_pte_bits(void **state)
     assert_true(raw_leaf(&s, GiB(2)) & 0x80);
     assert_int_equal(tr(&s, GiB(2)).flags,
                      MM_PAGE_PRESENT | MM_PAGE_CACHE_DISABLE | MM_PAGE_NO_EXECUTE);
+}
+
+/* In a 2 MiB / 1 GiB entry bit 7 is PS, and PAT moves to bit 12 (SDM vol. 3A, 4.5): the PAT
+ * flag must land there, not be mistaken for part of the address, and survive protect. */
+static void test_paging_pat_bit_of_huge_pages_is_bit_12(void **state)
+{
+    (void)state;
+    struct mm_space s = new_space();
+    unsigned wc = mm_page_cache_flags(4); /* PAT entry 4: PAT=1, PCD=0, PWT=0 */
+
+    assert_int_equal(wc, MM_PAGE_PAT);
+    assert_int_equal(
+        mm_map(&s, mm_vaddr(MiB(4)), mm_paddr(MiB(6)), MM_PAGE_2M, MM_PAGE_WRITABLE | wc), MM_OK);
+    assert_int_equal(raw_leaf(&s, MiB(4)) & (1ULL << 12), 1ULL << 12);
+    assert_true(raw_leaf(&s, MiB(4)) & 0x80); /* PS */
+    assert_int_equal(tr(&s, MiB(4) + 0x1234).pa.v, MiB(6) + 0x1234);
+    assert_int_equal(tr(&s, MiB(4)).flags, MM_PAGE_PRESENT | MM_PAGE_WRITABLE | MM_PAGE_PAT);
+    assert_int_equal(mm_page_cache_index(tr(&s, MiB(4)).flags), 4);
+    /* protect clears PAT on request and keeps the address and PS. */
+    assert_int_equal(mm_protect(&s, mm_vaddr(MiB(4)), MM_PAGE_CACHE_DISABLE), MM_OK);
+    assert_int_equal(raw_leaf(&s, MiB(4)) & (1ULL << 12), 0);
+    assert_int_equal(tr(&s, MiB(4) + 8).pa.v, MiB(6) + 8);
+    assert_int_equal(tr(&s, MiB(4)).size, MM_PAGE_2M);
+    assert_int_equal(mm_page_cache_index(tr(&s, MiB(4)).flags), 2);
+    /* A 1 GiB page too. */
+    assert_int_equal(mm_map(&s, mm_vaddr(GiB(3)), mm_paddr(GiB(5)), MM_PAGE_1G, MM_PAGE_PAT),
+                     MM_OK);
+    assert_int_equal(raw_leaf(&s, GiB(3)) & ((1ULL << 12) | 0x80), (1ULL << 12) | 0x80);
+    assert_int_equal(tr(&s, GiB(3) + 5).pa.v, GiB(5) + 5);
+    /* Every index round-trips through the flags. */
+    for (unsigned i = 0; i < 8; i++)
+        assert_int_equal(mm_page_cache_index(mm_page_cache_flags(i)), i);
+}
+
+/* Without EFER.NXE bit 63 is reserved: a space told so never writes it, through map or
+ * protect, and spaces sharing its kernel half inherit that. */
+static void test_paging_no_nx_space_never_writes_bit_63(void **state)
+{
+    (void)state;
+    struct mm_space s = new_space(), u;
+
+    assert_false(s.no_nx);
+    mm_space_set_nx(&s, false);
+    assert_int_equal(mm_map(&s, mm_vaddr(0x400000), mm_paddr(0x9000), MM_PAGE_4K,
+                            MM_PAGE_WRITABLE | MM_PAGE_NO_EXECUTE),
+                     MM_OK);
+    assert_int_equal(raw_leaf(&s, 0x400000) >> 63, 0);
+    assert_int_equal(tr(&s, 0x400000).flags, MM_PAGE_PRESENT | MM_PAGE_WRITABLE);
+    assert_int_equal(mm_map(&s, mm_vaddr(MiB(8)), mm_paddr(MiB(8)), MM_PAGE_2M, MM_PAGE_NO_EXECUTE),
+                     MM_OK);
+    assert_int_equal(raw_leaf(&s, MiB(8)) >> 63, 0);
+    assert_int_equal(mm_protect(&s, mm_vaddr(0x400000), MM_PAGE_NO_EXECUTE), MM_OK);
+    assert_int_equal(raw_leaf(&s, 0x400000) >> 63, 0);
+    assert_int_equal(mm_space_create_sharing_kernel(&u, &s), MM_OK);
+    assert_true(u.no_nx);
+    assert_int_equal(
+        mm_map(&u, mm_vaddr(0x200000), mm_paddr(0x9000), MM_PAGE_4K, MM_PAGE_NO_EXECUTE), MM_OK);
+    assert_int_equal(raw_leaf(&u, 0x200000) >> 63, 0);
+    /* Switched back on, the bit is written again. */
+    mm_space_set_nx(&s, true);
+    assert_int_equal(mm_protect(&s, mm_vaddr(0x400000), MM_PAGE_NO_EXECUTE), MM_OK);
+    assert_int_equal(raw_leaf(&s, 0x400000) >> 63, 1);
+}
+
+/* Count the pages of each size that back [va, va + len). */
+static void count_pages(const struct mm_space *s, uint64_t va, uint64_t len, uint64_t *n4k,
+                        uint64_t *n2m, uint64_t *n1g)
+{
+    *n4k = *n2m = *n1g = 0;
+    for (uint64_t off = 0; off < len;) {
+        struct mm_translation t = tr(s, va + off);
+
+        assert_int_equal(t.page_va.v, va + off); /* no page starts before the range */
+        *(t.size == MM_PAGE_4K ? n4k : t.size == MM_PAGE_2M ? n2m : n1g) += 1;
+        off += t.size;
+    }
+}
+
+static void test_paging_map_range_uses_large_pages_only_inside_the_range(void **state)
+{
+    (void)state;
+    struct mm_space s = new_space();
+    uint64_t n4k, n2m, n1g, mapped = 1;
+    struct mm_translation t;
+
+    /* [1 GiB - 8 KiB, 2 GiB + 2 MiB + 12 KiB): 4 KiB pages up to the GiB boundary, one 1 GiB
+     * page, one 2 MiB page, three 4 KiB pages. */
+    uint64_t va = GiB(1) - KiB(8), len = GiB(1) + MiB(2) + KiB(20);
+    assert_int_equal(
+        mm_map_range(&s, mm_vaddr(va), mm_paddr(va), len, MM_PAGE_WRITABLE, MM_PAGE_1G, &mapped),
+        MM_OK);
+    assert_int_equal(mapped, len);
+    count_pages(&s, va, len, &n4k, &n2m, &n1g);
+    assert_int_equal(n4k, 2 + 3);
+    assert_int_equal(n2m, 1);
+    assert_int_equal(n1g, 1);
+    assert_int_equal(mm_translate(&s, mm_vaddr(va + len), &t), MM_ERR_NOT_MAPPED);
+    assert_int_equal(mm_translate(&s, mm_vaddr(va - 1), &t), MM_ERR_NOT_MAPPED);
+
+    /* With 2 MiB as the largest size the same range takes 512 + 1 large pages. */
+    uint64_t va2 = GiB(8) - KiB(8);
+    assert_int_equal(mm_map_range(&s, mm_vaddr(va2), mm_paddr(va), len, 0, MM_PAGE_2M, NULL),
+                     MM_OK);
+    count_pages(&s, va2, len, &n4k, &n2m, &n1g);
+    assert_int_equal(n4k, 5);
+    assert_int_equal(n2m, 513);
+    assert_int_equal(n1g, 0);
+
+    /* va and pa aligned differently: only 4 KiB pages can map it. */
+    assert_int_equal(
+        mm_map_range(&s, mm_vaddr(GiB(16)), mm_paddr(MiB(2) + KiB(4)), MiB(4), 0, MM_PAGE_1G, NULL),
+        MM_OK);
+    count_pages(&s, GiB(16), MiB(4), &n4k, &n2m, &n1g);
+    assert_int_equal(n4k, 1024);
+    assert_int_equal(tr(&s, GiB(16) + MiB(3)).pa.v, MiB(5) + KiB(4));
+
+    /* Errors: nothing to map, misaligned, wrapping, a collision part-way (what was mapped
+     * before it is reported). */
+    assert_int_equal(mm_map_range(&s, mm_vaddr(0), mm_paddr(0), 0, 0, MM_PAGE_4K, NULL),
+                     MM_ERR_INVALID);
+    assert_int_equal(
+        mm_map_range(&s, mm_vaddr(0), mm_paddr(0), 4096, 0, (enum mm_page_size)8192, NULL),
+        MM_ERR_INVALID);
+    assert_int_equal(mm_map_range(&s, mm_vaddr(0x1000), mm_paddr(0x10), 4096, 0, MM_PAGE_4K, NULL),
+                     MM_ERR_MISALIGNED);
+    assert_int_equal(
+        mm_map_range(&s, mm_vaddr(0x1000), mm_paddr(~0ULL << 12), 8192, 0, MM_PAGE_4K, NULL),
+        MM_ERR_WRAP);
+    assert_int_equal(
+        mm_map_range(&s, mm_vaddr(GiB(16) - KiB(8)), mm_paddr(0), KiB(16), 0, MM_PAGE_2M, &mapped),
+        MM_ERR_ALREADY_MAPPED);
+    assert_int_equal(mapped, KiB(8));
 }
 
 static void test_paging_unmap_frees_tables_that_became_empty(void **state)
@@ -638,6 +771,12 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_paging_flags_round_trip_and_reach_pte_bits, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_paging_pat_bit_of_huge_pages_is_bit_12, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_paging_no_nx_space_never_writes_bit_63, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_paging_map_range_uses_large_pages_only_inside_the_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_unmap_frees_tables_that_became_empty, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_paging_no_free_hook_keeps_empty_tables, setup,
