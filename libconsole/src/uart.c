@@ -43,6 +43,9 @@ enum con_uart_status con_uart_init(struct con_uart *u, uint16_t base, uint32_t b
     reg_write(u, CON_UART_DLM, (uint8_t)(u->divisor >> 8));
     reg_write(u, CON_UART_LCR, CON_UART_LCR_8N1);
     reg_write(u, CON_UART_FCR, CON_UART_FCR_INIT);
+    /* Only a 16550A reports working FIFOs; older chips take one byte per THRE. */
+    u->tx_fifo =
+        (reg_read(u, CON_UART_IIR) & CON_UART_IIR_FIFO) == CON_UART_IIR_FIFO ? CON_UART_TX_FIFO : 1;
 
     /* Loopback routes THR straight to RBR inside the chip: a byte that comes back proves a
      * 16550 is there, and nothing reaches the line while we test. */
@@ -128,4 +131,81 @@ size_t con_uart_drain_rx(struct con_uart *u, void (*put)(void *ctx, uint8_t byte
         n++;
     }
     return n;
+}
+
+enum con_uart_status con_uart_txq_init(struct con_uart_txq *q, char *buf, size_t cap)
+{
+    if (q == NULL || buf == NULL || cap < CON_UART_TX_FIFO || (cap & (cap - 1)) != 0)
+        return CON_UART_BAD_ARG;
+    *q = (struct con_uart_txq){.buf = buf, .cap = cap};
+    return CON_UART_OK;
+}
+
+size_t con_uart_txq_pending(const struct con_uart_txq *q)
+{
+    return q->head - q->tail;
+}
+
+/* Take the oldest queued byte (the queue is not empty). */
+static uint8_t txq_pop(struct con_uart_txq *q)
+{
+    return (uint8_t)q->buf[q->tail++ & (q->cap - 1)];
+}
+
+static void txq_push(struct con_uart *u, struct con_uart_txq *q, char c)
+{
+    if (con_uart_txq_pending(q) == q->cap) {
+        /* Full: the oldest byte goes out now, by polling, so nothing is lost or reordered. */
+        con_uart_putc_raw(u, txq_pop(q));
+        q->polled++;
+    }
+    q->buf[q->head++ & (q->cap - 1)] = c;
+}
+
+static void set_thre_irq(struct con_uart *u, struct con_uart_txq *q, bool on)
+{
+    if (q->irq_armed == on)
+        return;
+    uint8_t ier = reg_read(u, CON_UART_IER);
+    ier = on ? (uint8_t)(ier | CON_UART_IER_THRE) : (uint8_t)(ier & ~CON_UART_IER_THRE);
+    reg_write(u, CON_UART_IER, ier);
+    q->irq_armed = on;
+}
+
+void con_uart_tx_irq(struct con_uart *u, struct con_uart_txq *q)
+{
+    if (!u->present)
+        return;
+    if (reg_read(u, CON_UART_LSR) & CON_UART_LSR_THRE) {
+        for (uint32_t i = 0; i < u->tx_fifo && con_uart_txq_pending(q) > 0; i++) {
+            reg_write(u, CON_UART_THR, txq_pop(q));
+            u->tx_bytes++;
+        }
+        u->tx_stuck = false;
+    }
+    set_thre_irq(u, q, con_uart_txq_pending(q) > 0);
+}
+
+void con_uart_write_queued(struct con_uart *u, struct con_uart_txq *q, const char *s, size_t len)
+{
+    if (!u->present)
+        return;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\n')
+            txq_push(u, q, '\r');
+        txq_push(u, q, s[i]);
+    }
+    /* Armed: the interrupt will come when the FIFO empties. Not armed: start it now. */
+    if (!q->irq_armed)
+        con_uart_tx_irq(u, q);
+}
+
+void con_uart_txq_flush(struct con_uart *u, struct con_uart_txq *q)
+{
+    if (u->present)
+        set_thre_irq(u, q, false);
+    while (con_uart_txq_pending(q) > 0) {
+        con_uart_putc_raw(u, txq_pop(q));
+        q->polled++;
+    }
 }

@@ -52,6 +52,10 @@
 #define CON_UART_LCR_8N1 0x03
 #define CON_UART_LCR_DLAB 0x80
 #define CON_UART_IER_RX 0x01
+#define CON_UART_IER_THRE 0x02 /* transmitter holding register (FIFO) empty */
+#define CON_UART_IIR_FIFO 0xC0 /* both bits set: a 16550A with working FIFOs */
+/* Transmit FIFO depth of a 16550A (FIFOs enabled); an 8250/16450 holds one byte. */
+#define CON_UART_TX_FIFO 16u
 /* Enable and clear both FIFOs, receive interrupt threshold 14 bytes. */
 #define CON_UART_FCR_INIT 0xC7
 #define CON_UART_MCR_DTR 0x01
@@ -78,6 +82,7 @@ struct con_uart {
     bool tx_stuck;       /* the last transmit wait ran out */
     uint32_t tx_spins;   /* bound on THRE polls per byte; init sets the default */
     uint32_t divisor;    /* programmed divisor (115200 / baud) */
+    uint32_t tx_fifo;    /* bytes THR takes after THRE: 16 with working FIFOs, else 1 */
     uint64_t tx_bytes;   /* bytes written to THR */
     uint64_t tx_dropped; /* bytes discarded because THRE never came */
 };
@@ -122,6 +127,49 @@ bool con_uart_try_getc(struct con_uart *u, uint8_t *out);
  * bits. The IRQ line (4 for COM1) must be routed and unmasked by the caller.
  */
 void con_uart_enable_rx_irq(struct con_uart *u, bool on);
+
+/*
+ * Interrupt-driven transmit. Output is appended to a queue (storage from the caller) and the
+ * "transmitter empty" interrupt moves it to the chip a FIFO-full at a time, so a caller that
+ * prints with interrupts masked does not wait for the line (about 87 us a byte at 115200
+ * baud). When the queue is full the oldest bytes are sent by polling to make room, so no byte
+ * is ever dropped for lack of space (only for a stuck transmitter, as con_uart_putc_raw does).
+ *
+ * Concurrency: con_uart_write_queued, con_uart_tx_irq and con_uart_txq_flush must be
+ * serialised with each other and with con_uart_putc_raw/con_uart_write on the same UART (in a
+ * kernel: the console lock, taken by the IRQ handler too). Receive functions stay independent.
+ */
+struct con_uart_txq {
+    char *buf;
+    size_t cap;        /* a power of two */
+    size_t head, tail; /* free-running: bytes [tail, head) are queued */
+    bool irq_armed;    /* IER has the THRE interrupt on */
+    uint64_t polled;   /* bytes sent by polling because the queue was full or flushed */
+};
+
+/* Use buf[0..cap) as the queue; cap must be a power of two of at least CON_UART_TX_FIFO.
+ * Errors: CON_UART_BAD_ARG (q or buf NULL, bad cap). */
+__attribute__((warn_unused_result)) enum con_uart_status con_uart_txq_init(struct con_uart_txq *q,
+                                                                           char *buf, size_t cap);
+
+/* Bytes queued and not yet handed to the chip. */
+size_t con_uart_txq_pending(const struct con_uart_txq *q);
+
+/*
+ * Queue len bytes ("\n" -> "\r\n" as con_uart_write does) and start the transmitter: if it
+ * is idle, up to u->tx_fifo bytes go out at once and the THRE interrupt is armed for the rest.
+ * The caller routes and unmasks the UART's IRQ and calls con_uart_tx_irq from its handler.
+ * Does nothing for an absent port.
+ */
+void con_uart_write_queued(struct con_uart *u, struct con_uart_txq *q, const char *s, size_t len);
+
+/* For the IRQ handler: when the transmitter is empty, hand it up to u->tx_fifo queued bytes;
+ * when the queue is empty, disarm the THRE interrupt. Bounded work; IRQ-safe. */
+void con_uart_tx_irq(struct con_uart *u, struct con_uart_txq *q);
+
+/* Send everything queued by polling and disarm the interrupt: for a panic, or before writing
+ * directly with con_uart_write so the order of bytes is kept. Any context. */
+void con_uart_txq_flush(struct con_uart *u, struct con_uart_txq *q);
 
 /*
  * For the IRQ handler: pass every waiting received byte to put(ctx, byte) (or discard them if

@@ -305,6 +305,145 @@ static void test_uart_enable_rx_irq_sets_and_clears_ier_bit_0(void **state)
     assert_int_equal(chip.ier, 0x02);
 }
 
+/* Run the "interrupt line" until the queue and the chip are empty: when the fake asserts its
+ * interrupt the handler runs, otherwise time passes on the line (one LSR read). Returns the
+ * number of handler calls. */
+static unsigned run_tx_interrupts(struct con_uart *u, struct con_uart_txq *q)
+{
+    unsigned calls = 0;
+    for (unsigned step = 0; step < 1000000; step++) {
+        if (con_uart_txq_pending(q) == 0 && chip.tx_queued == 0 && !fake_16550_irq_pending(&chip))
+            return calls;
+        if (fake_16550_irq_pending(&chip)) {
+            con_uart_tx_irq(u, q);
+            calls++;
+        } else {
+            (void)con_uart_rx_ready(u); /* one LSR read: a tick of line time */
+        }
+    }
+    fail_msg("transmit queue never drained");
+    return calls;
+}
+
+static void test_uart_txq_init_rejects_bad_storage(void **state)
+{
+    (void)state;
+    struct con_uart_txq q;
+    char buf[64];
+    assert_int_equal(con_uart_txq_init(NULL, buf, 64), CON_UART_BAD_ARG);
+    assert_int_equal(con_uart_txq_init(&q, NULL, 64), CON_UART_BAD_ARG);
+    assert_int_equal(con_uart_txq_init(&q, buf, 48), CON_UART_BAD_ARG); /* not a power of 2 */
+    assert_int_equal(con_uart_txq_init(&q, buf, 8), CON_UART_BAD_ARG);  /* below one FIFO */
+    assert_int_equal(con_uart_txq_init(&q, buf, 64), CON_UART_OK);
+    assert_int_equal(con_uart_txq_pending(&q), 0);
+}
+
+static void test_uart_init_detects_the_16_byte_fifo(void **state)
+{
+    (void)state;
+    struct con_uart u;
+    init_ok(&u, 115200);
+    assert_int_equal(u.tx_fifo, CON_UART_TX_FIFO);
+}
+
+static void test_uart_queued_write_does_not_wait_for_the_line(void **state)
+{
+    (void)state;
+    struct con_uart u;
+    struct con_uart_txq q;
+    char buf[256];
+    init_ok(&u, 115200);
+    assert_int_equal(con_uart_txq_init(&q, buf, sizeof buf), CON_UART_OK);
+    chip.thre_delay_polls = 1000; /* a slow line: each byte takes 1000 polls */
+    size_t reads = chip.lsr_reads;
+    con_uart_write_queued(&u, &q, "a line of ninety characters would take 8 ms at 115200 baud\n",
+                          60);
+    /* One status read to start the transmitter, no waiting for 61 bytes to leave. */
+    assert_true(chip.lsr_reads - reads <= 2);
+    assert_int_equal(chip.tx_len, CON_UART_TX_FIFO); /* one FIFO-full handed over */
+    assert_int_equal(con_uart_txq_pending(&q), 61 - CON_UART_TX_FIFO);
+    assert_true(chip.ier & CON_UART_IER_THRE);
+    assert_int_equal(chip.thr_overruns, 0);
+}
+
+static void test_uart_tx_interrupts_send_everything_in_order(void **state)
+{
+    (void)state;
+    struct con_uart u;
+    struct con_uart_txq q;
+    char buf[256];
+    init_ok(&u, 115200);
+    assert_int_equal(con_uart_txq_init(&q, buf, sizeof buf), CON_UART_OK);
+    chip.thre_delay_polls = 7;
+    con_uart_write_queued(&u, &q, "first\n", 6);
+    con_uart_write_queued(&u, &q, "second line, long enough for several FIFO loads\n", 48);
+    unsigned calls = run_tx_interrupts(&u, &q);
+    assert_string_equal(sent(), "first\r\nsecond line, long enough for several FIFO loads\r\n");
+    assert_true(calls >= 3); /* 56 bytes need at least four FIFO loads, one made at the start */
+    assert_int_equal(chip.thr_overruns, 0);
+    assert_int_equal(q.polled, 0);
+    assert_int_equal(u.tx_bytes, 56);
+    assert_false(chip.ier & CON_UART_IER_THRE); /* disarmed once the queue ran dry */
+    assert_false(q.irq_armed);
+}
+
+static void test_uart_full_queue_polls_oldest_bytes_and_loses_none(void **state)
+{
+    (void)state;
+    struct con_uart u;
+    struct con_uart_txq q;
+    char buf[16];
+    init_ok(&u, 115200);
+    assert_int_equal(con_uart_txq_init(&q, buf, sizeof buf), CON_UART_OK);
+    chip.thre_delay_polls = 3;
+    char text[101];
+    for (int i = 0; i < 100; i++)
+        text[i] = (char)('A' + i % 26);
+    text[100] = '\0';
+    con_uart_write_queued(&u, &q, text, 100);
+    assert_true(q.polled > 0);
+    assert_true(con_uart_txq_pending(&q) <= sizeof buf);
+    run_tx_interrupts(&u, &q);
+    assert_string_equal(sent(), text);
+    assert_int_equal(chip.thr_overruns, 0);
+    assert_int_equal(u.tx_dropped, 0);
+}
+
+static void test_uart_txq_flush_sends_the_rest_and_disarms(void **state)
+{
+    (void)state;
+    struct con_uart u;
+    struct con_uart_txq q;
+    char buf[64];
+    init_ok(&u, 115200);
+    assert_int_equal(con_uart_txq_init(&q, buf, sizeof buf), CON_UART_OK);
+    chip.thre_delay_polls = 5;
+    con_uart_write_queued(&u, &q, "queued before a panic: ", 23);
+    assert_true(con_uart_txq_pending(&q) > 0);
+    con_uart_txq_flush(&u, &q);
+    con_uart_write(&u, "PANIC\n", 6); /* the synchronous path keeps the order */
+    assert_string_equal(sent(), "queued before a panic: PANIC\r\n");
+    assert_int_equal(con_uart_txq_pending(&q), 0);
+    assert_false(chip.ier & CON_UART_IER_THRE);
+    assert_int_equal(chip.thr_overruns, 0);
+}
+
+static void test_uart_queued_write_to_absent_port_does_nothing(void **state)
+{
+    (void)state;
+    struct con_uart u;
+    struct con_uart_txq q;
+    char buf[32];
+    chip.absent = true;
+    assert_int_equal(con_uart_init(&u, BASE, 115200), CON_UART_ABSENT);
+    assert_int_equal(con_uart_txq_init(&q, buf, sizeof buf), CON_UART_OK);
+    size_t io = chip.lsr_reads;
+    con_uart_write_queued(&u, &q, "nobody listens", 14);
+    con_uart_tx_irq(&u, &q);
+    assert_int_equal(chip.lsr_reads, io);
+    assert_int_equal(con_uart_txq_pending(&q), 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup(name, setup)
@@ -326,6 +465,13 @@ int main(void)
         T(test_uart_drain_rx_delivers_all_waiting_bytes),
         T(test_uart_drain_rx_is_bounded_and_null_put_discards),
         T(test_uart_enable_rx_irq_sets_and_clears_ier_bit_0),
+        T(test_uart_txq_init_rejects_bad_storage),
+        T(test_uart_init_detects_the_16_byte_fifo),
+        T(test_uart_queued_write_does_not_wait_for_the_line),
+        T(test_uart_tx_interrupts_send_everything_in_order),
+        T(test_uart_full_queue_polls_oldest_bytes_and_loses_none),
+        T(test_uart_txq_flush_sends_the_rest_and_disarms),
+        T(test_uart_queued_write_to_absent_port_does_nothing),
     };
     return cmocka_run_group_tests_name("uart", tests, NULL, NULL);
 }

@@ -14,7 +14,21 @@
 
 static bool thre(const struct fake_16550 *f)
 {
-    return !f->thre_never && f->busy_polls_left == 0;
+    return !f->thre_never && f->tx_queued == 0;
+}
+
+static unsigned tx_capacity(const struct fake_16550 *f)
+{
+    return (f->fcr & FCR_ENABLE) ? FAKE_16550_TX_FIFO : 1;
+}
+
+/* One LSR read's worth of time on the line: the byte being sent may finish. */
+static void tx_tick(struct fake_16550 *f)
+{
+    if (f->tx_queued == 0 || f->busy_polls_left == 0)
+        return;
+    if (--f->busy_polls_left == 0 && --f->tx_queued > 0)
+        f->busy_polls_left = f->thre_delay_polls;
 }
 
 static void rx_push(struct fake_16550 *f, uint8_t b)
@@ -61,8 +75,7 @@ static uint8_t read_reg(void *ctx, uint16_t off)
         uint8_t lsr = f->rx_len > 0 ? LSR_DR : 0;
         if (thre(f))
             lsr |= LSR_THRE | LSR_TEMT;
-        else if (f->busy_polls_left > 0)
-            f->busy_polls_left--;
+        tx_tick(f);
         return lsr;
     }
     case 6:
@@ -87,14 +100,15 @@ static void write_reg(void *ctx, uint16_t off, uint8_t v)
         if (dlab) {
             f->dll = v;
         } else {
-            if (!thre(f))
+            if (f->thre_never || f->tx_queued >= tx_capacity(f))
                 f->thr_overruns++;
             if (f->mcr & MCR_LOOP) {
                 rx_push(f, v);
             } else {
                 if (f->tx_len < FAKE_16550_TX_MAX)
                     f->tx[f->tx_len++] = v;
-                f->busy_polls_left = f->thre_delay_polls;
+                if (f->thre_delay_polls > 0 && f->tx_queued < tx_capacity(f) && f->tx_queued++ == 0)
+                    f->busy_polls_left = f->thre_delay_polls;
             }
         }
         break;
@@ -108,6 +122,8 @@ static void write_reg(void *ctx, uint16_t off, uint8_t v)
         f->fcr = v;
         if (v & FCR_CLEAR_RX)
             f->rx_head = f->rx_len = 0;
+        if (v & FCR_CLEAR_TX)
+            f->tx_queued = f->busy_polls_left = 0;
         if ((v & (FCR_CLEAR_RX | FCR_CLEAR_TX)) == (FCR_CLEAR_RX | FCR_CLEAR_TX))
             f->fifo_clears++;
         break;
@@ -141,6 +157,13 @@ size_t fake_16550_inject_rx(struct fake_16550 *f, const void *data, size_t len)
     while (n < len && f->rx_len < FAKE_16550_RX_MAX)
         rx_push(f, p[n++]);
     return n;
+}
+
+bool fake_16550_irq_pending(const struct fake_16550 *f)
+{
+    if (f->absent)
+        return false;
+    return ((f->ier & 0x01) && f->rx_len > 0) || ((f->ier & 0x02) && thre(f));
 }
 
 uint16_t fake_16550_divisor(const struct fake_16550 *f)

@@ -18,6 +18,8 @@
 
 #define FAKE_16550_RX_MAX 256
 #define FAKE_16550_TX_MAX 8192
+/* Depth of the transmit FIFO while FCR bit 0 enables it (1 byte, the holding register, without). */
+#define FAKE_16550_TX_FIFO 16
 
 struct fake_16550 {
     struct fake_port_device dev;
@@ -33,10 +35,12 @@ struct fake_16550 {
     /* Knobs. */
     bool absent;               /* floating bus */
     bool thre_never;           /* transmitter never becomes ready */
-    unsigned thre_delay_polls; /* after each THR write, LSR shows busy for this many reads */
+    unsigned thre_delay_polls; /* each byte takes this many LSR reads to leave the transmitter
+                                  (0: bytes leave at once) */
     /* Observations. */
-    unsigned busy_polls_left; /* remaining busy reads of the current byte */
-    size_t thr_overruns;      /* THR writes while THRE was clear (a driver bug) */
+    unsigned busy_polls_left; /* remaining busy reads of the byte on the line */
+    unsigned tx_queued;       /* bytes in the transmitter (FIFO or holding register) */
+    size_t thr_overruns;      /* THR writes with the FIFO (or holding register) full: a bug */
     size_t lsr_reads;
     size_t fifo_clears; /* FCR writes that cleared both FIFOs */
 };
@@ -47,6 +51,10 @@ void fake_16550_attach(struct fake_16550 *f, uint16_t base);
 
 /* Append bytes to the receive FIFO as if they arrived on the line; returns how many fit. */
 size_t fake_16550_inject_rx(struct fake_16550 *f, const void *data, size_t len);
+
+/* True while the chip asserts its interrupt line: received data with IER bit 0, or an empty
+ * transmitter with IER bit 1 (MCR OUT2 is not modelled as a gate). */
+bool fake_16550_irq_pending(const struct fake_16550 *f);
 
 /* The divisor latch (DLM << 8 | DLL). */
 uint16_t fake_16550_divisor(const struct fake_16550 *f);
