@@ -20,6 +20,8 @@
  */
 #include "mm/heap_tlsf.h"
 
+#include "mm_assert.h"
+
 struct mm_tlsf_block {
     struct mm_tlsf_block *prev_phys;
     uint64_t hdr;
@@ -35,7 +37,7 @@ typedef struct mm_tlsf_block blk_t;
 #define STRIDE_MASK 0x0000FFFFFFFFFFF0ull
 #define MIN_STRIDE 32u
 #define SMALL_LIMIT (MM_TLSF_SL_COUNT << 4) /* strides below map linearly, 16 per list */
-#define SENTINEL 16u                         /* bytes kept at each region end */
+#define SENTINEL 16u                        /* bytes kept at each region end */
 
 static inline size_t stride_of(const blk_t *b)
 {
@@ -97,6 +99,7 @@ static inline bool map_search(size_t s, unsigned *fl, unsigned *sl)
 
 static inline void bin_insert(struct mm_tlsf_heap *t, blk_t *b, size_t s)
 {
+    MM_ASSERT((b->hdr & F_FREE) && stride_of(b) == s && s >= MIN_STRIDE);
     unsigned fl, sl;
     map_insert(s, &fl, &sl);
     blk_t *head = t->heads[fl][sl];
@@ -112,9 +115,11 @@ static inline void bin_insert(struct mm_tlsf_heap *t, blk_t *b, size_t s)
 
 static inline void bin_remove(struct mm_tlsf_heap *t, blk_t *b, size_t s)
 {
+    MM_ASSERT((b->hdr & F_FREE) && stride_of(b) == s);
     unsigned fl, sl;
     map_insert(s, &fl, &sl);
     blk_t *n = b->next_free, *p = b->prev_free;
+    MM_ASSERT(p ? p->next_free == b : t->heads[fl][sl] == b);
     if (n)
         n->prev_free = p;
     if (p) {
@@ -146,6 +151,7 @@ static inline blk_t *bin_take(struct mm_tlsf_heap *t, size_t s)
     }
     sl = (unsigned)__builtin_ctz(sm);
     blk_t *b = t->heads[fl][sl];
+    MM_ASSERT(b && (b->hdr & F_FREE) && stride_of(b) >= s && !b->prev_free);
     blk_t *n = b->next_free;
     t->heads[fl][sl] = n;
     if (n) {
@@ -335,6 +341,7 @@ static bool grow(struct mm_tlsf_heap *t, size_t need)
 static inline blk_t *split_taken(struct mm_tlsf_heap *t, blk_t *b, size_t s)
 {
     size_t bs = stride_of(b);
+    MM_ASSERT(bs >= s);
     blk_t *n = blk_at((uintptr_t)b + bs);
     if (bs - s >= MIN_STRIDE) {
         blk_t *r = blk_at((uintptr_t)b + s);
@@ -379,9 +386,11 @@ static inline blk_t *get_block(struct mm_tlsf_heap *t, size_t s)
 static inline void release(struct mm_tlsf_heap *t, blk_t *b)
 {
     size_t s = stride_of(b);
+    MM_ASSERT(!(b->hdr & F_FREE) && s >= MIN_STRIDE);
     if (b->hdr & F_PREV_FREE) {
         blk_t *p = b->prev_phys;
         size_t ps = stride_of(p);
+        MM_ASSERT((uintptr_t)p + ps == (uintptr_t)b);
         bin_remove(t, p, ps);
         s += ps;
         b = p;
@@ -516,6 +525,7 @@ static slab_t *slab_new(struct mm_tlsf_heap *t, unsigned c)
 /* Give the empty slab s (already off its class list) back to the core. */
 static void slab_release(struct mm_tlsf_heap *t, slab_t *s)
 {
+    MM_ASSERT(s->nfree == s->cap && !s->next && !s->prev && t->avail[s->cls] != s);
     map_set(t, (uintptr_t)s, false);
     t->nslabs--;
     t->slab_slot_bytes -= (size_t)s->cap * s->size;
@@ -551,13 +561,14 @@ static unsigned release_spare_slabs(struct mm_tlsf_heap *t)
 /* Take a slot from s, the head of its class list. */
 static inline void *slab_take(struct mm_tlsf_heap *t, slab_t *s)
 {
+    MM_ASSERT(s == t->avail[s->cls] && !s->prev && s->nfree && s->summary);
     unsigned w = (unsigned)__builtin_ctz(s->summary);
     uint64_t bits = s->free_bits[w];
     unsigned i = (unsigned)__builtin_ctzll(bits);
     bits &= bits - 1;
     s->free_bits[w] = bits;
     if (!bits)
-        s->summary &= (uint8_t)~(1u << w);
+        s->summary &= (uint8_t) ~(1u << w);
     if (--s->nfree == 0) {
         t->avail[s->cls] = s->next;
         if (s->next)
@@ -597,8 +608,18 @@ static __attribute__((noinline)) void slab_edge(struct mm_tlsf_heap *t, slab_t *
 {
     if (s->nfree == 1) {
         /* Was full: it becomes the class's current slab (nearly full slabs fill first, so
-         * emptier ones can drain and go back to the core). */
+         * emptier ones can drain and go back to the core). An empty slab is only ever kept
+         * alone on its list, as the class's spare; with s there the class no longer needs a
+         * spare, and one left behind s would be empty in the middle of the list, where
+         * nothing gives it back. */
+        MM_ASSERT(!s->next && !s->prev && s->cap > 1);
         slab_t *h = t->avail[s->cls];
+        if (h && h->nfree == h->cap) {
+            MM_ASSERT(!h->next);
+            slab_unlink(t, h);
+            slab_release(t, h);
+            h = NULL;
+        }
         s->prev = NULL;
         s->next = h;
         if (h)
@@ -614,6 +635,7 @@ static inline void slab_put(struct mm_tlsf_heap *t, slab_t *s, unsigned i)
 {
     s->free_bits[i >> 6] |= (uint64_t)1 << (i & 63);
     s->summary |= (uint8_t)(1u << (i >> 6));
+    MM_ASSERT(s->nfree < s->cap && t->used >= s->size);
     t->used -= s->size;
     t->live--;
     unsigned n = ++s->nfree;
@@ -631,8 +653,7 @@ static inline slab_t *slab_of(const struct mm_tlsf_heap *t, int r, uintptr_t p)
 /* ---- the interface ---- */
 
 /* Everything but a slab hit: a new slab, or a core block. */
-static __attribute__((noinline)) void *alloc_slow(struct mm_tlsf_heap *t, size_t size,
-                                                  size_t align)
+static __attribute__((noinline)) void *alloc_slow(struct mm_tlsf_heap *t, size_t size, size_t align)
 {
     if (size < t->slab_end && align <= 16) {
         slab_t *s = slab_new(t, cls_of(size));
@@ -683,8 +704,7 @@ static blk_t *used_block(struct mm_tlsf_heap *t, void *p, const char *op)
         if (!mm_heap_regions_own(t->regions, t->nregions, (void *)((uintptr_t)pv + 8)) ||
             !hdr_valid(pv->hdr) || !(pv->hdr & F_FREE) ||
             (uintptr_t)pv + stride_of(pv) != (uintptr_t)b) {
-            mm_heap_report(&t->heap, "tlsf: double free (block was merged into a free block)",
-                           p);
+            mm_heap_report(&t->heap, "tlsf: double free (block was merged into a free block)", p);
             return NULL;
         }
     }
@@ -920,10 +940,10 @@ static void tlsf_stats(struct mm_heap *h, struct mm_heap_stats *out)
     out->largest_free = largest;
 }
 
-#define FAIL(msg)                                                                              \
-    do {                                                                                       \
-        *reason = (msg);                                                                       \
-        return MM_HEAP_ERR_CORRUPT;                                                            \
+#define FAIL(msg)                                                                                  \
+    do {                                                                                           \
+        *reason = (msg);                                                                           \
+        return MM_HEAP_ERR_CORRUPT;                                                                \
     } while (0)
 
 /* Bits set in v. Not __builtin_popcountll: without -mpopcnt that calls libgcc, which a
@@ -940,16 +960,16 @@ static unsigned popcount64(uint64_t v)
 static enum mm_heap_status check_slab(const slab_t *s, size_t *live, size_t *bytes,
                                       const char **reason)
 {
-    if (s->cls >= MM_TLSF_NCLASSES || s->size != cls_size[s->cls] ||
-        s->cap != slab_cap(s->size) || s->recip != (uint32_t)(((uint64_t)1 << 32) / s->size + 1))
+    if (s->cls >= MM_TLSF_NCLASSES || s->size != cls_size[s->cls] || s->cap != slab_cap(s->size) ||
+        s->recip != (uint32_t)(((uint64_t)1 << 32) / s->size + 1))
         FAIL("tlsf: slab header damaged (class, size or capacity)");
     unsigned nfree = 0;
     for (unsigned w = 0; w < MM_TLSF_SLAB_WORDS; w++) {
         uint64_t bits = s->free_bits[w];
         unsigned lo = w * 64;
-        uint64_t valid = lo >= s->cap          ? 0
+        uint64_t valid = lo >= s->cap         ? 0
                          : s->cap - lo >= 64u ? ~(uint64_t)0
-                                               : ((uint64_t)1 << (s->cap - lo)) - 1;
+                                              : ((uint64_t)1 << (s->cap - lo)) - 1;
         if (bits & ~valid)
             FAIL("tlsf: slab free bitmap marks a slot past the slab's end");
         if (!!(s->summary & (1u << w)) != (bits != 0))
@@ -1014,8 +1034,8 @@ static enum mm_heap_status tlsf_check(struct mm_heap *h, const char **reason)
             if (a + s > (last ? t->top : tail))
                 FAIL("tlsf: block runs past its region");
             uintptr_t pl = a + 16;
-            bool slab = (b->hdr & F_FREE) == 0 && (pl & (CHUNK - 1)) == 0 &&
-                        map_test(t, (int)i, pl);
+            bool slab =
+                (b->hdr & F_FREE) == 0 && (pl & (CHUNK - 1)) == 0 && map_test(t, (int)i, pl);
             if (b->hdr & F_FREE) {
                 if (prev_free)
                     FAIL("tlsf: two adjacent free blocks (missed coalescing)");
@@ -1102,8 +1122,7 @@ static enum mm_heap_status tlsf_check(struct mm_heap *h, const char **reason)
     if (free_bytes != t->bin_bytes)
         FAIL("tlsf: free byte counter wrong");
     if (live != t->live || in_use != t->in_use || t->used < t->in_use ||
-        slab_bytes != t->used - t->in_use ||
-        slots != t->slab_slot_bytes)
+        slab_bytes != t->used - t->in_use || slots != t->slab_slot_bytes)
         FAIL("tlsf: live block counters wrong");
     return MM_HEAP_OK;
 }

@@ -9,8 +9,10 @@
  * start, so objects carry no header and freed objects are never written to. free(p) finds
  * p's slab through a per-region chunk map (one bit per 8 KiB of region, kept at the region's
  * end), never through a value read from the block itself. A slab that becomes empty goes
- * back to the core unless it is the last one with free slots in its class (at most one such
- * spare per class; spares are also given back before an allocation fails or the heap grows).
+ * back to the core unless it is the only slab of its class with free slots: that one stays as
+ * the class's spare (at most one per class, always alone on its class's list). A spare goes
+ * back as soon as another slab of its class gets a free slot, before an allocation fails or
+ * the heap grows, and on mm_tlsf_trim.
  *
  * Everything else goes to the core. It does bounded work whatever the heap's size or
  * history: a free block is found through two bitmap lookups (first level: power of two,
@@ -43,7 +45,7 @@
 /* Slab front end. */
 #define MM_TLSF_SLAB_SHIFT 13u
 #define MM_TLSF_SLAB_BYTES ((size_t)1 << MM_TLSF_SLAB_SHIFT) /* chunk size and alignment */
-#define MM_TLSF_SLAB_MAX 512u                                 /* largest slab object */
+#define MM_TLSF_SLAB_MAX 512u                                /* largest slab object */
 #define MM_TLSF_NCLASSES 24u
 #define MM_TLSF_SLAB_WORDS 8u /* free-slot bitmap words: up to 512 objects per slab */
 
@@ -97,8 +99,7 @@ struct mm_tlsf_heap {
  * Errors: MM_HEAP_ERR_INVALID (t or base NULL, region too small or wrapping).
  * Call once, before any other use; not concurrently with anything on t.
  */
-MM_HEAP_MUST_CHECK enum mm_heap_status mm_tlsf_init(struct mm_tlsf_heap *t, void *base,
-                                                    size_t len,
+MM_HEAP_MUST_CHECK enum mm_heap_status mm_tlsf_init(struct mm_tlsf_heap *t, void *base, size_t len,
                                                     const struct mm_heap_config *cfg);
 
 /*
@@ -112,7 +113,7 @@ void *mm_tlsf_alloc(struct mm_tlsf_heap *t, size_t size, size_t align);
 void mm_tlsf_free(struct mm_tlsf_heap *t, void *ptr);
 
 /*
- * Give every spare slab (an empty slab kept as the last one of its class) back to the core,
+ * Give every spare slab (an empty slab kept as the only one of its class) back to the core,
  * so that after freeing everything the heap is one free block again (stats.largest_free).
  * Allocations do this by themselves before they grow the heap or fail; this call is for
  * callers that want the memory coalesced now. O(MM_TLSF_NCLASSES). Same locking as the

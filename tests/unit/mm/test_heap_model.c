@@ -2,10 +2,17 @@
  * test_heap_model.c - random operation sequences on every heap, checked against a model.
  *
  * The model remembers each live block's address, requested size, alignment and fill byte.
- * After every operation: blocks never overlap, each is aligned as asked and has at least the
- * usable size asked for; realloc keeps the old contents; every 50 operations the heap's own
- * consistency check runs and every block's contents are verified. At the end everything is
- * freed and the heap must account for all of its memory again.
+ * After every operation the heap's own consistency check runs (mm_heap_check: a heap that
+ * breaks one of its invariants, or wrongly believes it did, fails on the spot) and the block
+ * just touched is verified: aligned as asked, at least the usable size asked for, realloc
+ * keeps the old contents. Every 100 operations every block's contents are verified and no
+ * two blocks may overlap. At the end everything is freed and the heap must account for all
+ * of its memory again.
+ *
+ * Sizes follow what programs ask a heap for: most requests are small (a few hot sizes, the
+ * rest spread up to 512 bytes), a tail goes to some KiB and a thin one to hundreds of KiB.
+ * The number of live blocks rises and falls in phases, so slabs and free lists fill up and
+ * drain again many times in one run.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,8 +39,8 @@ union any_heap {
     struct mm_tlsf_heap t;
 };
 
-#define ARENA (4u << 20)
-#define INIT_LEN (64u << 10)
+#define ARENA (32u << 20)
+#define INIT_LEN (256u << 10)
 
 static unsigned char *arena;
 static size_t arena_used;
@@ -92,7 +99,7 @@ struct live {
     unsigned char fill;
 };
 
-#define MAXLIVE 400
+#define MAXLIVE 1000
 static struct live lv[MAXLIVE];
 static unsigned nlive;
 
@@ -105,20 +112,27 @@ static uint32_t rnd(void)
     return (uint32_t)(rng >> 11);
 }
 
+/* Per mille: 400 hot sizes, 450 spread over 0..512, 120 up to 8 KiB, 25 up to 64 KiB,
+ * 5 up to 512 KiB. */
 static size_t rand_size(void)
 {
-    uint32_t r = rnd() % 100;
-    if (r < 60)
-        return rnd() % 129;
-    if (r < 90)
-        return rnd() % 2049;
-    return rnd() % 9000;
+    static const uint16_t hot[] = {16, 24, 32, 40, 48, 64, 96, 128, 200, 240, 256, 480};
+    uint32_t r = rnd() % 1000;
+    if (r < 400)
+        return hot[rnd() % (sizeof hot / sizeof hot[0])];
+    if (r < 850)
+        return rnd() % 513;
+    if (r < 970)
+        return 513 + rnd() % (8192 - 512);
+    if (r < 995)
+        return 8193 + rnd() % (65536 - 8192);
+    return 65537 + rnd() % (512u * 1024 - 65536);
 }
 
 static size_t rand_align(void)
 {
     uint32_t r = rnd() % 10;
-    if (r < 6)
+    if (r < 8)
         return 0;
     return (size_t)1 << (rnd() % 13); /* 1 .. 4096 */
 }
@@ -128,22 +142,42 @@ static void verify_block(struct mm_heap *h, const struct live *b)
     size_t a = b->align < 16 ? 16 : b->align;
     assert_int_equal((uintptr_t)b->p % a, 0);
     assert_true(mm_heap_usable_size(h, b->p) >= b->size);
-    for (size_t i = 0; i < b->size; i++)
-        if (b->p[i] != b->fill)
-            fail_msg("block %p byte %zu is %02x, expected %02x", (void *)b->p, i, b->p[i],
-                     b->fill);
+    static unsigned char pat[4096];
+    memset(pat, b->fill, sizeof pat);
+    for (size_t at = 0; at < b->size; at += sizeof pat) {
+        size_t n = b->size - at < sizeof pat ? b->size - at : sizeof pat;
+        if (memcmp(b->p + at, pat, n) == 0)
+            continue;
+        for (size_t i = at; i < at + n; i++)
+            if (b->p[i] != b->fill)
+                fail_msg("block %p byte %zu is %02x, expected %02x", (void *)b->p, i, b->p[i],
+                         b->fill);
+    }
 }
 
+struct span {
+    uintptr_t lo, hi;
+};
+
+static int span_cmp(const void *a, const void *b)
+{
+    uintptr_t x = ((const struct span *)a)->lo, y = ((const struct span *)b)->lo;
+    return x < y ? -1 : x > y;
+}
+
+/* No two live blocks share a byte of their usable sizes: sorted by start, each ends before
+ * the next begins. */
 static void verify_no_overlap(struct mm_heap *h)
 {
+    static struct span sp[MAXLIVE];
     for (unsigned i = 0; i < nlive; i++) {
-        uintptr_t a0 = (uintptr_t)lv[i].p, a1 = a0 + mm_heap_usable_size(h, lv[i].p);
-        for (unsigned j = i + 1; j < nlive; j++) {
-            uintptr_t b0 = (uintptr_t)lv[j].p, b1 = b0 + mm_heap_usable_size(h, lv[j].p);
-            if (a0 < b1 && b0 < a1)
-                fail_msg("blocks %p and %p overlap", (void *)a0, (void *)b0);
-        }
+        sp[i].lo = (uintptr_t)lv[i].p;
+        sp[i].hi = sp[i].lo + mm_heap_usable_size(h, lv[i].p);
     }
+    qsort(sp, nlive, sizeof sp[0], span_cmp);
+    for (unsigned i = 1; i < nlive; i++)
+        if (sp[i - 1].hi > sp[i].lo)
+            fail_msg("blocks %p and %p overlap", (void *)sp[i - 1].lo, (void *)sp[i].lo);
 }
 
 static void check_heap(struct mm_heap *h)
@@ -164,9 +198,13 @@ static void run_model(enum kind k, enum growmode g, unsigned flags, uint64_t see
     rng = seed;
     nlive = 0;
     for (unsigned n = 0; n < ops; n++) {
+        /* Phases of 1,500 operations: the live set grows (65% allocations), then shrinks
+         * (25%); realloc takes 15% in both. */
+        unsigned alloc_pct = (n / 1500) % 2 ? 25 : 65;
         uint32_t op = rnd() % 100;
-        if (op < 50 && nlive < MAXLIVE) {
-            struct live b = {.size = rand_size(), .align = rand_align(), .fill = (unsigned char)rnd()};
+        if (op < alloc_pct && nlive < MAXLIVE) {
+            struct live b = {
+                .size = rand_size(), .align = rand_align(), .fill = (unsigned char)rnd()};
             b.p = mm_heap_alloc(h, b.size, b.align);
             if (b.p) {
                 memset(b.p, b.fill, b.size);
@@ -199,8 +237,8 @@ static void run_model(enum kind k, enum growmode g, unsigned flags, uint64_t see
                 verify_block(h, &lv[i]); /* failed realloc leaves the block alone */
             }
         }
-        if (n % 50 == 0) {
-            check_heap(h);
+        check_heap(h);
+        if (n % 100 == 0) {
             for (unsigned i = 0; i < nlive; i++)
                 verify_block(h, &lv[i]);
             verify_no_overlap(h);
@@ -233,12 +271,17 @@ static void run_model(enum kind k, enum growmode g, unsigned flags, uint64_t see
     free(u);
 }
 
-#define MODEL_TEST(name, k, g, flags, seed)                                                    \
-    static void name(void **state)                                                             \
-    {                                                                                          \
-        (void)state;                                                                           \
-        run_model(k, g, flags, seed, 3000);                                                    \
-        run_model(k, g, flags, seed * 7919u + 1, 3000);                                        \
+/* Operations per run; each test makes two runs with different seeds. */
+#ifndef MODEL_OPS
+#define MODEL_OPS 20000u
+#endif
+
+#define MODEL_TEST(name, k, g, flags, seed)                                                        \
+    static void name(void **state)                                                                 \
+    {                                                                                              \
+        (void)state;                                                                               \
+        run_model(k, g, flags, seed, MODEL_OPS);                                                   \
+        run_model(k, g, flags, seed * 7919u + 1, MODEL_OPS);                                       \
     }
 
 MODEL_TEST(test_model_bump_random_ops_match_model, K_BUMP, G_ADJACENT, 0, 11)

@@ -175,9 +175,9 @@ static void test_tlsf_frees_of_slab_and_core_blocks_both_work(void **state)
     (void)state;
     struct mm_heap_config c = cfg_of(0, false);
     struct mm_heap *h = heap_init(&c, REGION);
-    void *small = mm_heap_alloc(h, 100, 0);            /* slab */
-    void *big = mm_heap_alloc(h, 2000, 0);             /* core */
-    void *aligned = mm_heap_alloc(h, 100, 256);        /* core: explicit alignment */
+    void *small = mm_heap_alloc(h, 100, 0);     /* slab */
+    void *big = mm_heap_alloc(h, 2000, 0);      /* core */
+    void *aligned = mm_heap_alloc(h, 100, 256); /* core: explicit alignment */
     assert_int_equal((uintptr_t)aligned % 256, 0);
     assert_ptr_equal(slab_of(small)->size, 112);
     assert_int_equal(mm_heap_usable_size(h, big), 2000 + 8);
@@ -277,6 +277,45 @@ static void test_tlsf_spare_slabs_given_back_before_an_allocation_fails(void **s
     assert_check_ok(h);
 }
 
+/* A spare slab alone on its class list, then a full slab of the class gets a free slot and
+ * joins that list: the spare must not be stranded behind it. Four calls: fill a 240-byte
+ * slab, allocate one more (a second slab), free that one (the second slab is now an empty
+ * spare), free one object of the first slab. */
+static void test_tlsf_spare_slab_not_stranded_when_a_full_slab_gets_room(void **state)
+{
+    (void)state;
+    struct mm_heap_config c = cfg_of(0, false);
+    struct mm_heap *h = heap_init(&c, REGION);
+    static void *p[64];
+    p[0] = mm_heap_alloc(h, 240, 0);
+    assert_non_null(p[0]);
+    struct mm_tlsf_slab *first = slab_of(p[0]);
+    unsigned cap = first->cap;
+    assert_true(cap + 1 <= 64);
+    for (unsigned i = 1; i < cap; i++)
+        assert_ptr_equal(slab_of(p[i] = mm_heap_alloc(h, 240, 0)), first);
+    void *extra = mm_heap_alloc(h, 240, 0); /* the first slab is full: a second one */
+    assert_non_null(extra);
+    assert_ptr_not_equal(slab_of(extra), first);
+    mm_heap_free(h, extra);
+    mm_heap_free(h, p[0]);
+    assert_check_ok(h);
+    /* Only the first slab holds live objects: everything after it must be usable for one
+     * block (minus the chunk map and sentinel at the region's end), without trim. */
+    size_t first_end = (size_t)((unsigned char *)first + MM_TLSF_SLAB_BYTES - mem);
+    void *big = mm_heap_alloc(h, REGION - first_end - 256, 0);
+    assert_non_null(big);
+    assert_int_equal(H.nslabs, 1);
+    assert_check_ok(h);
+    mm_heap_free(h, big);
+    for (unsigned i = 1; i < cap; i++)
+        mm_heap_free(h, p[i]);
+    mm_tlsf_trim(&H);
+    assert_int_equal(H.nslabs, 0);
+    assert_int_equal(nreports, 0);
+    assert_check_ok(h);
+}
+
 static void test_tlsf_check_detects_a_corrupted_slab_free_list(void **state)
 {
     (void)state;
@@ -308,7 +347,7 @@ static void test_tlsf_slabs_survive_adjacent_growth(void **state)
 {
     (void)state;
     struct mm_heap_config c = cfg_of(0, true); /* grow_gap 0: every grow is adjacent */
-    struct mm_heap *h = heap_init(&c, 4096);    /* too small for a slab at first */
+    struct mm_heap *h = heap_init(&c, 4096);   /* too small for a slab at first */
     static void *p[3000];
     for (int i = 0; i < 3000; i++) {
         p[i] = mm_heap_alloc(h, 16 + (size_t)(i * 7) % 500, 0);
@@ -339,7 +378,7 @@ static void test_tlsf_slab_realloc_keeps_contents(void **state)
     unsigned char *p = mm_heap_alloc(h, 20, 0);
     memcpy(p, "abcdefghijklmnopqrs", 20);
     assert_ptr_equal(mm_heap_realloc(h, p, 30, 0), p); /* same class (32) */
-    unsigned char *q = mm_heap_realloc(h, p, 400, 0);   /* another class */
+    unsigned char *q = mm_heap_realloc(h, p, 400, 0);  /* another class */
     assert_non_null(q);
     assert_memory_equal(q, "abcdefghijklmnopqrs", 20);
     unsigned char *r = mm_heap_realloc(h, q, 5000, 0); /* to the core */
@@ -464,7 +503,7 @@ static void test_tlsf_direct_entry_points_keep_debug_mode(void **state)
     unsigned char *p = mm_tlsf_alloc(&H, 24, 0);
     assert_non_null(p);
     assert_int_equal(p[0], MM_HEAP_FILL_NEW); /* the debug layer ran */
-    p[24] = 0; /* one byte past the request: the back canary */
+    p[24] = 0;                                /* one byte past the request: the back canary */
     mm_tlsf_free(&H, p);
     assert_int_equal(nreports, 1);
     assert_non_null(strstr(last_what, "canary"));
@@ -478,26 +517,47 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         COMMON_TESTS,
-        cmocka_unit_test_setup_teardown(test_tlsf_init_rejects_bad_regions, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_tlsf_free_merges_with_both_neighbours, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_tlsf_realloc_grows_in_place_into_free_neighbour, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_tlsf_reuses_freed_block_of_same_size, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_init_rejects_bad_regions, setup_mem,
+                                        teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_free_merges_with_both_neighbours, setup_mem,
+                                        teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_realloc_grows_in_place_into_free_neighbour,
+                                        setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_reuses_freed_block_of_same_size, setup_mem,
+                                        teardown_mem),
         cmocka_unit_test_setup_teardown(test_tlsf_header_is_eight_bytes, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_tlsf_check_detects_a_smashed_header, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_tlsf_non_adjacent_grow_keeps_old_top_usable, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_tlsf_small_objects_are_headerless_slab_slots, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_tlsf_frees_of_slab_and_core_blocks_both_work, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_tlsf_invalid_frees_into_a_slab_are_reported, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_tlsf_empty_slab_goes_back_to_the_core, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_tlsf_spare_slabs_given_back_before_an_allocation_fails, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_tlsf_check_detects_a_corrupted_slab_free_list, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_tlsf_slabs_survive_adjacent_growth, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_tlsf_slab_realloc_keeps_contents, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_tlsf_no_slabs_flag_sends_small_requests_to_the_core, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_tlsf_double_free_after_a_merge_is_reported, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_tlsf_direct_entry_points_mix_with_the_interface, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_tlsf_direct_entry_points_check_their_arguments, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_tlsf_direct_entry_points_keep_debug_mode, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_check_detects_a_smashed_header, setup_mem,
+                                        teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_non_adjacent_grow_keeps_old_top_usable, setup_mem,
+                                        teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_small_objects_are_headerless_slab_slots,
+                                        setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_frees_of_slab_and_core_blocks_both_work,
+                                        setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_invalid_frees_into_a_slab_are_reported, setup_mem,
+                                        teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_empty_slab_goes_back_to_the_core, setup_mem,
+                                        teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_spare_slabs_given_back_before_an_allocation_fails,
+                                        setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(
+            test_tlsf_spare_slab_not_stranded_when_a_full_slab_gets_room, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_check_detects_a_corrupted_slab_free_list,
+                                        setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_slabs_survive_adjacent_growth, setup_mem,
+                                        teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_slab_realloc_keeps_contents, setup_mem,
+                                        teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_no_slabs_flag_sends_small_requests_to_the_core,
+                                        setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_double_free_after_a_merge_is_reported, setup_mem,
+                                        teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_direct_entry_points_mix_with_the_interface,
+                                        setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_direct_entry_points_check_their_arguments,
+                                        setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_direct_entry_points_keep_debug_mode, setup_mem,
+                                        teardown_mem),
     };
     return cmocka_run_group_tests_name("heap_tlsf", tests, NULL, NULL);
 }
