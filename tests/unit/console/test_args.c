@@ -1,0 +1,132 @@
+/* Host tests for command-line splitting and number parsing (args.c). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include <console/args.h>
+
+static char buf[128];
+static char *argv[9];
+static size_t argc, pos;
+
+static enum con_args_status split(const char *line)
+{
+    return con_args_split(line, buf, sizeof buf, argv, 8, &argc, &pos);
+}
+
+static void test_plain_words_split_on_blanks(void **state)
+{
+    (void)state;
+    assert_int_equal(split("  vm\t0x1000   x "), CON_ARGS_OK);
+    assert_int_equal(argc, 3);
+    assert_string_equal(argv[0], "vm");
+    assert_string_equal(argv[1], "0x1000");
+    assert_string_equal(argv[2], "x");
+    assert_null(argv[3]);
+    assert_int_equal(split(""), CON_ARGS_OK);
+    assert_int_equal(argc, 0);
+    assert_int_equal(split(" \t "), CON_ARGS_OK);
+    assert_int_equal(argc, 0);
+}
+
+static void test_quotes_and_backslashes(void **state)
+{
+    (void)state;
+    assert_int_equal(split("echo \"a b\" 'c  d' e\\ f"), CON_ARGS_OK);
+    assert_int_equal(argc, 4);
+    assert_string_equal(argv[1], "a b");
+    assert_string_equal(argv[2], "c  d");
+    assert_string_equal(argv[3], "e f");
+    assert_int_equal(split("x\"y z\"'w' \"\" ''"), CON_ARGS_OK);
+    assert_int_equal(argc, 3);
+    assert_string_equal(argv[0], "xy zw");
+    assert_string_equal(argv[1], "");
+    assert_string_equal(argv[2], "");
+    /* In double quotes only \" and \\ are escapes; in single quotes nothing is. */
+    assert_int_equal(split("\"q\\\"\\\\\\n\" 'a\\b'"), CON_ARGS_OK);
+    assert_string_equal(argv[0], "q\"\\\\n");
+    assert_string_equal(argv[1], "a\\b");
+    assert_int_equal(split("\\'x\\\""), CON_ARGS_OK);
+    assert_string_equal(argv[0], "'x\"");
+}
+
+static void test_errors_name_their_column(void **state)
+{
+    (void)state;
+    assert_int_equal(split("echo \"open"), CON_ARGS_UNTERMINATED_QUOTE);
+    assert_int_equal(pos, 5);
+    assert_int_equal(argc, 0);
+    assert_int_equal(split("echo 'a\" b"), CON_ARGS_UNTERMINATED_QUOTE);
+    assert_int_equal(pos, 5);
+    assert_int_equal(split("echo x\\"), CON_ARGS_TRAILING_BACKSLASH);
+    assert_int_equal(pos, 6);
+    assert_int_equal(split("1 2 3 4 5 6 7 8 nine"), CON_ARGS_TOO_MANY);
+    assert_int_equal(pos, 16);
+    assert_string_equal(con_args_status_str(CON_ARGS_TOO_MANY), "too many arguments");
+    assert_string_equal(con_args_status_str(CON_ARGS_UNTERMINATED_QUOTE), "unterminated quote");
+}
+
+static void test_small_buffer_is_reported(void **state)
+{
+    (void)state;
+    char small[6];
+    char *av[4];
+    assert_int_equal(con_args_split("ab cd", small, sizeof small, av, 3, &argc, NULL), CON_ARGS_OK);
+    assert_string_equal(av[1], "cd");
+    assert_int_equal(con_args_split("ab cde", small, sizeof small, av, 3, &argc, &pos),
+                     CON_ARGS_TOO_LONG);
+    assert_int_equal(con_args_split("\"abcdef\"", small, sizeof small, av, 3, &argc, &pos),
+                     CON_ARGS_TOO_LONG);
+    assert_int_equal(con_args_split(NULL, small, sizeof small, av, 3, &argc, &pos),
+                     CON_ARGS_BAD_ARG);
+}
+
+static void test_numbers(void **state)
+{
+    (void)state;
+    uint64_t v = 7;
+    assert_int_equal(con_args_u64("0", UINT64_MAX, &v), CON_ARGS_OK);
+    assert_int_equal(v, 0);
+    assert_int_equal(con_args_u64("1234", UINT64_MAX, &v), CON_ARGS_OK);
+    assert_int_equal(v, 1234);
+    assert_int_equal(con_args_u64("0xffffffff80000000", UINT64_MAX, &v), CON_ARGS_OK);
+    assert_true(v == 0xffffffff80000000ull);
+    assert_int_equal(con_args_u64("0XAbC", UINT64_MAX, &v), CON_ARGS_OK);
+    assert_int_equal(v, 0xabc);
+    assert_int_equal(con_args_u64("0xffff_8000_0000_0000", UINT64_MAX, &v), CON_ARGS_OK);
+    assert_true(v == 0xffff800000000000ull);
+    assert_int_equal(con_args_u64("18446744073709551615", UINT64_MAX, &v), CON_ARGS_OK);
+    assert_true(v == UINT64_MAX);
+}
+
+static void test_bad_numbers(void **state)
+{
+    (void)state;
+    uint64_t v = 7;
+    const char *bad[] = {"", "0x", "12a", "-1", "1_", "_1", "1__2", "0x_", " 1", "1 ", "ff"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(con_args_u64(bad[i], UINT64_MAX, &v), CON_ARGS_NOT_A_NUMBER);
+    assert_int_equal(con_args_u64("18446744073709551616", UINT64_MAX, &v), CON_ARGS_OUT_OF_RANGE);
+    assert_int_equal(con_args_u64("0x10000000000000000", UINT64_MAX, &v), CON_ARGS_OUT_OF_RANGE);
+    assert_int_equal(con_args_u64("256", 255, &v), CON_ARGS_OUT_OF_RANGE);
+    assert_int_equal(v, 7);
+    assert_int_equal(con_args_u64("255", 255, &v), CON_ARGS_OK);
+    assert_int_equal(v, 255);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plain_words_split_on_blanks),
+        cmocka_unit_test(test_quotes_and_backslashes),
+        cmocka_unit_test(test_errors_name_their_column),
+        cmocka_unit_test(test_small_buffer_is_reported),
+        cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_bad_numbers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
