@@ -18,7 +18,14 @@
  * refuses to load a 64-bit ELF through multiboot1 otherwise. */
 #define MB1_FLAGS ((1 << 0) | (1 << 1) | (1 << 16))
 
+#define MB2_FB_WIDTH 1024
+#define MB2_FB_HEIGHT 768
+#define MB2_FB_DEPTH 32
+
 #define COM1 0x3F8
+#define UART_DIVISOR 1 /* 115200 baud from the 1.8432 MHz clock */
+#define CR0_NW (1 << 29)
+#define CR0_CD (1 << 30)
 
     .section .multiboot, "a"
     .align 8
@@ -27,8 +34,18 @@ mb2_header:
     .long MB2_ARCH_I386
     .long mb2_header_end - mb2_header
     .long -(MB2_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
-    /* Information request: memory map, command line, loader name, ELF sections, modules are
-     * given by GRUB anyway; ask for nothing optional so a text-mode console stays. */
+    /* Memory map, command line, loader name, ELF sections and modules are given by GRUB
+     * anyway. The framebuffer tag (type 5) asks for a linear framebuffer of a preferred size;
+     * flag bit 0 makes it optional, so on BIOS (grub.cfg: gfxpayload=text) the loader may
+     * leave EGA text mode and say so in the boot information, and on UEFI (no text mode)
+     * GRUB hands over the GOP framebuffer instead of "no console will be available to OS". */
+    .align 8
+    .short 5    /* framebuffer */
+    .short 1    /* optional */
+    .long 20
+    .long MB2_FB_WIDTH
+    .long MB2_FB_HEIGHT
+    .long MB2_FB_DEPTH
     .align 8
     .short 0    /* end tag */
     .short 0
@@ -55,6 +72,56 @@ _start32:
     movl $PHYS(boot_stack_top), %esp
     movl %eax, %edi             /* keep magic and info for kernel_entry */
     movl %ebx, %esi
+
+    /* Firmware may leave the caches disabled (CR0.CD/NW set: Bochs does, and it is the reset
+     * state). Clear both in one write (NW=1 with CD=0 is an invalid combination) and record
+     * CR0 before and after for the kernel's report and tests. */
+    movl %cr0, %eax
+    movl %eax, PHYS(boot_cr0_firmware)
+    andl $~(CR0_CD | CR0_NW), %eax
+    movl %eax, %cr0
+    movl %cr0, %eax
+    movl %eax, PHYS(boot_cr0_entry)
+
+    /* Program COM1 before its first byte: firmware may leave any word format (Bochs' BIOS
+     * leaves 5-bit words) or divisor. No interrupts, DLAB on, divisor, 8N1, FIFOs on and
+     * cleared, DTR + RTS. Then read the format and divisor back for the kernel's tests. */
+    movw $(COM1 + 1), %dx
+    xorb %al, %al
+    outb %al, %dx               /* IER = 0 */
+    movw $(COM1 + 3), %dx
+    movb $0x80, %al
+    outb %al, %dx               /* LCR: DLAB */
+    movw $COM1, %dx
+    movb $(UART_DIVISOR & 0xFF), %al
+    outb %al, %dx               /* DLL */
+    movw $(COM1 + 1), %dx
+    movb $(UART_DIVISOR >> 8), %al
+    outb %al, %dx               /* DLM */
+    movw $(COM1 + 3), %dx
+    movb $0x03, %al
+    outb %al, %dx               /* LCR: 8 data bits, no parity, 1 stop bit, DLAB off */
+    movw $(COM1 + 2), %dx
+    movb $0xC7, %al
+    outb %al, %dx               /* FCR: enable, clear both FIFOs, 14-byte trigger */
+    movw $(COM1 + 4), %dx
+    movb $0x03, %al
+    outb %al, %dx               /* MCR: DTR, RTS */
+    movw $(COM1 + 3), %dx
+    inb %dx, %al
+    movb %al, PHYS(boot_uart_lcr)
+    orb $0x80, %al
+    outb %al, %dx               /* DLAB on to read the divisor back */
+    movw $COM1, %dx
+    inb %dx, %al
+    movb %al, PHYS(boot_uart_divisor)
+    movw $(COM1 + 1), %dx
+    inb %dx, %al
+    movb %al, PHYS(boot_uart_divisor) + 1
+    movw $(COM1 + 3), %dx
+    movb PHYS(boot_uart_lcr), %al
+    outb %al, %dx               /* DLAB off again */
+    movl %edi, %eax
 
     cmpl $0x36D76289, %eax      /* multiboot2 */
     je 1f
@@ -146,11 +213,37 @@ _start32:
     ljmp $0x08, $start64_low
 
 /* Print "kernelkit: <reason>" (EAX = reason, NUL-terminated) on COM1 and on the VGA text
- * screen's first line in white on red, then halt forever. Runs before paging. */
+ * screen's first line in white on red, then halt forever. Runs before paging. EDI/ESI still
+ * hold the loader's magic and info: under UEFI (a multiboot2 EFI system table tag, 11 or 12)
+ * there is no VGA text buffer, so the "screen" copy goes to a scratch area instead. */
 boot_fail:
     movl %eax, %ebx
+    movl $0xB8000, %ebp
+    cmpl $0x36D76289, %edi
+    jne 15f
+    movl 0(%esi), %ecx          /* total_size */
+    addl %esi, %ecx             /* end of the tags */
+    leal 8(%esi), %edx
+13: leal 8(%edx), %eax
+    cmpl %ecx, %eax
+    ja 15f                      /* ran past total_size: stop looking */
+    movl 0(%edx), %eax          /* tag type */
+    testl %eax, %eax
+    jz 15f                      /* end tag */
+    cmpl $11, %eax
+    je 14f
+    cmpl $12, %eax
+    je 14f
+    movl 4(%edx), %eax          /* tag size, rounded up to 8 */
+    cmpl $8, %eax
+    jb 15f
+    addl $7, %eax
+    andl $~7, %eax
+    addl %eax, %edx
+    jmp 13b
+14: movl $PHYS(boot_stack_bottom), %ebp
+15: movl %ebp, %edi
     movl $msg_prefix, %esi
-    movl $0xB8000, %edi
     call 7f
     movl %ebx, %esi
     call 7f
@@ -255,6 +348,18 @@ boot_stack_top:
     /* .data is never empty: the multiboot1 load_end_addr (end of .data) then always lies
      * inside the file, even when the C code has no initialised data. */
     .data
+    /* What the 32-bit entry found and left (see _start32), for kernel_entry and ktests. */
+    .align 4
+    .globl boot_cr0_firmware, boot_cr0_entry, boot_uart_lcr, boot_uart_divisor
+boot_cr0_firmware:
+    .long 0
+boot_cr0_entry:
+    .long 0
+boot_uart_divisor:
+    .short 0
+boot_uart_lcr:
+    .byte 0
+    .byte 0
     .globl kernel_image_marker
 kernel_image_marker:
     .ascii "kernelkit"

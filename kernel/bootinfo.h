@@ -52,10 +52,10 @@ enum kboot_fb_kind {
 
 struct kboot_framebuffer {
     enum kboot_fb_kind kind;
-    uint64_t phys;                  /* physical address of the first pixel (or text cell) */
-    uint32_t pitch, width, height;  /* bytes per row; pixels (or characters) */
-    uint8_t bpp;                    /* bits per pixel: 15, 16, 24 or 32 for RGB */
-    uint8_t red_pos, red_size;      /* bit position and width of each colour field */
+    uint64_t phys;                 /* physical address of the first pixel (or text cell) */
+    uint32_t pitch, width, height; /* bytes per row; pixels (or characters) */
+    uint8_t bpp;                   /* bits per pixel: 15, 16, 24 or 32 for RGB */
+    uint8_t red_pos, red_size;     /* bit position and width of each colour field */
     uint8_t green_pos, green_size;
     uint8_t blue_pos, blue_size;
 };
@@ -65,6 +65,28 @@ struct kboot_framebuffer {
 #define KBOOT_RSDP_V2_SIZE 36
 
 enum kboot_protocol { KBOOT_PROTOCOL_NONE = 0, KBOOT_MULTIBOOT1 = 1, KBOOT_MULTIBOOT2 = 2 };
+
+/* Problems the parser found and worked around: the offending item was dropped (or, for
+ * KBOOT_NOTE_*, only noted) and the rest of the boot information is valid. Each is one bit
+ * of kboot_info.warnings; kboot_warning_str() describes it. */
+enum kboot_warning {
+    KBOOT_WARN_FB_TRUNCATED = 1u << 0, /* framebuffer tag too short for its type */
+    KBOOT_WARN_FB_INDEXED = 1u << 1,   /* indexed-colour framebuffer (not supported) */
+    KBOOT_WARN_FB_TYPE = 1u << 2,      /* unknown framebuffer type */
+    KBOOT_WARN_FB_ZERO = 1u << 3,      /* zero address, width, height or pitch */
+    KBOOT_WARN_FB_BPP = 1u << 4,       /* bits per pixel not 15/16/24/32 (16 for EGA text) */
+    KBOOT_WARN_FB_PITCH = 1u << 5,     /* pitch smaller than width x bytes per pixel */
+    KBOOT_WARN_FB_WRAPS = 1u << 6,     /* buffer wraps or ends past the physical address space */
+    KBOOT_WARN_FB_FIELDS = 1u << 7,    /* colour fields empty, overlapping or outside a pixel */
+    KBOOT_WARN_FB_IN_RAM = 1u << 8,    /* buffer overlaps usable RAM in the memory map */
+    KBOOT_WARN_BAD_MODULE = 1u << 9,   /* a module with end < start was dropped */
+    KBOOT_WARN_RSDP_SHORT = 1u << 10,  /* an ACPI RSDP tag shorter than the RSDP was dropped */
+    KBOOT_WARN_EFI_MMAP = 1u << 11,    /* malformed EFI memory map tag ignored */
+    KBOOT_NOTE_EFI_BOOT_SERVICES = 1u << 12, /* tag 18: EFI boot services not terminated */
+    KBOOT_NOTE_MMAP_FROM_EFI = 1u << 13,     /* memory map built from the EFI map (tag 17) */
+};
+#define KBOOT_WARN_FB_ANY 0x1FFu /* the framebuffer bits: the framebuffer was rejected */
+#define KBOOT_WARNING_BITS 14
 
 struct kboot_info {
     enum kboot_protocol protocol;
@@ -84,7 +106,16 @@ struct kboot_info {
     bool has_rsdp_v1, has_rsdp_v2;
     uint8_t rsdp_v1[KBOOT_RSDP_V1_SIZE];
     uint8_t rsdp_v2[KBOOT_RSDP_V2_SIZE];
-    bool truncated; /* more entries than the arrays hold were dropped, or a string was cut */
+    bool truncated;    /* more entries than the arrays hold were dropped, or a string was cut */
+    uint32_t warnings; /* enum kboot_warning bits */
+    /* EFI: the system table (tag 12, or tag 11 on 32-bit firmware), the EFI memory map as the
+     * loader passed it (tag 17: descriptors at efi_mmap_phys, efi_mmap_size bytes), and
+     * whether boot services were left running (tag 18). */
+    bool has_efi_system_table, efi_system_table_64, efi_boot_services;
+    uint64_t efi_system_table;
+    bool has_efi_mmap;
+    uint64_t efi_mmap_phys;
+    uint32_t efi_mmap_size, efi_desc_size, efi_desc_version;
 };
 
 enum kboot_status {
@@ -127,6 +158,13 @@ kboot_parse_mb1(uint64_t info, const struct kboot_mem *mem, struct kboot_info *o
 
 /* A short English description of a status, for error messages. */
 const char *kboot_status_str(enum kboot_status status);
+
+/* A short English description of one enum kboot_warning bit (for boot messages). */
+const char *kboot_warning_str(uint32_t bit);
+
+/* Check a framebuffer description (kind RGB or EGA text) as the parser does: returns 0 when it
+ * is usable, else the KBOOT_WARN_FB_* bit of the first problem. Does not consult a memory map. */
+uint32_t kboot_fb_check(const struct kboot_framebuffer *fb);
 
 /* Total bytes of usable memory in the map (overlaps are not resolved here). */
 uint64_t kboot_usable_bytes(const struct kboot_info *info);

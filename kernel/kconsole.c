@@ -1,24 +1,57 @@
 /*
- * kconsole.c - the kernel's consoles: COM1 and the VGA text screen behind libconsole's sinks,
- * one interrupt-safe lock around printing, and a lock-free path for panics.
+ * kconsole.c - the kernel's consoles: COM1, and one screen console chosen from the boot
+ * information (a framebuffer text console on an RGB framebuffer, the VGA text console in EGA
+ * text mode and on the multiboot1 fast path, none otherwise), behind libconsole's sinks; one
+ * interrupt-safe lock around printing, and a lock-free path for panics.
+ *
+ * Screen choice (kconsole_init_screen):
+ *   - an RGB framebuffer the parser accepted: the framebuffer console (built-in PSF font),
+ *     pixels reached through kmemory_map_device(..., KCACHE_WC);
+ *   - an EGA text "framebuffer" (GRUB on BIOS with gfxpayload=text): VGA text at its address;
+ *   - no framebuffer described: VGA text at 0xB8000 only when nothing says the firmware is
+ *     UEFI (no EFI system table tag) and the parser rejected no framebuffer (QEMU -kernel,
+ *     BIOS loaders that ignore the request); otherwise serial only.
+ * Under UEFI the kernel therefore never writes to 0xB8000 or the VGA ports.
  */
 #include "kernel.h"
 
 #include <console/console.h>
+#include <console/fb.h>
 #include <console/fmt.h>
+#include <console/psf.h>
 #include <console/uart.h>
 #include <console/vga.h>
 #include <x86/cpu.h>
 
+#include "memory.h"
+
 #define COM1 0x3F8
 #define VGA_PHYS 0xB8000
+#define VGA_COLS 80
+#define VGA_ROWS 25
+#define CR0_NW (1u << 29)
+#define CR0_CD (1u << 30)
 
 static struct con_uart uart;
 static bool uart_ok;
-static struct con_vga vga;
-
 static struct con_uart_sink uart_sink;
+
+static enum kconsole_screen screen = KCONSOLE_SCREEN_NONE;
+static struct con_vga vga;
+static volatile uint16_t *vga_cells;
 static struct con_vga_sink vga_sink;
+
+/* The framebuffer console. Its cell grid lives in .bss (the heap does not exist yet when the
+ * console starts); the pixel shadow is attached from the heap later (kconsole_late_init). */
+#define FB_CELLS_MAX (512u * 1024u)
+#define FONT_MAP_MAX (64u * 1024u)
+static struct con_fb fbcon;
+static struct con_fb_sink fb_sink;
+static struct con_psf_font font;
+static struct con_psf_map font_map;
+static uint8_t font_map_mem[FONT_MAP_MAX] __attribute__((unused)); /* unused without a font */
+static uint8_t fb_cells_mem[FB_CELLS_MAX] __attribute__((unused));
+static const char *screen_problem; /* why there is no screen console, for the boot report */
 
 /* The console lock: interrupts are masked while it is held, so an interrupt handler on this
  * CPU can never spin on a lock its own interrupted code holds. The panic and exception paths
@@ -28,14 +61,160 @@ static struct x86_spinlock console_lock = X86_SPINLOCK_INIT;
 void kconsole_init(void)
 {
     uart_ok = con_uart_init(&uart, COM1, 115200) == CON_UART_OK;
-    if (con_vga_init(&vga, (volatile uint16_t *)kphys_to_virt(VGA_PHYS), true) != CON_VGA_OK)
-        return; /* unreachable: both pointers are valid */
     if (uart_ok) {
         con_uart_sink_init(&uart_sink, &uart);
         con_sink_register(&uart_sink.sink);
     }
+}
+
+static bool start_vga(uint64_t phys)
+{
+    vga_cells = kmemory_map_device(phys, VGA_COLS * VGA_ROWS * 2, KCACHE_WC);
+    if (!vga_cells || con_vga_init(&vga, vga_cells, true) != CON_VGA_OK) {
+        screen_problem = "the VGA text buffer could not be mapped";
+        return false;
+    }
     con_vga_sink_init(&vga_sink, &vga);
     con_sink_register(&vga_sink.sink);
+    screen = KCONSOLE_SCREEN_VGA;
+    return true;
+}
+
+static bool start_fb(const struct kboot_framebuffer *f)
+{
+#ifndef KCONSOLE_HAVE_FONT
+    (void)f;
+    screen_problem = "this kernel was built without a console font";
+    return false;
+#else
+    if (con_psf_parse(&font, con_psf_builtin, con_psf_builtin_len) != CON_PSF_OK ||
+        con_psf_map_build(&font_map, &font, font_map_mem, sizeof font_map_mem) != CON_PSF_OK) {
+        screen_problem = "the built-in font was rejected";
+        return false;
+    }
+    struct con_fb_config cfg = {
+        .format = {.width = f->width,
+                   .height = f->height,
+                   .pitch = f->pitch,
+                   .bpp = f->bpp,
+                   .red_pos = f->red_pos,
+                   .red_size = f->red_size,
+                   .green_pos = f->green_pos,
+                   .green_size = f->green_size,
+                   .blue_pos = f->blue_pos,
+                   .blue_size = f->blue_size},
+        .font = &font_map,
+        .cells = fb_cells_mem,
+        .cells_len = sizeof fb_cells_mem,
+    };
+    size_t cells_len = 0;
+    if (con_fb_mem_size(&cfg, NULL, NULL, &cells_len, NULL) != CON_FB_OK) {
+        screen_problem = "the framebuffer format was rejected by the console";
+        return false;
+    }
+    if (cells_len > sizeof fb_cells_mem) {
+        screen_problem = "the framebuffer is too large for the console's cell grid";
+        return false;
+    }
+    cfg.framebuffer = kmemory_map_device(f->phys, (uint64_t)f->pitch * f->height, KCACHE_WC);
+    if (!cfg.framebuffer) {
+        screen_problem = "the framebuffer could not be mapped";
+        return false;
+    }
+    if (con_fb_init(&fbcon, &cfg) != CON_FB_OK) {
+        screen_problem = "the framebuffer console did not start";
+        return false;
+    }
+    con_fb_sink_init(&fb_sink, &fbcon);
+    con_sink_register(&fb_sink.sink);
+    screen = KCONSOLE_SCREEN_FB;
+    return true;
+#endif
+}
+
+void kconsole_init_screen(const struct kboot_info *info)
+{
+    if (screen != KCONSOLE_SCREEN_NONE)
+        return;
+    switch (info->fb.kind) {
+    case KBOOT_FB_RGB:
+        (void)start_fb(&info->fb);
+        return;
+    case KBOOT_FB_EGA_TEXT:
+        (void)start_vga(info->fb.phys);
+        return;
+    case KBOOT_FB_NONE:
+        break;
+    }
+    if (info->warnings & KBOOT_WARN_FB_ANY)
+        screen_problem = "the loader's framebuffer was rejected";
+    else if (info->has_efi_system_table)
+        screen_problem = "UEFI without a framebuffer";
+    else
+        (void)start_vga(VGA_PHYS);
+}
+
+void kconsole_late_init(void)
+{
+    if (screen != KCONSOLE_SCREEN_FB)
+        return;
+    struct con_fb_config cfg = {
+        .format = fbcon.fmt,
+        .font = &font_map,
+    };
+    size_t shadow_len = 0;
+    if (con_fb_mem_size(&cfg, NULL, NULL, NULL, &shadow_len) != CON_FB_OK || shadow_len == 0)
+        return;
+    void *shadow = kmalloc(shadow_len);
+    if (!shadow) {
+        kprintf("[warn] console: no memory for a %zu KiB pixel shadow; drawing directly\n",
+                shadow_len >> 10);
+        return;
+    }
+    uint64_t flags = x86_spin_lock_irqsave(&console_lock);
+    enum con_fb_status st = con_fb_attach_shadow(&fbcon, shadow, shadow_len);
+    x86_spin_unlock_irqrestore(&console_lock, flags);
+    if (st != CON_FB_OK) {
+        kfree(shadow);
+        return;
+    }
+    kprintf("[ ok ] console: framebuffer %ux%u cells, %zu KiB pixel shadow\n", con_fb_cols(&fbcon),
+            con_fb_rows(&fbcon), shadow_len >> 10);
+}
+
+void kconsole_print_boot_report(void)
+{
+    const struct kboot_framebuffer *f = &kboot.fb;
+    if (screen == KCONSOLE_SCREEN_FB)
+        kprintf("boot: screen: framebuffer %ux%ux%u at %#llx (pitch %u, red %u:%u green %u:%u "
+                "blue %u:%u), console %ux%u cells\n",
+                f->width, f->height, f->bpp, (unsigned long long)f->phys, f->pitch, f->red_pos,
+                f->red_size, f->green_pos, f->green_size, f->blue_pos, f->blue_size,
+                con_fb_cols(&fbcon), con_fb_rows(&fbcon));
+    else if (screen == KCONSOLE_SCREEN_VGA)
+        kprintf("boot: screen: VGA text %ux%u%s\n", VGA_COLS, VGA_ROWS,
+                f->kind == KBOOT_FB_EGA_TEXT ? " (EGA text mode from the loader)" : "");
+    else
+        kprintf("boot: screen: none, serial only (%s)\n",
+                screen_problem ? screen_problem : "no screen described");
+    if (kboot.has_efi_system_table)
+        kprintf("boot: EFI: %s-bit system table at %#llx%s\n",
+                kboot.efi_system_table_64 ? "64" : "32", (unsigned long long)kboot.efi_system_table,
+                kboot.efi_boot_services ? ", boot services still running" : "");
+    if (kboot.has_efi_mmap)
+        kprintf("boot: EFI memory map: %u bytes of %u-byte descriptors (version %u)\n",
+                kboot.efi_mmap_size, kboot.efi_desc_size, kboot.efi_desc_version);
+    if (kboot.has_rsdp_v1 || kboot.has_rsdp_v2)
+        kprintf("boot: ACPI RSDP from the loader:%s%s\n", kboot.has_rsdp_v1 ? " v1" : "",
+                kboot.has_rsdp_v2 ? " v2" : "");
+    for (uint32_t bit = 0; bit < KBOOT_WARNING_BITS; bit++)
+        if (kboot.warnings & (1u << bit))
+            kprintf("boot: %s: %s\n",
+                    (1u << bit) >= KBOOT_NOTE_EFI_BOOT_SERVICES ? "note" : "warning",
+                    kboot_warning_str(1u << bit));
+    if (boot_cr0_firmware & (CR0_CD | CR0_NW))
+        kprintf("boot: firmware left the caches disabled (CR0 %#x); enabled them (CR0 %#x)\n",
+                boot_cr0_firmware, boot_cr0_entry);
 }
 
 int kvprintf(const char *fmt, va_list ap)
@@ -62,23 +241,62 @@ void kconsole_write_unlocked(const char *s, size_t n)
 
 void kconsole_set_color(uint8_t fg, uint8_t bg)
 {
-    if (con_vga_set_color(&vga, (enum con_vga_color)(fg & 15), (enum con_vga_color)(bg & 15)) !=
-        CON_VGA_OK)
+    enum con_vga_color f = (enum con_vga_color)(fg & 15), b = (enum con_vga_color)(bg & 15);
+    if (screen == KCONSOLE_SCREEN_VGA && con_vga_set_color(&vga, f, b) != CON_VGA_OK)
+        return; /* unreachable: both are masked to 0..15 */
+    if (screen == KCONSOLE_SCREEN_FB && con_fb_set_color(&fbcon, f, b) != CON_FB_OK)
         return; /* unreachable: both are masked to 0..15 */
 }
 
-char kconsole_vga_char(int row, int col)
+enum kconsole_screen kconsole_screen(void)
 {
-    uint16_t cell;
-    if (row < 0 || col < 0 ||
-        con_vga_read_cell(&vga, (unsigned)row, (unsigned)col, &cell) != CON_VGA_OK)
-        return '\0';
-    return (char)(cell & 0xFF);
+    return screen;
 }
 
-int kconsole_vga_row(void)
+uint32_t kconsole_screen_char(int row, int col)
 {
-    return (int)con_vga_row(&vga);
+    if (row < 0 || col < 0)
+        return 0;
+    if (screen == KCONSOLE_SCREEN_VGA) {
+        uint16_t cell;
+        if (con_vga_read_cell(&vga, (unsigned)row, (unsigned)col, &cell) != CON_VGA_OK)
+            return 0;
+        return cell & 0xFF;
+    }
+    if (screen == KCONSOLE_SCREEN_FB) {
+        uint32_t cp;
+        if (con_fb_read_cell(&fbcon, (unsigned)row, (unsigned)col, &cp) != CON_FB_OK)
+            return 0;
+        return cp;
+    }
+    return 0;
+}
+
+int kconsole_screen_row(void)
+{
+    if (screen == KCONSOLE_SCREEN_VGA)
+        return (int)con_vga_row(&vga);
+    if (screen == KCONSOLE_SCREEN_FB)
+        return (int)con_fb_row(&fbcon);
+    return -1;
+}
+
+int kconsole_screen_rows(void)
+{
+    if (screen == KCONSOLE_SCREEN_VGA)
+        return VGA_ROWS;
+    if (screen == KCONSOLE_SCREEN_FB)
+        return (int)con_fb_rows(&fbcon);
+    return 0;
+}
+
+int kconsole_screen_cols(void)
+{
+    if (screen == KCONSOLE_SCREEN_VGA)
+        return VGA_COLS;
+    if (screen == KCONSOLE_SCREEN_FB)
+        return (int)con_fb_cols(&fbcon);
+    return 0;
 }
 
 struct con_uart *kconsole_uart(void)
@@ -94,8 +312,26 @@ void kconsole_status_clock(uint64_t seconds)
         return;
     uint64_t flags = x86_spin_lock_irqsave(&console_lock);
     /* Straight into the top-right cells: the cursor and the scrolling text are untouched. */
-    volatile uint16_t *cells = (volatile uint16_t *)kphys_to_virt(VGA_PHYS);
-    for (int i = 0; i < n; i++)
-        cells[80 - n + i] = (uint16_t)(0x7000 | (uint8_t)text[i]);
+    if (screen == KCONSOLE_SCREEN_VGA) {
+        for (int i = 0; i < n; i++)
+            vga_cells[VGA_COLS - n + i] = (uint16_t)(0x7000 | (uint8_t)text[i]);
+    } else if (screen == KCONSOLE_SCREEN_FB && con_fb_cols(&fbcon) >= (unsigned)n) {
+        unsigned row = con_fb_row(&fbcon), col = con_fb_col(&fbcon);
+        uint8_t attr = con_fb_attr(&fbcon);
+        /* Write the cells through the console (so they read back like any text), in black on
+         * light grey, then restore colour and cursor; one flush at the end. Writing the last
+         * column only moves the cursor to row 1: nothing scrolls. */
+        con_fb_set_autoflush(&fbcon, false);
+        if (con_fb_move_cursor(&fbcon, 0, con_fb_cols(&fbcon) - (unsigned)n) == CON_FB_OK &&
+            con_fb_set_color(&fbcon, CON_VGA_BLACK, CON_VGA_LIGHT_GREY) == CON_FB_OK) {
+            for (int i = 0; i < n; i++)
+                con_fb_put_codepoint(&fbcon, (uint8_t)text[i]);
+        }
+        if (con_fb_set_color(&fbcon, (enum con_vga_color)(attr & 15),
+                             (enum con_vga_color)(attr >> 4)) != CON_FB_OK ||
+            con_fb_move_cursor(&fbcon, row, col) != CON_FB_OK)
+            con_fb_clear(&fbcon); /* unreachable: both were valid a moment ago */
+        con_fb_set_autoflush(&fbcon, true);
+    }
     x86_spin_unlock_irqrestore(&console_lock, flags);
 }

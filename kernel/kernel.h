@@ -31,30 +31,58 @@ static inline void *kphys_to_virt(uint64_t phys)
 __attribute__((format(printf, 1, 2))) int kprintf(const char *fmt, ...);
 __attribute__((format(printf, 1, 0))) int kvprintf(const char *fmt, va_list ap);
 
-/* Bring up serial (COM1) and VGA consoles. Safe to call once, first thing. */
+/* Bring up the serial console (COM1). Safe to call once, first thing. */
 void kconsole_init(void);
+/* Which screen console is active (kconsole_init_screen's choice). */
+enum kconsole_screen { KCONSOLE_SCREEN_NONE, KCONSOLE_SCREEN_VGA, KCONSOLE_SCREEN_FB };
+/* Choose and start the screen console from the (possibly partial) boot information: the
+ * framebuffer console on an RGB framebuffer, VGA text in EGA text mode or when no screen is
+ * described and the firmware is not UEFI, else none (serial only). Once, after parsing. */
+void kconsole_init_screen(const struct kboot_info *info);
+/* After the heap exists: give the framebuffer console its pixel shadow (no-op otherwise). */
+void kconsole_late_init(void);
+/* Print the boot report lines about the screen, EFI, ACPI RSDP, parser warnings and caches. */
+void kconsole_print_boot_report(void);
+enum kconsole_screen kconsole_screen(void);
 /* Write with the console lock not taken: for the panic path only. */
 void kconsole_write_unlocked(const char *s, size_t n);
 /* COM1, or NULL when the port failed its self-test. */
 struct con_uart *kconsole_uart(void);
-/* Set the VGA colour (foreground, background) for following output; 0..15 each. */
+/* Set the screen colour (VGA colours: foreground, background) for following output; 0..15
+ * each. */
 void kconsole_set_color(uint8_t fg, uint8_t bg);
-/* Show "up <seconds>s" in the top-right corner of the VGA screen (the clock task). */
+/* Show "up <seconds>s" in the top-right corner of the screen (the clock task). */
 void kconsole_status_clock(uint64_t seconds);
-/* Read back the character at (row, col) of the VGA screen, for tests. */
-char kconsole_vga_char(int row, int col);
-/* The VGA row the next character goes to, for tests. */
-int kconsole_vga_row(void);
+/* Read back what the active screen shows at (row, col), for tests: the code point on the
+ * framebuffer console, the character byte on VGA text (CP437, = ASCII below 0x80); 0 outside
+ * the screen or without one. */
+uint32_t kconsole_screen_char(int row, int col);
+/* The screen row the next character goes to (-1 without a screen), and the screen's size in
+ * cells (0 without a screen). */
+int kconsole_screen_row(void);
+int kconsole_screen_rows(void);
+int kconsole_screen_cols(void);
 
 /* Print `PANIC at <file>:<line>: <message>` (red on VGA) and halt with interrupts off. In test
  * mode the running test ends (passed if it was expected to panic, failed otherwise). */
 __attribute__((noreturn, format(printf, 3, 4))) void kpanic_at(const char *file, int line,
                                                                const char *fmt, ...);
 #define kpanic(...) kpanic_at(__FILE__, __LINE__, __VA_ARGS__)
+/* Install the one function kpanic calls after printing its message, with interrupts off
+ * (the in-kernel test runner ends QEMU through it); kpanic halts if it returns. NULL removes
+ * it. A hook keeps panic.c from depending on its users. */
+void kpanic_set_hook(void (*hook)(void));
 
 /* Halt forever with interrupts off. */
 __attribute__((noreturn)) void khalt(void);
 
 void kmain(void);
-/* True when kmain found its `Hello World!` banner in VGA memory right after printing it. */
-extern bool kbanner_on_vga;
+/* True when kmain found its `Hello World!` banner on the active screen console right after
+ * printing it (false without a screen). */
+extern bool kbanner_on_screen;
+
+/* What the 32-bit entry (boot.S) found and left: CR0 as firmware left it and after clearing
+ * CD/NW, and COM1's line control and divisor read back after programming them. */
+extern uint32_t boot_cr0_firmware, boot_cr0_entry;
+extern uint8_t boot_uart_lcr;
+extern uint16_t boot_uart_divisor;

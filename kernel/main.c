@@ -16,7 +16,7 @@
 #include "tasks.h"
 
 struct kboot_info kboot;
-bool kbanner_on_vga;
+bool kbanner_on_screen;
 
 void kernel_entry(uint32_t magic, uint32_t info_phys);
 
@@ -26,9 +26,11 @@ void kernel_entry(uint32_t magic, uint32_t info_phys)
     kconsole_init();
     const struct kboot_mem mem = {(const uint8_t *)DIRECT_MAP, (uint64_t)EARLY_MAP_GIB << 30};
     enum kboot_status st = kboot_parse(magic, info_phys, &mem, &kboot);
+    kconsole_init_screen(&kboot); /* the screen the boot information describes */
     if (st != KBOOT_OK)
         kpanic("boot information rejected: %s (magic %#x, info at %#x)", kboot_status_str(st),
                magic, info_phys);
+    ktest_arm(kboot.cmdline);
     kmain();
 }
 
@@ -49,6 +51,7 @@ static void print_boot_summary(void)
         kprintf("boot: %zu ELF sections, %zu modules\n", kboot.section_count, kboot.module_count);
     if (kboot.truncated)
         kprintf("boot: warning: some boot information did not fit and was dropped\n");
+    kconsole_print_boot_report();
 }
 
 /* The PIT rate from `hz=` on the command line (default 1000). */
@@ -63,14 +66,16 @@ static uint32_t timer_hz(void)
 
 void kmain(void)
 {
-    int row = kconsole_vga_row();
+    int row = kconsole_screen_row();
     kprintf("Hello World! kernelkit %s\n", KIT_VERSION);
-    kbanner_on_vga = true;
+    kbanner_on_screen = row >= 0;
     for (int i = 0; "Hello World!"[i]; i++)
-        kbanner_on_vga = kbanner_on_vga && kconsole_vga_char(row, i) == "Hello World!"[i];
+        kbanner_on_screen =
+            kbanner_on_screen && kconsole_screen_char(row, i) == (uint32_t)"Hello World!"[i];
     print_boot_summary();
     kinterrupts_init(timer_hz());
     kmemory_init();
+    kconsole_late_init();
 
     /* The series' demo: a breakpoint is reported and execution goes on. */
     __asm__ volatile("int3");

@@ -1,12 +1,23 @@
 #!/bin/sh
-# mkiso.sh KERNEL GRUB_CFG OUT.iso WORKDIR - a BIOS-only GRUB 2 rescue ISO booting KERNEL.
+# mkiso.sh KERNEL GRUB_CFG OUT.iso WORKDIR - one hybrid GRUB 2 rescue ISO booting KERNEL on
+# BIOS (i386-pc: El Torito + MBR) and UEFI (x86_64-efi: an EFI system partition image with
+# EFI/BOOT/BOOTX64.EFI). grub-mkrescue builds every platform found under /usr/lib/grub, so both
+# platform packages must be installed (grub-pc-bin, grub-efi-amd64-bin: ./kit setup).
 set -eu
 kernel=$1 cfg=$2 out=$3 work=$4
+for p in i386-pc x86_64-efi; do
+    if [ ! -f "/usr/lib/grub/$p/modinfo.sh" ]; then
+        echo "mkiso.sh: /usr/lib/grub/$p is missing (./kit setup installs it)" >&2
+        exit 1
+    fi
+done
 rm -rf "$work"
 mkdir -p "$work/iso/boot/grub"
 cp "$kernel" "$work/iso/boot/kernel.elf"
 cp "$cfg" "$work/iso/boot/grub/grub.cfg"
-# Only the i386-pc (BIOS) platform, no locales/themes/fonts: smaller and faster to build.
-grub-mkrescue -d /usr/lib/grub/i386-pc --locales= --themes= --fonts= \
-    --install-modules="multiboot2 normal part_msdos part_gpt iso9660 biosdisk" \
+# Only the modules grub.cfg uses (dependencies follow: all_video brings vbe/vga on BIOS and
+# efi_gop/efi_uga on UEFI), no locales/themes/fonts: smaller and faster to build. The list
+# must name modules both platforms have.
+mods="multiboot2 normal part_msdos part_gpt iso9660 test regexp smbios video all_video"
+grub-mkrescue --locales= --themes= --fonts= --install-modules="$mods" \
     -o "$out" "$work/iso" >"$work/log" 2>&1 || { cat "$work/log" >&2; exit 1; }
