@@ -8,6 +8,8 @@
  */
 #include "mm/heap_fixed.h"
 
+#include "mm_assert.h"
+
 #define FMAGIC 0x46495844ull /* "FIXD" */
 #define FFREE 0x46524545ull  /* "FREE" */
 #define TAG(c) ((FMAGIC << 32) | (uint64_t)(c))
@@ -72,6 +74,7 @@ static void *fixed_alloc(struct mm_heap *h, size_t size, size_t align)
         unsigned c = class_of(size);
         void **p = f->lists[c];
         if (p) {
+            MM_ASSERT(f->nfree[c] > 0 && (*tag_of(p) >> 32) == FFREE);
             f->lists[c] = *p;
             f->nfree[c]--;
             f->class_free_bytes -= class_size(c);
@@ -122,6 +125,7 @@ static bool fixed_free(struct mm_heap *h, void *p)
         mm_heap_report(h, "fixed: free of a pointer that is not a block", p);
         return false;
     }
+    MM_ASSERT(f->class_live > 0 && f->class_live_bytes >= class_size(c));
     *tag_of(p) = FREE_TAG(c);
     *(void **)p = f->lists[c];
     f->lists[c] = p;

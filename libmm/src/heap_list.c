@@ -9,6 +9,8 @@
  */
 #include "mm/heap_list.h"
 
+#include "mm_assert.h"
+
 struct mm_list_free {
     uint64_t hdr; /* stride; USED clear */
     struct mm_list_free *next;
@@ -59,6 +61,10 @@ static void insert_free(struct mm_list_heap *l, uintptr_t b, size_t s)
         prev = cur;
         cur = cur->next;
     }
+    /* The block must not overlap a free neighbour (a double insert would). */
+    MM_ASSERT(s >= 16 && (s & 15u) == 0 && (b & 15u) == 0);
+    MM_ASSERT(!cur || b + s <= (uintptr_t)cur);
+    MM_ASSERT(!prev || (uintptr_t)prev + prev->hdr <= b);
     fblk_t *f = (fblk_t *)b;
     l->free_bytes += s;
     l->free_blocks++;
@@ -336,10 +342,10 @@ static void list_stats(struct mm_heap *h, struct mm_heap_stats *out)
             out->largest_free = f->hdr - 16;
 }
 
-#define FAIL(msg)                                                                              \
-    do {                                                                                       \
-        *reason = (msg);                                                                       \
-        return MM_HEAP_ERR_CORRUPT;                                                            \
+#define FAIL(msg)                                                                                  \
+    do {                                                                                           \
+        *reason = (msg);                                                                           \
+        return MM_HEAP_ERR_CORRUPT;                                                                \
     } while (0)
 
 static enum mm_heap_status list_check(struct mm_heap *h, const char **reason)
@@ -357,8 +363,7 @@ static enum mm_heap_status list_check(struct mm_heap *h, const char **reason)
             if (w & USED) {
                 uint64_t tag = *word(a + 8);
                 size_t off = (uint32_t)tag;
-                if ((tag >> 32) != LMAGIC || (off != 16 && off != 32) ||
-                    *word(a + off - 8) != tag)
+                if ((tag >> 32) != LMAGIC || (off != 16 && off != 32) || *word(a + off - 8) != tag)
                     FAIL("list: used block has a bad tag");
                 live++;
                 in_use += s - off;
