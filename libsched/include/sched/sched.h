@@ -1,0 +1,144 @@
+/*
+ * sched/sched.h - preemptive kernel threads: creation, exit/join, priorities, sleeping,
+ * preemption control, and the entry points the embedder's timer interrupt calls.
+ *
+ * One CPU for now: the scheduler state is a single instance set up by sched_init(). The
+ * thread that calls sched_init() becomes the first thread ("main"); an idle thread is created
+ * that calls the platform's idle hook when nothing is runnable.
+ *
+ * Priorities: SCHED_PRIO_MIN (1) .. SCHED_PRIO_MAX (31), higher runs first; 0 belongs to the
+ * idle thread. Threads of equal priority share the CPU round-robin, one time slice each.
+ *
+ * Preemption: the timer interrupt calls sched_tick() (periodic) or sched_timer_expired()
+ * (one-shot), which only mark that a reschedule is due; the switch happens at a safe point -
+ * sched_preempt_point() on the way out of an interrupt, or when a thread yields, blocks, wakes
+ * a higher-priority thread, or drops its last preempt_disable/spin lock.
+ *
+ * "Thread context" below means: a thread, not an interrupt handler, preemption enabled.
+ */
+#ifndef SCHED_SCHED_H
+#define SCHED_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sched/platform.h"
+
+#define SCHED_PRIO_IDLE 0
+#define SCHED_PRIO_MIN 1
+#define SCHED_PRIO_DEFAULT 16
+#define SCHED_PRIO_MAX 31
+#define SCHED_NAME_MAX 24          /* bytes of a thread's name, terminating NUL included */
+#define SCHED_STACK_MIN 4096u      /* smallest stack_size sched_thread_create accepts */
+#define SCHED_STACK_DEFAULT 16384u /* stack_size 0 means this */
+
+enum sched_state {
+    SCHED_STATE_READY,    /* runnable, waiting for the CPU */
+    SCHED_STATE_RUNNING,  /* on the CPU */
+    SCHED_STATE_BLOCKED,  /* on a wait queue (mutex, semaphore, condition, join, event) */
+    SCHED_STATE_SLEEPING, /* in sched_sleep_until, no wait queue */
+    SCHED_STATE_ZOMBIE,   /* exited, not yet joined */
+};
+
+typedef void *(*sched_entry_fn)(void *arg);
+
+/* Options of a new thread; a NULL attr means all defaults. */
+struct sched_thread_attr {
+    const char *name;  /* copied, cut to SCHED_NAME_MAX - 1 bytes; NULL: "thread" */
+    size_t stack_size; /* 0: SCHED_STACK_DEFAULT; else >= SCHED_STACK_MIN */
+    int priority;      /* 0: SCHED_PRIO_DEFAULT; else SCHED_PRIO_MIN..SCHED_PRIO_MAX */
+    bool detached;     /* resources are freed at exit; nobody may join it */
+};
+
+/* One row of sched_snapshot(). */
+struct sched_thread_info {
+    uint32_t id;
+    char name[SCHED_NAME_MAX];
+    enum sched_state state;
+    int priority;
+    uint64_t cpu_ns;   /* time on the CPU, the running thread's current stretch included */
+    uint64_t switches; /* how many times it was switched to */
+};
+
+/* Set up the scheduler: the caller becomes thread "main" (SCHED_PRIO_DEFAULT, its stack is
+ * not libsched's), and the idle thread is created. *p is copied. Thread context, once (again
+ * only after sched_fini). INVALID if p or a required hook is NULL; NOMEM if the idle stack
+ * cannot be allocated. */
+SCHED_MUST_CHECK enum sched_status sched_init(const struct sched_platform *p);
+
+/* Tear down: frees the idle thread. Only from "main", once every other thread has been joined
+ * or has exited detached; BUSY otherwise (nothing changed). */
+SCHED_MUST_CHECK enum sched_status sched_fini(void);
+
+/* Create a thread that runs entry(arg) and then sched_thread_exit() with its return value.
+ * It is READY at once and runs before the caller returns if its priority is higher. *out is
+ * the handle to join/detach; for a detached thread it is valid only until the thread exits.
+ * Thread context. INVALID (bad attr, NULL out/entry, not initialised), NOMEM. */
+SCHED_MUST_CHECK enum sched_status sched_thread_create(struct sched_thread **out,
+                                                       const struct sched_thread_attr *attr,
+                                                       sched_entry_fn entry, void *arg);
+
+/* End the calling thread with value (what join returns). Not from "main" or the idle thread;
+ * never with preemption disabled. Does not return. */
+__attribute__((noreturn)) void sched_thread_exit(void *value);
+
+/* Wait until t has exited, store its value in *value (if value is not NULL) and free it.
+ * Thread context. DEADLOCK if t is the caller; INVALID if t is NULL, main, idle, detached,
+ * or already being joined by another thread. */
+SCHED_MUST_CHECK enum sched_status sched_thread_join(struct sched_thread *t, void **value);
+
+/* Let t free itself when it exits (at once if it already has). Thread context. INVALID if t
+ * is NULL, main, idle, already detached or being joined. */
+SCHED_MUST_CHECK enum sched_status sched_thread_detach(struct sched_thread *t);
+
+/* The running thread. Any context (in an interrupt: the interrupted thread). */
+struct sched_thread *sched_current(void);
+/* t's id (idle 0, main 1, then 2, 3, ...) and name. Any context, t alive. */
+uint32_t sched_thread_id(const struct sched_thread *t);
+const char *sched_thread_name(const struct sched_thread *t);
+
+/* Change t's priority (SCHED_PRIO_MIN..MAX, else INVALID; idle is INVALID). Reschedules at
+ * once if that makes another thread more urgent than the caller. Thread context. */
+SCHED_MUST_CHECK enum sched_status sched_set_priority(struct sched_thread *t, int priority);
+
+/* The calling thread's thread-local pointer (NULL for a new thread). Thread context. */
+void sched_set_tls(void *p);
+void *sched_get_tls(void);
+
+/* Give the CPU to the next READY thread of the same or higher priority, if any. */
+void sched_thread_yield(void);
+
+/* Sleep until the clock reaches deadline (return at once if it has); never wakes earlier. */
+void sched_sleep_until(uint64_t deadline);
+/* Sleep for at least ns nanoseconds. */
+void sched_sleep_ns(uint64_t ns);
+/* The platform clock (now_ns hook). Any context. */
+uint64_t sched_now_ns(void);
+
+/* Timer interrupt, periodic tick: wake sleepers whose deadline passed, mark a reschedule if
+ * the running thread's slice is over. Any context (normally the timer's IRQ handler). */
+void sched_tick(void);
+/* Timer interrupt of a one-shot timer (set_timer hook): as sched_tick, then re-arms. */
+void sched_timer_expired(void);
+/* A safe point to switch: if a reschedule is due and preemption is enabled, switch now.
+ * Call it on the way out of the outermost interrupt handler (after EOI, before iretq) with
+ * interrupts masked; the interrupted thread continues here when it next gets the CPU. */
+void sched_preempt_point(void);
+
+/* Preemption control, nesting. While the count is above zero the running thread keeps the
+ * CPU (interrupts still arrive); a reschedule that falls due meanwhile happens in the
+ * preempt_enable that brings the count to zero (if interrupts are enabled there; otherwise at
+ * the next preempt point). Must not block or yield with the count above zero. */
+void sched_preempt_disable(void);
+void sched_preempt_enable(void);
+unsigned sched_preempt_count(void);
+
+/* Copy one row per thread (main and idle included, creation order) into out[0..max) and
+ * return how many threads there are (may be more than max). Any context. */
+size_t sched_snapshot(struct sched_thread_info *out, size_t max);
+
+/* "ready", "running", ... Any context. */
+const char *sched_state_str(enum sched_state s);
+
+#endif /* SCHED_SCHED_H */
