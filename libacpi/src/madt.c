@@ -166,14 +166,15 @@ enum acpi_status acpi_madt_next(struct acpi_madt_iter *it, struct acpi_madt_entr
         (*(total))++;                                                                              \
     } while (0)
 
+/* True when entries did not fit into an array the caller provided. */
+static bool dropped(const void *arr, size_t count, size_t total)
+{
+    return arr != NULL && count < total;
+}
+
 enum acpi_status acpi_madt_collect(const void *table, size_t mapped_len, struct acpi_madt *m)
 {
     if (m == NULL)
-        return ACPI_ERR_INVALID;
-    if ((m->cpus == NULL && m->cpu_cap != 0) || (m->ioapics == NULL && m->ioapic_cap != 0) ||
-        (m->isos == NULL && m->iso_cap != 0) ||
-        (m->nmi_sources == NULL && m->nmi_source_cap != 0) ||
-        (m->lapic_nmis == NULL && m->lapic_nmi_cap != 0))
         return ACPI_ERR_INVALID;
     struct acpi_madt_iter it;
     uint32_t lapic32, flags;
@@ -226,9 +227,11 @@ enum acpi_status acpi_madt_collect(const void *table, size_t mapped_len, struct 
     }
     if (st != ACPI_END)
         return st;
-    if (m->cpu_count < m->cpu_total || m->ioapic_count < m->ioapic_total ||
-        m->iso_count < m->iso_total || m->nmi_source_count < m->nmi_source_total ||
-        m->lapic_nmi_count < m->lapic_nmi_total)
+    if (dropped(m->cpus, m->cpu_count, m->cpu_total) ||
+        dropped(m->ioapics, m->ioapic_count, m->ioapic_total) ||
+        dropped(m->isos, m->iso_count, m->iso_total) ||
+        dropped(m->nmi_sources, m->nmi_source_count, m->nmi_source_total) ||
+        dropped(m->lapic_nmis, m->lapic_nmi_count, m->lapic_nmi_total))
         return ACPI_ERR_TOO_MANY;
     return ACPI_OK;
 }

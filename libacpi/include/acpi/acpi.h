@@ -296,9 +296,10 @@ ACPI_MUST_CHECK enum acpi_status acpi_madt_next(struct acpi_madt_iter *it,
 
 /*
  * The whole MADT gathered into caller-provided arrays. Before acpi_madt_collect, set each
- * pointer and its capacity (a NULL array with capacity 0 is allowed: those entries are then
- * only counted). After it, *_count is how many entries were stored and *_total how many the
- * table has; where total > count, the call returned ACPI_ERR_TOO_MANY.
+ * pointer and its capacity; a NULL array (capacity ignored) means "not wanted": those entries
+ * are only counted. After it, *_count is how many entries were stored and *_total how many the
+ * table has. When a non-NULL array was too small (total > count), the call returned
+ * ACPI_ERR_TOO_MANY after filling it and everything else.
  */
 struct acpi_madt {
     /* in */
@@ -328,7 +329,7 @@ struct acpi_madt {
  * Walk the MADT at table (mapped_len readable bytes) into m (see struct acpi_madt). Entries of
  * types this library does not decode are skipped (after the length checks).
  * Errors: INVALID, BAD_LENGTH, BAD_SIGNATURE, BAD_CHECKSUM, BAD_ENTRY (outputs undefined),
- * TOO_MANY (outputs valid, some entries dropped: compare *_count with *_total).
+ * TOO_MANY (outputs valid, entries past a non-NULL array's capacity dropped).
  */
 ACPI_MUST_CHECK enum acpi_status acpi_madt_collect(const void *table, size_t mapped_len,
                                                    struct acpi_madt *m);
