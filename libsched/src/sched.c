@@ -110,12 +110,17 @@ static struct sched_thread *runq_pop(void)
     return t;
 }
 
-/* A reschedule is due if t (just made READY) is more urgent than the running thread. */
+static void arm_timer(void);
+
+/* A reschedule is due if t (just made READY) is more urgent than the running thread; and
+ * with an equal one the running thread's slice end becomes an event for the timer. */
 static void make_ready(struct sched_thread *t)
 {
     runq_push(t);
     if (t->priority > S.current->priority)
         __atomic_store_n(&S.need_resched, true, __ATOMIC_RELAXED);
+    else
+        arm_timer();
 }
 
 /* ---- sleepers and the timer ------------------------------------------------------------- */
