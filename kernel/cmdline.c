@@ -63,3 +63,32 @@ fail:
     *bad = true;
     return false;
 }
+
+static bool str_is(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
+bool kcmdline_get_bool(const char *cmdline, const char *key, bool *out, bool *bad)
+{
+    /* Longer than any accepted word, so a value cut to fit never matches one. */
+    char v[8];
+    *bad = false;
+    if (!kcmdline_get(cmdline, key, v, sizeof v))
+        return false;
+    static const char *const yes[] = {"", "1", "on", "true"}, *const no[] = {"0", "off", "false"};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        if (str_is(v, yes[i])) {
+            *out = true;
+            return true;
+        }
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (str_is(v, no[i])) {
+            *out = false;
+            return true;
+        }
+    *bad = true;
+    return false;
+}

@@ -15,3 +15,8 @@ bool kcmdline_get(const char *cmdline, const char *key, char *buf, size_t n);
  * present but malformed or out of range, returns false and sets *bad. */
 bool kcmdline_get_u64(const char *cmdline, const char *key, uint64_t min, uint64_t max,
                       uint64_t *out, bool *bad);
+
+/* Parse `key` as a boolean: a bare `key`, `1`, `on` and `true` mean true; `0`, `off` and
+ * `false` mean false. Returns true and sets *out when present and valid; returns false when
+ * absent, and when present with any other value (then *bad is set and *out is unchanged). */
+bool kcmdline_get_bool(const char *cmdline, const char *key, bool *out, bool *bad);

@@ -2,6 +2,7 @@
 #include "ktest.h"
 
 #include "cmdline.h"
+#include <console/fmt.h>
 #include <x86/io.h>
 
 #define QEMU_EXIT_PORT 0xf4
@@ -11,6 +12,7 @@
 extern const struct ktest __ktests_start[], __ktests_end[];
 
 static const struct ktest *current;
+static char requested[64]; /* the name ktest= asked for, once armed */
 
 const struct ktest *ktest_current(void)
 {
@@ -30,6 +32,37 @@ void ktest_finish(bool passed, const char *why)
     kprintf("%s 1 - %s%s%s\n", passed ? "ok" : "not ok", t ? t->name : "?", why ? " # " : "",
             why ? why : "");
     kqemu_exit(passed ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);
+}
+
+void ktest_skip(const char *why)
+{
+    const struct ktest *t = current;
+    kprintf("ok 1 - %s # SKIP %s\n", t ? t->name : "?", why);
+    kqemu_exit(QEMU_EXIT_PASS);
+}
+
+/* The panic hook: a test that panics ends here, and so does a panic before the test began
+ * (which would otherwise leave QEMU halted until the harness's timeout). Writes without the
+ * console lock: the code that panicked may hold it. */
+static void on_panic(void)
+{
+    const struct ktest *t = current;
+    char line[160];
+    int m;
+    if (t)
+        m = con_snprintf(line, sizeof line, "%s 1 - %s # %s\n", t->expect_panic ? "ok" : "not ok",
+                         t->name, t->expect_panic ? "panicked as expected" : "unexpected panic");
+    else
+        m = con_snprintf(line, sizeof line, "1..1\nnot ok 1 - %s # panic before the test started\n",
+                         requested);
+    kconsole_write_unlocked(line, m > 0 && (size_t)m < sizeof line ? (size_t)m : 0);
+    kqemu_exit(t && t->expect_panic ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);
+}
+
+void ktest_arm(const char *cmdline)
+{
+    if (kcmdline_get(cmdline, "ktest", requested, sizeof requested))
+        kpanic_set_hook(on_panic);
 }
 
 void ktest_fail(const char *file, int line, const char *fmt, ...)

@@ -40,11 +40,17 @@ struct ktest {
 __attribute__((noreturn, format(printf, 3, 4))) void ktest_fail(const char *file, int line,
                                                                 const char *fmt, ...);
 
+/* If the command line names a test (`ktest=`), make every panic from now on end QEMU with the
+ * test's verdict (failure unless the running test expects the panic). Call as early as the
+ * command line is known. */
+void ktest_arm(const char *cmdline);
 /* If the command line names a test, run it and never return; otherwise return. */
 void ktest_run_from_cmdline(const char *cmdline);
 /* The test running now, or NULL outside test mode. */
 const struct ktest *ktest_current(void);
 /* End the running test: pass or fail (prints the TAP line, exits QEMU). */
 __attribute__((noreturn)) void ktest_finish(bool passed, const char *why);
+/* End the running test as skipped, with the reason on its TAP line (exits QEMU as a pass). */
+__attribute__((noreturn)) void ktest_skip(const char *why);
 /* Write `code` to the isa-debug-exit port, then halt. */
 __attribute__((noreturn)) void kqemu_exit(uint8_t code);

@@ -3,10 +3,14 @@
  *
  * 1. The loader's map plus what must not be handed out (the kernel image, the loader's
  *    information, modules, the first MiB) is normalised by libmm, and the buddy frame
- *    allocator is built over it (its metadata in usable memory: no heap exists yet).
+ *    allocator is built over it. Its metadata goes below the end of the early direct map
+ *    (0-4 GiB) if it fits there; otherwise the early tables are first extended over it.
  * 2. New page tables: .text read+execute, .rodata read-only+NX, .data/.bss read-write+NX,
- *    every stack's guard page left unmapped, and all physical memory direct-mapped RW+NX.
- *    EFER.NXE on (CR0.WP is already on), then CR3 switches to them.
+ *    every stack's guard page left unmapped, and a direct map of RAM only (large pages only
+ *    where the whole page is one kind of memory), plus the first MiB in 4 KiB pages (VGA
+ *    memory uncached). Device memory gets its own mappings (kmemory_map_device) with a PAT
+ *    cache type. EFER.NXE on when the CPU has it (CR0.WP is already on), then CR3 switches.
+ *    Until then page tables come from frames below 4 GiB, the only ones the early map reaches.
  * 3. The default heap over a virtual range that grows by mapping fresh frames.
  */
 #include "memory.h"
@@ -20,6 +24,7 @@
 #include <mm/memmap.h>
 #include <x86/cpu.h>
 #include <x86/gdt.h>
+#include <x86/pat.h>
 
 struct mm_frames kframes;
 struct mm_space kspace;
@@ -38,9 +43,16 @@ static void *phys_to_virt(void *ctx, struct mm_paddr pa)
     return kphys_to_virt(mm_paddr_u64(pa));
 }
 
+static bool live; /* the new tables are in CR3: flushes matter, all RAM is mapped */
+
+#define EARLY_MAP_END ((uint64_t)EARLY_MAP_GIB << 30)
+
 static bool alloc_table(void *ctx, struct mm_paddr *out)
 {
     (void)ctx;
+    /* Before the switch a table must lie where the early map lets us zero it. */
+    if (!live)
+        return mm_frames_alloc_below(&kframes, 0, EARLY_MAP_END, out) == MM_OK;
     return mm_frames_alloc_frame(&kframes, out) == MM_OK;
 }
 
@@ -51,8 +63,6 @@ static void free_table(void *ctx, struct mm_paddr pa)
         kpanic("free_table: page-table frame %#llx was not allocated",
                (unsigned long long)mm_paddr_u64(pa));
 }
-
-static bool live; /* the new tables are in CR3: flushes matter */
 
 static void flush(void *ctx, struct mm_paddr root, struct mm_vaddr va)
 {
@@ -97,6 +107,46 @@ static enum mm_region_type region_type(uint32_t mb_type)
     }
 }
 
+/*
+ * The early tables (boot.S) map 0-4 GiB at DIRECT_MAP. When the frame metadata must go
+ * above that, map [pa, pa + len) there too, with 2 MiB pages whose page directories come from
+ * this small pool in .bss (no frame allocator exists yet). The new tables replace all this.
+ */
+#define EARLY_POOL_TABLES 8
+static uint8_t early_pool[EARLY_POOL_TABLES][MM_PAGE_SIZE] __attribute__((aligned(4096)));
+static size_t early_pool_used;
+
+static bool early_alloc_table(void *ctx, struct mm_paddr *out)
+{
+    (void)ctx;
+    if (early_pool_used == EARLY_POOL_TABLES)
+        return false;
+    *out = mm_paddr((uint64_t)(uintptr_t)early_pool[early_pool_used++] - KERNEL_VMA);
+    return true;
+}
+
+static const struct mm_paging_ops early_ops = {
+    .ctx = NULL,
+    .phys_to_virt = phys_to_virt,
+    .alloc_table = early_alloc_table,
+};
+
+static void early_map_extend(uint64_t pa, uint64_t len)
+{
+    struct mm_space early;
+    uint64_t start = mm_align_down(pa < EARLY_MAP_END ? EARLY_MAP_END : pa, MM_HUGE_2M_SIZE);
+    uint64_t end = mm_align_up(pa + len, MM_HUGE_2M_SIZE);
+    enum mm_status s = mm_space_adopt(&early, &early_ops, mm_paddr(x86_read_cr3() & ~0xfffull));
+    for (uint64_t p = start; s == MM_OK && p < end; p += MM_HUGE_2M_SIZE)
+        s = mm_map(&early, mm_vaddr(DIRECT_MAP + p), mm_paddr(p), MM_PAGE_2M,
+                   MM_PAGE_WRITABLE); /* no NX: EFER.NXE is not on yet */
+    if (s != MM_OK)
+        kpanic("early map of the frame metadata at %#llx (+%llu MiB): %s", (unsigned long long)pa,
+               (unsigned long long)(len >> 20), mm_status_str(s));
+    kprintf("memory: frame metadata (%llu KiB) above the early map: mapped %#llx-%#llx first\n",
+            (unsigned long long)(len >> 10), (unsigned long long)start, (unsigned long long)end);
+}
+
 /* Step 1: normalised map and the frame allocator. */
 static void frames_init(void)
 {
@@ -122,15 +172,26 @@ static void frames_init(void)
                                            sizeof normal / sizeof normal[0], &nnormal, &st);
     if (s != MM_OK)
         kpanic("memory map rejected: %s", mm_status_str(s));
-    s = mm_frames_init(&kframes, normal, nnormal, phys_to_virt, NULL);
+    struct mm_frames_plan plan;
+    s = mm_frames_plan_below(normal, nnormal, EARLY_MAP_END, &plan);
+    if (s == MM_ERR_NO_FRAMES) {
+        /* Too little RAM below 4 GiB: put the metadata higher and map it first. */
+        s = mm_frames_plan(normal, nnormal, &plan);
+        if (s == MM_OK)
+            early_map_extend(mm_paddr_u64(plan.base), plan.size);
+    }
+    if (s == MM_OK)
+        s = mm_frames_init_planned(&kframes, normal, nnormal, &plan, phys_to_virt, NULL);
     if (s != MM_OK)
         kpanic("frame allocator: %s", mm_status_str(s));
     struct mm_frames_stats fs;
     mm_frames_get_stats(&kframes, &fs);
-    step_ok("frame allocator: %llu frames free (%llu KiB; map usable %llu KiB, metadata %llu KiB)",
+    step_ok("frame allocator: %llu frames free (%llu KiB; map usable %llu KiB, metadata %llu KiB "
+            "at %#llx)",
             (unsigned long long)fs.free_frames, (unsigned long long)(fs.free_frames * 4),
             (unsigned long long)(kboot_usable_bytes(&kboot) >> 10),
-            (unsigned long long)(fs.metadata_bytes >> 10));
+            (unsigned long long)(fs.metadata_bytes >> 10),
+            (unsigned long long)mm_paddr_u64(plan.base));
 }
 
 static void map_or_panic(uint64_t va, uint64_t pa, enum mm_page_size size, unsigned flags)
@@ -195,12 +256,110 @@ static bool cpu_has(uint32_t leaf, int reg_edx_bit)
     return (x86_cpuid(leaf, 0).edx >> reg_edx_bit) & 1;
 }
 
+/* The PAT the kernel programs: entries 0-3 keep their power-on types (WB, WT, UC-, UC), so
+ * the early tables mean the same; 4 is write-combining for framebuffers. */
+static const uint8_t pat_types[X86_PAT_ENTRIES] = {
+    X86_PAT_WB, X86_PAT_WT, X86_PAT_UC_MINUS, X86_PAT_UC,
+    X86_PAT_WC, X86_PAT_WP, X86_PAT_UC_MINUS, X86_PAT_UC,
+};
+static bool pat_on;
+static bool nx_on;
+
+bool kmemory_nx(void)
+{
+    return nx_on;
+}
+
+/* Page flags selecting cache type c (WC falls back to UC without a PAT). */
+static unsigned cache_flags(enum kcache c)
+{
+    switch (c) {
+    case KCACHE_WB:
+        return mm_page_cache_flags(0);
+    case KCACHE_WT:
+        return mm_page_cache_flags(1);
+    case KCACHE_UC:
+        return mm_page_cache_flags(3);
+    case KCACHE_WC:
+        return mm_page_cache_flags(pat_on ? 4 : 3);
+    }
+    return mm_page_cache_flags(3);
+}
+
+/* Data pages: no-execute when the CPU can enforce it (the mapper drops the bit otherwise). */
+#define DATA_FLAGS (MM_PAGE_GLOBAL | MM_PAGE_WRITABLE | MM_PAGE_NO_EXECUTE)
+
+/* The kind of memory a normalised region holds, for the direct map: 0 = not RAM (never
+ * mapped there). Regions the kernel carved out of usable RAM count as usable. */
+static int ram_kind(enum mm_region_type t)
+{
+    switch (t) {
+    case MM_REGION_USABLE:
+    case MM_REGION_BOOTLOADER_RECLAIMABLE:
+    case MM_REGION_MODULES:
+    case MM_REGION_KERNEL:
+    case MM_REGION_FRAME_METADATA:
+        return 1;
+    case MM_REGION_ACPI_RECLAIMABLE:
+        return 2;
+    case MM_REGION_ACPI_NVS:
+        return 3;
+    default:
+        return 0;
+    }
+}
+
+/* Device mappings: made early through the early direct map and re-created in the new tables,
+ * or later in their own window. */
+struct devmap {
+    uint64_t phys, len, va;
+    enum kcache cache;
+};
+#define MAX_DEVMAPS 32
+static struct devmap devmaps[MAX_DEVMAPS];
+static size_t ndevmaps;
+static uint64_t devwin_next = KDEVICE_BASE;
+static struct x86_spinlock devmap_lock = X86_SPINLOCK_INIT;
+
+/* Map the pages of [phys, phys + len) at va with cache type c; pages that the direct map
+ * already holds with 4 KiB pages get c instead (the first MiB). */
+static enum mm_status map_device_pages(uint64_t va, uint64_t phys, uint64_t len, enum kcache c)
+{
+    uint64_t p0 = mm_align_down(phys, MM_PAGE_SIZE), v0 = mm_align_down(va, MM_PAGE_SIZE);
+    uint64_t end = mm_align_up(phys + len, MM_PAGE_SIZE);
+    unsigned flags = MM_PAGE_GLOBAL | MM_PAGE_WRITABLE | MM_PAGE_NO_EXECUTE | cache_flags(c);
+    for (uint64_t p = p0; p < end; p += MM_PAGE_SIZE) {
+        struct mm_translation t;
+        uint64_t v = v0 + (p - p0);
+        enum mm_status s;
+        if (mm_translate(&kspace, mm_vaddr(v), &t) == MM_OK)
+            s = t.size == MM_PAGE_4K ? mm_protect(&kspace, mm_vaddr(v), flags) : MM_OK;
+        else
+            s = mm_map(&kspace, mm_vaddr(v), mm_paddr(p), MM_PAGE_4K, flags);
+        if (s != MM_OK)
+            return s;
+    }
+    return MM_OK;
+}
+
 /* Step 2: the kernel's own page tables. */
 static void paging_init(void)
 {
-    if (!cpu_has(0x80000001u, 20))
-        kpanic("this CPU has no NX bit; kernelkit maps data no-execute");
-    x86_wrmsr(X86_MSR_EFER, x86_rdmsr(X86_MSR_EFER) | X86_EFER_NXE);
+    nx_on = cpu_has(0x80000001u, 20);
+    if (nx_on)
+        x86_wrmsr(X86_MSR_EFER, x86_rdmsr(X86_MSR_EFER) | X86_EFER_NXE);
+    else
+        kprintf("[warn] this CPU has no NX (execute disable): data pages are executable; code "
+                "stays read-only\n");
+    pat_on = x86_pat_supported();
+    if (pat_on) {
+        enum x86_pat_status ps = x86_pat_program(pat_types);
+        if (ps != X86_PAT_OK) {
+            kprintf("[warn] PAT: %s; write-combining falls back to uncached\n",
+                    x86_pat_status_str(ps));
+            pat_on = false;
+        }
+    }
 
     add_guard((uint64_t)(uintptr_t)boot_stack_guard, "boot stack", 0);
     for (int i = 1; i <= X86_IST_COUNT; i++)
@@ -209,35 +368,67 @@ static void paging_init(void)
     enum mm_status s = mm_space_create(&kspace, &paging_ops);
     if (s != MM_OK)
         kpanic("page tables: %s", mm_status_str(s));
+    mm_space_set_nx(&kspace, nx_on);
     map_kernel_range(_text_start, _text_end, MM_PAGE_GLOBAL);
     map_kernel_range(_rodata_start, _rodata_end, MM_PAGE_GLOBAL | MM_PAGE_NO_EXECUTE);
-    map_kernel_range(_data_start, _data_end,
-                     MM_PAGE_GLOBAL | MM_PAGE_WRITABLE | MM_PAGE_NO_EXECUTE);
+    map_kernel_range(_data_start, _data_end, DATA_FLAGS);
 
-    /* Direct map: the whole first 4 GiB (device memory included) and all RAM above. */
-    uint64_t top = (uint64_t)EARLY_MAP_GIB << 30;
-    for (size_t i = 0; i < nnormal; i++)
-        if (normal[i].type == MM_REGION_USABLE && normal[i].base + normal[i].length > top)
-            top = normal[i].base + normal[i].length;
+    /* The first MiB in 4 KiB pages: RAM and firmware data (EBDA, BIOS tables) write-back,
+     * the VGA window uncached. */
+    for (uint64_t pa = 0; pa < (1u << 20); pa += MM_PAGE_SIZE) {
+        bool vga = pa >= 0xA0000 && pa < 0xC0000;
+        map_or_panic(DIRECT_MAP + pa, pa, MM_PAGE_4K,
+                     DATA_FLAGS | (vga ? cache_flags(KCACHE_UC) : 0));
+    }
+    /* RAM above: one run per stretch of one kind of memory, so no large page spans two kinds
+     * or a hole. */
     bool gib = cpu_has(0x80000001u, 26);
-    uint64_t step = gib ? MM_HUGE_1G_SIZE : MM_HUGE_2M_SIZE;
-    top = mm_align_up(top, step);
-    for (uint64_t pa = 0; pa < top; pa += step)
-        map_or_panic(DIRECT_MAP + pa, pa, gib ? MM_PAGE_1G : MM_PAGE_2M,
-                     MM_PAGE_GLOBAL | MM_PAGE_WRITABLE | MM_PAGE_NO_EXECUTE);
+    uint64_t mapped_bytes = 1u << 20, top = 1u << 20;
+    size_t runs = 0;
+    for (size_t i = 0; i < nnormal;) {
+        int kind = ram_kind(normal[i].type);
+        uint64_t base = normal[i].base, end = base + normal[i].length;
+        for (i++; i < nnormal && ram_kind(normal[i].type) == kind && normal[i].base == end; i++)
+            end = normal[i].base + normal[i].length;
+        if (base < (1u << 20))
+            base = 1u << 20;
+        base = mm_align_up(base, MM_PAGE_SIZE);
+        end = mm_align_down(end, MM_PAGE_SIZE);
+        if (kind == 0 || end <= base)
+            continue;
+        s = mm_map_range(&kspace, mm_vaddr(DIRECT_MAP + base), mm_paddr(base), end - base,
+                         DATA_FLAGS, gib ? MM_PAGE_1G : MM_PAGE_2M, NULL);
+        if (s != MM_OK)
+            kpanic("direct map of %#llx-%#llx: %s", (unsigned long long)base,
+                   (unsigned long long)end, mm_status_str(s));
+        mapped_bytes += end - base;
+        top = end;
+        runs++;
+    }
+    /* Device memory mapped before now through the early map keeps its address. */
+    for (size_t i = 0; i < ndevmaps; i++) {
+        s = map_device_pages(devmaps[i].va, devmaps[i].phys, devmaps[i].len, devmaps[i].cache);
+        if (s != MM_OK)
+            kpanic("device mapping %#llx carried over: %s", (unsigned long long)devmaps[i].phys,
+                   mm_status_str(s));
+    }
 
     x86_write_cr4(x86_read_cr4() | X86_CR4_PGE);
     x86_write_cr0(x86_read_cr0() | X86_CR0_WP);
     x86_write_cr3(mm_paddr_u64(kspace.root));
     live = true;
-    step_ok("paging: W^X kernel sections, NX direct map of %llu MiB (%s pages), %zu guard pages",
-            (unsigned long long)(top >> 20), gib ? "1 GiB" : "2 MiB", nguards);
+    step_ok("paging: W^X kernel sections%s, direct map of %llu MiB RAM in %zu runs up to %#llx "
+            "(pages up to %s), PAT %s, %zu guard pages",
+            nx_on ? ", NX data" : " (no NX: data executable)",
+            (unsigned long long)(mapped_bytes >> 20), runs + 1, (unsigned long long)top,
+            gib ? "1 GiB" : "2 MiB", pat_on ? "WB/WT/UC-/UC/WC" : "off", nguards);
 }
 
 /* The series' demo: map a fresh page onto the VGA text buffer and write through it. */
 static void paging_demo(void)
 {
-    map_or_panic(KMAP_WINDOW, 0xB8000, MM_PAGE_4K, MM_PAGE_WRITABLE | MM_PAGE_NO_EXECUTE);
+    map_or_panic(KMAP_WINDOW, 0xB8000, MM_PAGE_4K,
+                 MM_PAGE_WRITABLE | MM_PAGE_NO_EXECUTE | cache_flags(KCACHE_UC));
     volatile uint16_t *cells = (volatile uint16_t *)KMAP_WINDOW;
     const char *msg = "New!";
     /* Bottom-right corner, white on blue: visible on screen, out of the text's way. */
@@ -384,10 +575,35 @@ bool kheap_check(const char **why)
 
 void *kmemory_map_device(uint64_t phys, uint64_t len, enum kcache cache)
 {
-    (void)cache; /* every cache type is write-back through the direct map for now */
-    if (len == 0 || phys + len < phys || phys + len > ((uint64_t)EARLY_MAP_GIB << 30))
+    uint64_t end;
+    if (len == 0 || __builtin_add_overflow(phys, len, &end) || end > MM_PADDR_MAX ||
+        (unsigned)cache > KCACHE_WC)
         return NULL;
-    return kphys_to_virt(phys);
+    uint64_t f = x86_spin_lock_irqsave(&devmap_lock);
+    void *ret = NULL;
+    if (!live) {
+        /* The early map covers 0-4 GiB; paging_init re-creates this at the same address. */
+        if (end <= EARLY_MAP_END && ndevmaps < MAX_DEVMAPS) {
+            devmaps[ndevmaps++] = (struct devmap){phys, len, DIRECT_MAP + phys, cache};
+            ret = kphys_to_virt(phys);
+        }
+    } else {
+        uint64_t pages =
+            (mm_align_up(end, MM_PAGE_SIZE) - mm_align_down(phys, MM_PAGE_SIZE)) >> MM_PAGE_SHIFT;
+        uint64_t va = devwin_next;
+        /* One unmapped page between mappings catches runs off the end. */
+        if (pages <= (KDEVICE_SIZE >> MM_PAGE_SHIFT) &&
+            va + ((pages + 1) << MM_PAGE_SHIFT) <= KDEVICE_BASE + KDEVICE_SIZE &&
+            map_device_pages(va, phys, len, cache) == MM_OK) {
+            devwin_next = va + ((pages + 1) << MM_PAGE_SHIFT);
+            if (ndevmaps < MAX_DEVMAPS)
+                devmaps[ndevmaps++] = (struct devmap){phys, len, va, cache};
+            ret = (void *)(uintptr_t)(va + (phys & (MM_PAGE_SIZE - 1)));
+        }
+        /* A failure part-way leaves some pages of the window mapped and unused: harmless. */
+    }
+    x86_spin_unlock_irqrestore(&devmap_lock, f);
+    return ret;
 }
 
 void kmemory_init(void)
@@ -395,6 +611,8 @@ void kmemory_init(void)
     frames_init();
     paging_init();
     paging_demo();
-    char v[8];
-    heap_init(kcmdline_get(kboot.cmdline, "heapdebug", v, sizeof v));
+    bool debug = false, bad;
+    if (!kcmdline_get_bool(kboot.cmdline, "heapdebug", &debug, &bad) && bad)
+        kprintf("[warn] heapdebug= takes 0, 1, on, off, true or false; heap debugging stays off\n");
+    heap_init(debug);
 }

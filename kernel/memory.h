@@ -18,18 +18,29 @@
 #define KHEAP_MAX (1ull << 30)
 /* A window for temporary mappings (the paging demo). */
 #define KMAP_WINDOW 0xffffd00000000000ull
+/* Where kmemory_map_device puts device memory once the kernel's tables are live. */
+#define KDEVICE_BASE 0xffffe00000000000ull
+#define KDEVICE_SIZE (1ull << 40)
 
 /* Frame allocator, new page tables and CR3 switch, then the heap; `[ ok ]` lines. */
 void kmemory_init(void);
 
-/* Cache types for device memory (the PAT entries the kernel programs). */
+/* Cache types for device memory (the PAT entries the kernel programs: WB = 0, WT = 1, UC = 3,
+ * WC = 4; WC falls back to UC on a CPU without PAT). */
 enum kcache { KCACHE_WB, KCACHE_WT, KCACHE_UC, KCACHE_WC };
 
-/* Map `len` bytes of device memory (MMIO registers, a framebuffer) at physical `phys` with
- * cache type `cache` and return its kernel virtual address, or NULL when it cannot be mapped
- * (zero length, a range that wraps, out of page-table frames). May be called before
- * kmemory_init: early mappings come from the boot page tables and are carried over. */
+/* Map `len` bytes of device memory (MMIO registers, a framebuffer, firmware tables outside
+ * RAM) at physical `phys` with cache type `cache` and return its kernel virtual address, or
+ * NULL when it cannot be mapped (zero length, a range that wraps, out of page-table frames or
+ * window space). After kmemory_init the direct map holds only RAM and the first MiB, so any
+ * other physical range must come through here: 4 KiB pages, read/write, NX, in a window of
+ * its own. May be called before kmemory_init for ranges below 4 GiB: the address is then in
+ * the early direct map (whose pages are write-back) and paging_init re-creates it there with
+ * `cache`. Up to 32 early mappings. Takes a lock with interrupts masked; not from handlers. */
 void *kmemory_map_device(uint64_t phys, uint64_t len, enum kcache cache);
+
+/* True when the CPU enforces no-execute (EFER.NXE is on); valid after kmemory_init. */
+bool kmemory_nx(void);
 
 extern struct mm_frames kframes;
 extern struct mm_space kspace;

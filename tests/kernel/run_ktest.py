@@ -150,6 +150,11 @@ def main():
                 problems.append(f"usable memory {got} MiB not within 3% below {a.usable_mib_near:.0f} MiB")
     verdict = "ok" if not problems else "not ok"
     note = f" # {'; '.join(problems)}" if problems else ""
+    # A kernel test that skipped itself (`ok 1 - name # SKIP reason`) is reported as skipped.
+    skips = [re.search(r"^ok 1 - \S+ # SKIP (.*)", l) for l in lines]
+    skips = [m for m in skips if m]
+    if not problems and skips:
+        note = f" # SKIP {skips[-1].group(1)}"
     print(f"{verdict} 1 - {a.name} ({elapsed:.1f}s){note}")
     sys.stdout.flush()
     return 0 if not problems else 1

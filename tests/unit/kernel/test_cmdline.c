@@ -244,6 +244,60 @@ static void test_get_u64_long_value_is_not_parsed_as_its_prefix(void **state)
     assert_true(bad);
 }
 
+/* kcmdline_get_bool: `heapdebug=0` must mean off, not "the key is present". */
+static void test_get_bool_accepts_the_six_words_and_a_bare_key(void **state)
+{
+    (void)state;
+    const struct {
+        const char *cl;
+        bool want;
+    } cases[] = {
+        {"heapdebug", true},
+        {"heapdebug=1", true},
+        {"heapdebug=on", true},
+        {"heapdebug=true", true},
+        {"heapdebug=0", false},
+        {"heapdebug=off", false},
+        {"heapdebug=false", false},
+        {"x heapdebug=0 y", false},
+        {"heapdebug=1 heapdebug=off", false},
+        {"heapdebug=off heapdebug", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool out = !cases[i].want, bad = true;
+        assert_true(kcmdline_get_bool(cases[i].cl, "heapdebug", &out, &bad));
+        assert_false(bad);
+        if (out != cases[i].want)
+            fail_msg("\"%s\" gave %d", cases[i].cl, out);
+    }
+}
+
+static void test_get_bool_rejects_other_values_and_leaves_out_alone(void **state)
+{
+    (void)state;
+    const char *bad_values[] = {
+        "heapdebug=2",         "heapdebug=yes", "heapdebug=ON",  "heapdebug=of", "heapdebug=truex",
+        "heapdebug=falsehood", "heapdebug=-1",  "heapdebug=0x1", "heapdebug==1", "heapdebug=on1"};
+    for (size_t i = 0; i < sizeof bad_values / sizeof bad_values[0]; i++) {
+        bool out = true, bad = false;
+        assert_false(kcmdline_get_bool(bad_values[i], "heapdebug", &out, &bad));
+        if (!bad)
+            fail_msg("\"%s\" was not reported bad", bad_values[i]);
+        assert_true(out);
+    }
+}
+
+static void test_get_bool_absent_key_is_not_bad(void **state)
+{
+    (void)state;
+    bool out = true, bad = true;
+    assert_false(kcmdline_get_bool("heapdebugx=1 quiet", "heapdebug", &out, &bad));
+    assert_false(bad);
+    assert_true(out);
+    assert_false(kcmdline_get_bool("", "heapdebug", &out, &bad));
+    assert_false(bad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +317,9 @@ int main(void)
         cmocka_unit_test(test_get_u64_empty_value_is_bad),
         cmocka_unit_test(test_get_u64_accepts_uint64_max_and_rejects_overflow),
         cmocka_unit_test(test_get_u64_long_value_is_not_parsed_as_its_prefix),
+        cmocka_unit_test(test_get_bool_accepts_the_six_words_and_a_bare_key),
+        cmocka_unit_test(test_get_bool_rejects_other_values_and_leaves_out_alone),
+        cmocka_unit_test(test_get_bool_absent_key_is_not_bad),
     };
     return cmocka_run_group_tests_name("kernel_cmdline", tests, NULL, NULL);
 }
