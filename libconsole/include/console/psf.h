@@ -96,7 +96,7 @@ struct con_psf_map {
  * Errors (font untouched): CON_PSF_BAD_ARG (NULL font or data), CON_PSF_BAD_MAGIC,
  * CON_PSF_TRUNCATED (header or glyph data past len), CON_PSF_BAD_HEADER (zero glyphs, zero
  * width/height, a PSF2 charsize other than height * row_bytes, a headersize smaller than the
- * header, products that overflow, values above the limits). Never reads data past len.
+ * header, PSF1 mode bits that do not exist, values above the limits). Never reads data past len.
  * The Unicode table is checked by con_psf_map_size / con_psf_map_build.
  */
 __attribute__((warn_unused_result)) enum con_psf_status con_psf_parse(struct con_psf_font *font,

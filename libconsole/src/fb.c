@@ -1,0 +1,657 @@
+/*
+ * fb.c - framebuffer text console. The cell grid (and the optional pixel shadow) is the
+ * truth; the framebuffer is a write-only copy brought up to date by flush(). Both are rings
+ * of text rows indexed through fb->top, so scrolling moves no memory.
+ *
+ * Invariants (asserted where relied on):
+ *   - row < rows and col < cols at all times (writing in the last column wraps at once);
+ *   - with a shadow, the shadow's pixels equal the rendering of the cells at all times;
+ *   - dirty_lo[r] < dirty_hi[r] <= cols for a row with changes, dirty_lo[r] == cols (and
+ *     dirty_hi[r] == 0) for a clean one; all_dirty overrides them;
+ *   - cursor_drawn means the framebuffer shows the underline at (cur_row, cur_col) and that
+ *     cell must be repainted before anything else is drawn there.
+ */
+#include <console/console.h>
+#include <console/fb.h>
+
+/* Broken invariants trap (host, sanitizer and debug kernel builds); NDEBUG removes the checks. */
+#ifdef NDEBUG
+#define CON_FB_ASSERT(cond)                                                                        \
+    do {                                                                                           \
+        if (0)                                                                                     \
+            (void)(cond);                                                                          \
+    } while (0)
+#else
+#define CON_FB_ASSERT(cond)                                                                        \
+    do {                                                                                           \
+        if (__builtin_expect(!(cond), 0))                                                          \
+            __builtin_trap();                                                                      \
+    } while (0)
+#endif
+
+#define TAB_WIDTH 8
+#define MAX_GRID 0xFFFEu /* cols and rows fit the 16-bit dirty spans */
+#define SPACE 0x20u
+
+struct con_fb_cell {
+    uint32_t cp;
+    uint16_t glyph;
+    uint8_t attr;
+    uint8_t pad;
+};
+
+/* The standard VGA palette, 0xRRGGBB. */
+static const uint32_t vga_rgb[16] = {
+    0x000000, 0x0000AA, 0x00AA00, 0x00AAAA, 0xAA0000, 0xAA00AA, 0xAA5500, 0xAAAAAA,
+    0x555555, 0x5555FF, 0x55FF55, 0x55FFFF, 0xFF5555, 0xFF55FF, 0xFFFF55, 0xFFFFFF,
+};
+
+uint32_t con_fb_palette_rgb(enum con_vga_color c)
+{
+    return (unsigned)c < 16 ? vga_rgb[c] : 0;
+}
+
+static uint32_t scale(uint8_t v, uint8_t size)
+{
+    uint32_t max = (1u << size) - 1;
+    return ((uint32_t)v * max + 127) / 255;
+}
+
+uint32_t con_fb_pixel(const struct con_fb_format *fmt, uint8_t r, uint8_t g, uint8_t b)
+{
+    return scale(r, fmt->red_size) << fmt->red_pos | scale(g, fmt->green_size) << fmt->green_pos |
+           scale(b, fmt->blue_size) << fmt->blue_pos;
+}
+
+static bool field_ok(uint8_t pos, uint8_t size, unsigned bits, uint32_t *mask)
+{
+    if (size == 0 || size > 16 || (unsigned)pos + size > bits)
+        return false;
+    *mask = ((1u << size) - 1) << pos;
+    return true;
+}
+
+/* Bytes per pixel of a valid format, 0 if the format is invalid. */
+static unsigned check_format(const struct con_fb_format *f)
+{
+    unsigned bpp;
+    switch (f->bpp) {
+    case 15:
+    case 16:
+        bpp = 2;
+        break;
+    case 24:
+        bpp = 3;
+        break;
+    case 32:
+        bpp = 4;
+        break;
+    default:
+        return 0;
+    }
+    uint32_t r, g, b;
+    if (!field_ok(f->red_pos, f->red_size, bpp * 8, &r) ||
+        !field_ok(f->green_pos, f->green_size, bpp * 8, &g) ||
+        !field_ok(f->blue_pos, f->blue_size, bpp * 8, &b))
+        return 0;
+    if ((r & g) || (r & b) || (g & b))
+        return 0;
+    if ((uint64_t)f->pitch < (uint64_t)f->width * bpp)
+        return 0;
+    size_t total;
+    if (__builtin_mul_overflow((size_t)f->pitch, (size_t)f->height, &total))
+        return 0;
+    return bpp;
+}
+
+/* Bytes of the cell area: cells, then two dirty arrays, plus slack to align the start. */
+#define CELL_ALIGN (_Alignof(struct con_fb_cell) - 1)
+
+static size_t cells_bytes(unsigned cols, unsigned rows)
+{
+    return CELL_ALIGN + (size_t)cols * rows * sizeof(struct con_fb_cell) +
+           2 * (size_t)rows * sizeof(uint16_t);
+}
+
+enum con_fb_status con_fb_mem_size(const struct con_fb_config *cfg, unsigned *cols, unsigned *rows,
+                                   size_t *cells_len, size_t *shadow_len)
+{
+    if (cfg == NULL || cfg->font == NULL || cfg->font->font == NULL)
+        return CON_FB_BAD_ARG;
+    const struct con_psf_font *font = cfg->font->font;
+    unsigned bpp = check_format(&cfg->format);
+    if (bpp == 0)
+        return CON_FB_BAD_FORMAT;
+    uint32_t c = cfg->format.width / font->width, r = cfg->format.height / font->height;
+    if (c == 0 || r == 0)
+        return CON_FB_TOO_SMALL;
+    if (c > MAX_GRID)
+        c = MAX_GRID;
+    if (r > MAX_GRID)
+        r = MAX_GRID;
+    if (cfg->max_cols != 0 && c > cfg->max_cols)
+        c = cfg->max_cols;
+    if (cfg->max_rows != 0 && r > cfg->max_rows)
+        r = cfg->max_rows;
+    /* The grid lies inside the framebuffer, whose size fits size_t (check_format), and each
+     * pixel there takes bpp bytes, so the shadow size cannot overflow either. */
+    if (cols)
+        *cols = c;
+    if (rows)
+        *rows = r;
+    if (cells_len)
+        *cells_len = cells_bytes(c, r);
+    if (shadow_len)
+        *shadow_len = (size_t)c * font->width * bpp * r * font->height;
+    return CON_FB_OK;
+}
+
+/* ---- cells and dirty spans ---- */
+
+static struct con_fb_cell *cell_at(const struct con_fb *fb, unsigned row, unsigned col)
+{
+    CON_FB_ASSERT(row < fb->rows && col < fb->cols);
+    unsigned r = fb->top + row;
+    if (r >= fb->rows)
+        r -= fb->rows;
+    return &fb->cells[(size_t)r * fb->cols + col];
+}
+
+static void mark(struct con_fb *fb, unsigned row, unsigned lo, unsigned hi)
+{
+    CON_FB_ASSERT(lo < hi && hi <= fb->cols);
+    if (lo < fb->dirty_lo[row])
+        fb->dirty_lo[row] = (uint16_t)lo;
+    if (hi > fb->dirty_hi[row])
+        fb->dirty_hi[row] = (uint16_t)hi;
+}
+
+static void clean_all(struct con_fb *fb)
+{
+    for (unsigned r = 0; r < fb->rows; r++) {
+        fb->dirty_lo[r] = (uint16_t)fb->cols;
+        fb->dirty_hi[r] = 0;
+    }
+    fb->all_dirty = false;
+}
+
+/* ---- pixels ---- */
+
+static void store(uint8_t *p, unsigned bpp, uint32_t v)
+{
+    switch (bpp) {
+    case 4:
+        __builtin_memcpy(p, &v, 4);
+        break;
+    case 3:
+        p[0] = (uint8_t)v;
+        p[1] = (uint8_t)(v >> 8);
+        p[2] = (uint8_t)(v >> 16);
+        break;
+    default: {
+        uint16_t h = (uint16_t)v;
+        __builtin_memcpy(p, &h, 2);
+        break;
+    }
+    }
+}
+
+/* Fill n pixels at p with value v. */
+static void fill_pixels(uint8_t *p, unsigned bpp, uint32_t v, size_t n)
+{
+    if (v == 0) {
+        __builtin_memset(p, 0, n * bpp);
+        return;
+    }
+    if (bpp == 4) {
+        for (size_t i = 0; i < n; i++)
+            __builtin_memcpy(p + 4 * i, &v, 4);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        store(p + i * bpp, bpp, v);
+}
+
+/* Draw `c` with its top-left pixel at dst (rows `pitch` bytes apart). */
+static void draw_cell(const struct con_fb *fb, uint8_t *dst, size_t pitch,
+                      const struct con_fb_cell *c)
+{
+    const struct con_psf_font *f = fb->font;
+    const uint8_t *g = con_psf_glyph(f, c->glyph);
+    uint32_t fg = fb->palette[c->attr & 0xF], bg = fb->palette[c->attr >> 4];
+    uint32_t diff = fg ^ bg;
+    unsigned bpp = fb->bytes_pp;
+    for (unsigned y = 0; y < f->height; y++, g += f->row_bytes, dst += pitch) {
+        if (bpp == 4) {
+            uint32_t *row = (uint32_t *)(void *)dst;
+            for (unsigned x = 0; x < f->width; x++) {
+                uint32_t bit = (g[x >> 3] >> (7 - (x & 7))) & 1u;
+                uint32_t v = bg ^ (diff & (0u - bit));
+                __builtin_memcpy(&row[x], &v, 4);
+            }
+        } else {
+            for (unsigned x = 0; x < f->width; x++) {
+                uint32_t bit = (g[x >> 3] >> (7 - (x & 7))) & 1u;
+                store(dst + (size_t)x * bpp, bpp, bg ^ (diff & (0u - bit)));
+            }
+        }
+    }
+}
+
+static uint8_t *fb_cell_ptr(const struct con_fb *fb, unsigned row, unsigned col)
+{
+    return fb->fb + (size_t)row * fb->font->height * fb->fmt.pitch +
+           (size_t)col * fb->font->width * fb->bytes_pp;
+}
+
+/* Shadow address of the cell at screen (row, col). */
+static uint8_t *shadow_cell_ptr(const struct con_fb *fb, unsigned row, unsigned col)
+{
+    unsigned r = fb->top + row;
+    if (r >= fb->rows)
+        r -= fb->rows;
+    return fb->shadow + (size_t)r * fb->font->height * fb->shadow_pitch +
+           (size_t)col * fb->font->width * fb->bytes_pp;
+}
+
+/* Set a cell and keep the shadow equal to the cells. */
+static void set_cell(struct con_fb *fb, unsigned row, unsigned col, uint32_t cp, uint32_t glyph)
+{
+    struct con_fb_cell *c = cell_at(fb, row, col);
+    *c = (struct con_fb_cell){.cp = cp, .glyph = (uint16_t)glyph, .attr = fb->attr};
+    if (fb->shadow)
+        draw_cell(fb, shadow_cell_ptr(fb, row, col), fb->shadow_pitch, c);
+    mark(fb, row, col, col + 1);
+}
+
+/* Whether the font's glyph for a space has no pixel set (then clearing is a fill). */
+static bool glyph_blank(const struct con_psf_font *f, uint32_t glyph)
+{
+    const uint8_t *g = con_psf_glyph(f, glyph);
+    for (uint32_t i = 0; i < f->bytes_per_glyph; i++)
+        if (g[i])
+            return false;
+    return true;
+}
+
+/* Clear columns [lo, hi) of a row to spaces in the current colour. */
+static void clear_span(struct con_fb *fb, unsigned row, unsigned lo, unsigned hi)
+{
+    if (lo >= hi)
+        return;
+    uint32_t glyph = con_psf_map_glyph(fb->map, SPACE);
+    struct con_fb_cell blank = {.cp = SPACE, .glyph = (uint16_t)glyph, .attr = fb->attr};
+    struct con_fb_cell *c = cell_at(fb, row, 0);
+    for (unsigned i = lo; i < hi; i++)
+        c[i] = blank;
+    if (fb->shadow) {
+        if (glyph_blank(fb->font, glyph)) {
+            uint8_t *p = shadow_cell_ptr(fb, row, lo);
+            size_t n = (size_t)(hi - lo) * fb->font->width;
+            for (unsigned y = 0; y < fb->font->height; y++, p += fb->shadow_pitch)
+                fill_pixels(p, fb->bytes_pp, fb->palette[fb->attr >> 4], n);
+        } else {
+            for (unsigned i = lo; i < hi; i++)
+                draw_cell(fb, shadow_cell_ptr(fb, row, i), fb->shadow_pitch, &blank);
+        }
+    }
+    mark(fb, row, lo, hi);
+}
+
+static void scroll(struct con_fb *fb)
+{
+    fb->top = fb->top + 1 == fb->rows ? 0 : fb->top + 1;
+    clear_span(fb, fb->rows - 1, 0, fb->cols);
+    fb->all_dirty = true;
+}
+
+/* ---- flushing ---- */
+
+/* Bring columns [lo, hi) of screen row `row` up to date in the framebuffer. */
+static void paint_span(struct con_fb *fb, unsigned row, unsigned lo, unsigned hi)
+{
+    if (fb->shadow) {
+        const uint8_t *src = shadow_cell_ptr(fb, row, lo);
+        uint8_t *dst = fb_cell_ptr(fb, row, lo);
+        size_t n = (size_t)(hi - lo) * fb->font->width * fb->bytes_pp;
+        for (unsigned y = 0; y < fb->font->height; y++) {
+            __builtin_memcpy(dst, src, n);
+            src += fb->shadow_pitch;
+            dst += fb->fmt.pitch;
+        }
+    } else {
+        const struct con_fb_cell *c = cell_at(fb, row, 0);
+        for (unsigned i = lo; i < hi; i++)
+            draw_cell(fb, fb_cell_ptr(fb, row, i), fb->fmt.pitch, &c[i]);
+    }
+}
+
+/* The whole grid, in as few copies as the layout allows. */
+static void paint_all(struct con_fb *fb)
+{
+    if (fb->shadow && fb->shadow_pitch == fb->fmt.pitch) {
+        /* Two runs of the ring: screen rows [0, rows - top) then the rest. */
+        size_t text_row = fb->font->height * fb->shadow_pitch;
+        unsigned first = fb->rows - fb->top;
+        __builtin_memcpy(fb->fb, fb->shadow + (size_t)fb->top * text_row, first * text_row);
+        if (fb->top)
+            __builtin_memcpy(fb->fb + first * text_row, fb->shadow, fb->top * text_row);
+        return;
+    }
+    for (unsigned r = 0; r < fb->rows; r++)
+        paint_span(fb, r, 0, fb->cols);
+}
+
+static void draw_cursor(struct con_fb *fb)
+{
+    const struct con_psf_font *f = fb->font;
+    unsigned lines = f->height >= 8 ? 2 : 1;
+    uint32_t fg = fb->palette[cell_at(fb, fb->row, fb->col)->attr & 0xF];
+    uint8_t *p = fb_cell_ptr(fb, fb->row, fb->col) + (size_t)(f->height - lines) * fb->fmt.pitch;
+    for (unsigned y = 0; y < lines; y++, p += fb->fmt.pitch)
+        fill_pixels(p, fb->bytes_pp, fg, f->width);
+    fb->cursor_drawn = true;
+    fb->cur_row = fb->row;
+    fb->cur_col = fb->col;
+}
+
+void con_fb_flush(struct con_fb *fb)
+{
+    if (fb->cursor_drawn && !fb->all_dirty)
+        mark(fb, fb->cur_row, fb->cur_col, fb->cur_col + 1);
+    fb->cursor_drawn = false;
+    if (fb->all_dirty) {
+        paint_all(fb);
+    } else {
+        for (unsigned r = 0; r < fb->rows; r++)
+            if (fb->dirty_lo[r] < fb->dirty_hi[r])
+                paint_span(fb, r, fb->dirty_lo[r], fb->dirty_hi[r]);
+    }
+    clean_all(fb);
+    if (fb->cursor_on)
+        draw_cursor(fb);
+}
+
+static void autoflush(struct con_fb *fb)
+{
+    if (fb->autoflush)
+        con_fb_flush(fb);
+}
+
+void con_fb_redraw(struct con_fb *fb)
+{
+    fb->all_dirty = true;
+    con_fb_flush(fb);
+}
+
+/* ---- setup ---- */
+
+static void make_palette(struct con_fb *fb)
+{
+    for (unsigned i = 0; i < 16; i++)
+        fb->palette[i] = con_fb_pixel(&fb->fmt, (uint8_t)(vga_rgb[i] >> 16),
+                                      (uint8_t)(vga_rgb[i] >> 8), (uint8_t)vga_rgb[i]);
+}
+
+static void render_shadow(struct con_fb *fb)
+{
+    for (unsigned r = 0; r < fb->rows; r++) {
+        const struct con_fb_cell *c = cell_at(fb, r, 0);
+        for (unsigned i = 0; i < fb->cols; i++)
+            draw_cell(fb, shadow_cell_ptr(fb, r, i), fb->shadow_pitch, &c[i]);
+    }
+}
+
+enum con_fb_status con_fb_init(struct con_fb *fb, const struct con_fb_config *cfg)
+{
+    unsigned cols, rows;
+    size_t cells_len, shadow_len;
+    enum con_fb_status st = con_fb_mem_size(cfg, &cols, &rows, &cells_len, &shadow_len);
+    if (st != CON_FB_OK)
+        return st;
+    if (fb == NULL || cfg->framebuffer == NULL || cfg->cells == NULL)
+        return CON_FB_BAD_ARG;
+    if (cfg->cells_len < cells_len || (cfg->shadow && cfg->shadow_len < shadow_len))
+        return CON_FB_NO_SPACE;
+
+    const struct con_psf_font *font = cfg->font->font;
+    *fb = (struct con_fb){
+        .fmt = cfg->format,
+        .fb = cfg->framebuffer,
+        .map = cfg->font,
+        .font = font,
+        .cols = cols,
+        .rows = rows,
+        .bytes_pp = check_format(&cfg->format),
+        .attr = CON_VGA_DEFAULT_ATTR,
+        .cursor_on = true,
+        .autoflush = true,
+    };
+    uintptr_t base = ((uintptr_t)cfg->cells + CELL_ALIGN) & ~(uintptr_t)CELL_ALIGN;
+    fb->cells = (struct con_fb_cell *)base;
+    fb->dirty_lo = (uint16_t *)(void *)(fb->cells + (size_t)cols * rows);
+    fb->dirty_hi = fb->dirty_lo + rows;
+    fb->shadow = cfg->shadow;
+    fb->shadow_pitch = (size_t)cols * font->width * fb->bytes_pp;
+    make_palette(fb);
+    con_utf8_init(&fb->utf8);
+
+    /* Black everywhere, margins included; black is pixel value 0 in every format. */
+    uint8_t *p = fb->fb;
+    for (uint32_t y = 0; y < fb->fmt.height; y++, p += fb->fmt.pitch)
+        __builtin_memset(p, 0, (size_t)fb->fmt.width * fb->bytes_pp);
+    clean_all(fb);
+    con_fb_clear(fb);
+    return CON_FB_OK;
+}
+
+enum con_fb_status con_fb_attach_shadow(struct con_fb *fb, void *mem, size_t len)
+{
+    if (mem == NULL)
+        return CON_FB_BAD_ARG;
+    if (len < (size_t)fb->rows * fb->font->height * fb->shadow_pitch)
+        return CON_FB_NO_SPACE;
+    fb->shadow = mem;
+    render_shadow(fb);
+    return CON_FB_OK;
+}
+
+unsigned con_fb_cols(const struct con_fb *fb)
+{
+    return fb->cols;
+}
+
+unsigned con_fb_rows(const struct con_fb *fb)
+{
+    return fb->rows;
+}
+
+void con_fb_clear(struct con_fb *fb)
+{
+    for (unsigned r = 0; r < fb->rows; r++)
+        clear_span(fb, r, 0, fb->cols);
+    fb->all_dirty = true;
+    fb->row = 0;
+    fb->col = 0;
+    autoflush(fb);
+}
+
+enum con_fb_status con_fb_set_color(struct con_fb *fb, enum con_vga_color fg, enum con_vga_color bg)
+{
+    if ((unsigned)fg > CON_VGA_WHITE || (unsigned)bg > CON_VGA_WHITE)
+        return CON_FB_BAD_COLOR;
+    fb->attr = CON_VGA_ATTR(fg, bg);
+    return CON_FB_OK;
+}
+
+uint8_t con_fb_attr(const struct con_fb *fb)
+{
+    return fb->attr;
+}
+
+/* ---- text ---- */
+
+static void newline(struct con_fb *fb)
+{
+    fb->col = 0;
+    if (fb->row + 1 < fb->rows)
+        fb->row++;
+    else
+        scroll(fb);
+}
+
+static void put_visible(struct con_fb *fb, uint32_t cp)
+{
+    set_cell(fb, fb->row, fb->col, cp, con_psf_map_glyph(fb->map, cp));
+    if (++fb->col == fb->cols)
+        newline(fb);
+}
+
+static bool is_control(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+}
+
+/* Interpret one code point without flushing. */
+static void put_cp(struct con_fb *fb, uint32_t cp)
+{
+    switch (cp) {
+    case '\n':
+        newline(fb);
+        break;
+    case '\r':
+        fb->col = 0;
+        break;
+    case '\t': {
+        /* The last tab stop is the end of the line, where put_visible wraps. */
+        unsigned n = TAB_WIDTH - fb->col % TAB_WIDTH;
+        if (n > fb->cols - fb->col)
+            n = fb->cols - fb->col;
+        for (unsigned i = 0; i < n; i++)
+            put_visible(fb, SPACE);
+        break;
+    }
+    case '\b':
+        if (fb->col > 0) {
+            fb->col--;
+            clear_span(fb, fb->row, fb->col, fb->col + 1);
+        }
+        break;
+    default:
+        if (cp > CON_UTF8_MAX || (cp >= 0xD800 && cp <= 0xDFFF))
+            cp = CON_UTF8_REPLACEMENT;
+        put_visible(fb, is_control(cp) ? CON_FB_CONTROL_GLYPH_CP : cp);
+        break;
+    }
+    CON_FB_ASSERT(fb->row < fb->rows && fb->col < fb->cols);
+}
+
+static void put_byte(struct con_fb *fb, uint8_t b)
+{
+    uint32_t out[2];
+    size_t n = con_utf8_feed(&fb->utf8, b, out);
+    for (size_t i = 0; i < n; i++)
+        put_cp(fb, out[i]);
+}
+
+void con_fb_putc(struct con_fb *fb, char c)
+{
+    put_byte(fb, (uint8_t)c);
+    autoflush(fb);
+}
+
+void con_fb_write(struct con_fb *fb, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        put_byte(fb, (uint8_t)s[i]);
+    autoflush(fb);
+}
+
+void con_fb_put_codepoint(struct con_fb *fb, uint32_t cp)
+{
+    put_cp(fb, cp);
+    autoflush(fb);
+}
+
+enum con_fb_status con_fb_read_cell(const struct con_fb *fb, unsigned row, unsigned col,
+                                    uint32_t *cp)
+{
+    if (row >= fb->rows || col >= fb->cols)
+        return CON_FB_BAD_POS;
+    *cp = cell_at(fb, row, col)->cp;
+    return CON_FB_OK;
+}
+
+enum con_fb_status con_fb_read_cell_info(const struct con_fb *fb, unsigned row, unsigned col,
+                                         struct con_fb_cell_info *info)
+{
+    if (row >= fb->rows || col >= fb->cols)
+        return CON_FB_BAD_POS;
+    const struct con_fb_cell *c = cell_at(fb, row, col);
+    *info = (struct con_fb_cell_info){
+        .cp = c->cp,
+        .glyph = c->glyph,
+        .fg = (enum con_vga_color)(c->attr & 0xF),
+        .bg = (enum con_vga_color)(c->attr >> 4),
+    };
+    return CON_FB_OK;
+}
+
+unsigned con_fb_row(const struct con_fb *fb)
+{
+    return fb->row;
+}
+
+unsigned con_fb_col(const struct con_fb *fb)
+{
+    return fb->col;
+}
+
+/* ---- screen operations ---- */
+
+enum con_fb_status con_fb_move_cursor(struct con_fb *fb, unsigned row, unsigned col)
+{
+    if (row >= fb->rows || col >= fb->cols)
+        return CON_FB_BAD_POS;
+    fb->row = row;
+    fb->col = col;
+    autoflush(fb);
+    return CON_FB_OK;
+}
+
+enum con_fb_status con_fb_set_col(struct con_fb *fb, unsigned col)
+{
+    return con_fb_move_cursor(fb, fb->row, col);
+}
+
+void con_fb_clear_to_eol(struct con_fb *fb)
+{
+    clear_span(fb, fb->row, fb->col, fb->cols);
+    autoflush(fb);
+}
+
+void con_fb_show_cursor(struct con_fb *fb, bool on)
+{
+    fb->cursor_on = on;
+    autoflush(fb);
+}
+
+void con_fb_set_autoflush(struct con_fb *fb, bool on)
+{
+    fb->autoflush = on;
+    autoflush(fb);
+}
+
+/* ---- sink ---- */
+
+static void fb_sink_write(struct con_sink *self, const char *s, size_t len)
+{
+    struct con_fb_sink *k =
+        (struct con_fb_sink *)(void *)((char *)self - offsetof(struct con_fb_sink, sink));
+    con_fb_write(k->fb, s, len);
+}
+
+void con_fb_sink_init(struct con_fb_sink *s, struct con_fb *fb)
+{
+    *s = (struct con_fb_sink){.sink = {.write = fb_sink_write}, .fb = fb};
+}
