@@ -36,9 +36,18 @@ void kbootclock_init(void)
         tsc_per_ms = (end - start) / CAL_MS;
 }
 
+void kbootclock_set_tsc_hz(uint64_t hz)
+{
+    if (hz >= 1000)
+        __atomic_store_n(&tsc_per_ms, hz / 1000, __ATOMIC_RELAXED);
+}
+
 uint64_t kbootclock_us(void)
 {
-    if (!tsc_per_ms)
+    uint64_t per_ms = __atomic_load_n(&tsc_per_ms, __ATOMIC_RELAXED);
+    if (!per_ms)
         return 0;
-    return (x86_rdtsc() - tsc0) * 1000 / tsc_per_ms;
+    /* Split so that "* 1000" cannot overflow for a long uptime. */
+    uint64_t d = x86_rdtsc() - tsc0;
+    return d / per_ms * 1000 + d % per_ms * 1000 / per_ms;
 }

@@ -1,12 +1,14 @@
 /*
  * interrupts.c - bring up descriptor tables and interrupt sources in the order the design
- * gives: GDT+TSS -> IDT -> PIC -> PIT -> keyboard and serial interrupts -> sti.
+ * gives: GDT+TSS -> IDT -> platform (ACPI, interrupt controller, clock, timer) -> keyboard
+ * and serial interrupts -> sti -> verify that interrupts and ticks arrive.
  */
 #include "interrupts.h"
 
 #include "bootclock.h"
 #include "kernel.h"
 #include "memory.h"
+#include "platform.h"
 #include "tasks.h"
 
 #include <console/fmt.h>
@@ -16,10 +18,8 @@
 #include <x86/gdt.h>
 #include <x86/io.h>
 #include <x86/pic.h>
-#include <x86/pit.h>
 #include <x86/ps2.h>
 
-#define IRQ_TIMER 0
 #define IRQ_KEYBOARD 1
 #define IRQ_COM1 4
 #define IRQ_SPURIOUS_MASTER 7
@@ -77,7 +77,7 @@ static void default_handler(struct x86_interrupt_frame *frame)
         uint8_t irq = (uint8_t)(v - X86_PIC_VECTOR_BASE);
         kprintf("interrupt: unexpected IRQ %u (vector %llu), acknowledged\n", irq,
                 (unsigned long long)v);
-        x86_pic_eoi(irq);
+        kirq_eoi(irq);
         return;
     }
     kprintf("interrupt: unexpected vector %llu at rip %#llx, ignored\n", (unsigned long long)v,
@@ -90,13 +90,6 @@ static void breakpoint_handler(struct x86_interrupt_frame *frame)
     kreport_exception(frame);
 }
 
-static void timer_handler(struct x86_interrupt_frame *frame)
-{
-    (void)frame;
-    x86_pit_tick();
-    x86_pic_eoi(IRQ_TIMER);
-}
-
 static void keyboard_handler(struct x86_interrupt_frame *frame)
 {
     (void)frame;
@@ -106,10 +99,12 @@ static void keyboard_handler(struct x86_interrupt_frame *frame)
     if (inb(X86_PS2_STATUS) & X86_PS2_STATUS_OUTPUT_FULL)
         x86_ring_push(&kbd_ring, x86_ps2_read_data()); /* a full ring counts the drop */
     kinput_wake_keyboard();
-    x86_pic_eoi(IRQ_KEYBOARD);
+    kirq_eoi(IRQ_KEYBOARD);
 }
 
-/* Keystrokes that arrive while a keyboard command waits for its ack (IRQ1 masked). */
+/* Keystrokes that arrive while a keyboard command waits for its ack. Runs only inside
+ * kkeyboard_set_leds, with interrupts off: the IRQ1 handler cannot run meanwhile, so the
+ * ring still has one producer at a time. */
 static void kbd_stray(void *ctx, uint8_t byte)
 {
     (void)ctx;
@@ -137,17 +132,18 @@ static void serial_handler(struct x86_interrupt_frame *frame)
         }
     }
     kinput_wake_serial();
-    x86_pic_eoi(IRQ_COM1);
+    kirq_eoi(IRQ_COM1);
 }
 
-/* IRQ7/IRQ15 may be spurious (the line dropped before the CPU acknowledged it). */
+/* IRQ7/IRQ15 may be spurious (the line dropped before the CPU acknowledged it). The 8259
+ * can raise them even fully masked in APIC mode, so this handler stays in both modes. */
 static void spurious_handler(struct x86_interrupt_frame *frame)
 {
     uint8_t irq = (uint8_t)(frame->vector - X86_PIC_VECTOR_BASE);
     if (x86_pic_is_spurious(irq))
         return;
     kprintf("interrupt: IRQ %u with no driver, acknowledged\n", irq);
-    x86_pic_eoi(irq);
+    kirq_eoi(irq);
 }
 
 static void must_register(uint8_t vector, x86_isr_handler h)
@@ -158,7 +154,7 @@ static void must_register(uint8_t vector, x86_isr_handler h)
 
 uint64_t kuptime_ms(void)
 {
-    return x86_pit_uptime_ms();
+    return kclock_ns() / 1000000u;
 }
 
 bool kkeyboard_present(void)
@@ -170,9 +166,14 @@ void kkeyboard_set_leds(uint8_t leds)
 {
     if (!keyboard_ok)
         return;
-    x86_pic_mask(IRQ_KEYBOARD);
+    /* Interrupts off for the command instead of masking IRQ1 at the controller: no
+     * read-modify-write of a mask register from task context, and the stray-byte sink and
+     * the IRQ1 handler can never push into kbd_ring at the same time. The command's waits
+     * are bounded; the clock source keeps time meanwhile. An edge latched during the command
+     * finds the output buffer empty and pushes nothing. */
+    uint64_t flags = x86_irq_save();
     enum x86_ps2_status st = x86_ps2_keyboard_command(X86_PS2_KBD_SET_LEDS, 1, leds);
-    x86_pic_unmask(IRQ_KEYBOARD);
+    x86_irq_restore(flags);
     if (st != X86_PS2_OK)
         kprintf("keyboard: setting LEDs failed: %s\n", x86_ps2_status_str(st));
 }
@@ -196,22 +197,9 @@ void kinterrupts_init(uint32_t hz)
     x86_idt_load();
     ok("IDT: 256 vectors");
 
-    x86_pic_remap(X86_PIC_VECTOR_BASE, X86_PIC_SLAVE_VECTOR_BASE);
     must_register(X86_PIC_VECTOR_BASE + IRQ_SPURIOUS_MASTER, spurious_handler);
     must_register(X86_PIC_VECTOR_BASE + IRQ_SPURIOUS_SLAVE, spurious_handler);
-    ok("PIC remapped to vectors 32-47");
-
-    must_register(X86_PIC_VECTOR_BASE + IRQ_TIMER, timer_handler);
-    enum x86_pit_status pst = x86_pit_start(hz);
-    if (pst != X86_PIT_OK) {
-        kprintf("[warn] PIT: %u Hz: %s; using 1000 Hz\n", hz, x86_pit_status_str(pst));
-        if (x86_pit_start(1000) != X86_PIT_OK)
-            kpanic("PIT refuses 1000 Hz");
-    }
-    x86_pic_unmask(IRQ_TIMER);
-    char line[64];
-    con_snprintf(line, sizeof line, "PIT at %u Hz", x86_pit_hz());
-    ok(line);
+    kplatform_init(hz);
 
     x86_ring_init(&kbd_ring);
     x86_ring_init(&serial_ring);
@@ -220,19 +208,25 @@ void kinterrupts_init(uint32_t hz)
     keyboard_ok = kst == X86_PS2_OK;
     if (keyboard_ok) {
         x86_ps2_set_stray_sink(kbd_stray, NULL);
-        must_register(X86_PIC_VECTOR_BASE + IRQ_KEYBOARD, keyboard_handler);
-        x86_pic_unmask(IRQ_KEYBOARD);
-        ok("PS/2 keyboard on IRQ1");
+        if (kirq_route(IRQ_KEYBOARD, keyboard_handler)) {
+            kirq_unmask(IRQ_KEYBOARD);
+            ok("PS/2 keyboard on IRQ1");
+        } else {
+            kprintf("[fail] PS/2 keyboard: IRQ1 cannot be routed\n");
+        }
     } else {
         kprintf("[warn] PS/2 keyboard: %s\n", x86_ps2_status_str(kst));
     }
     struct con_uart *u = kconsole_uart();
     if (u) {
-        must_register(X86_PIC_VECTOR_BASE + IRQ_COM1, serial_handler);
-        con_uart_enable_rx_irq(u, true);
-        x86_pic_unmask(IRQ_COM1);
-        ok("serial input on IRQ4");
+        if (kirq_route(IRQ_COM1, serial_handler)) {
+            con_uart_enable_rx_irq(u, true);
+            kirq_unmask(IRQ_COM1);
+            ok("serial input on IRQ4");
+        } else {
+            kprintf("[fail] serial input: IRQ4 cannot be routed\n");
+        }
     }
     x86_sti();
-    ok("interrupts enabled");
+    kplatform_verify();
 }

@@ -1,7 +1,8 @@
 /*
  * interrupts.h - the reference kernel's CPU and interrupt setup on top of libx86:
- * GDT + TSS (IST stacks), IDT with a reporting default handler, PIC, PIT, PS/2 keyboard and
- * COM1 receive interrupts feeding lock-free byte rings.
+ * GDT + TSS (IST stacks), IDT with a reporting default handler, the platform's interrupt
+ * controller, clock and timer (platform.h), PS/2 keyboard and COM1 receive interrupts
+ * feeding lock-free byte rings.
  */
 #pragma once
 
@@ -15,8 +16,8 @@
  * everything else happens in task context. */
 extern struct x86_ring kbd_ring, serial_ring;
 
-/* GDT+TSS, IDT, PIC, PIT (at `hz`), keyboard and serial interrupts, then sti; one `[ ok ]`
- * line per step. */
+/* GDT+TSS, IDT, platform (controller, clock, timer at `hz`), keyboard and serial interrupts,
+ * then sti and a check that interrupts and timer ticks arrive; one status line per step. */
 void kinterrupts_init(uint32_t hz);
 
 /* The report every unhandled exception gets, then a panic. Exposed for the in-kernel tests. */
@@ -28,6 +29,7 @@ uint64_t kuptime_ms(void);
 /* True when the PS/2 controller and keyboard initialised. */
 bool kkeyboard_present(void);
 
-/* Send a set-LEDs command to the keyboard (masks IRQ1 around it so the handler does not eat
- * the acknowledgement). */
+/* Send a set-LEDs command to the keyboard. Runs the command with interrupts off so the IRQ1
+ * handler neither eats the acknowledgement nor races the command's stray-byte sink on the
+ * keyboard ring. Task context. */
 void kkeyboard_set_leds(uint8_t leds);

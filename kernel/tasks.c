@@ -14,8 +14,8 @@
 #include "kernel.h"
 #include "memory.h"
 
+#include "platform.h"
 #include <x86/cpu.h>
-#include <x86/pit.h>
 
 struct async_executor kexecutor;
 volatile uint64_t kclock_seconds;
@@ -50,7 +50,7 @@ static void hook_irq_restore(void *ctx, unsigned long flags)
 
 /* Entered with interrupts masked after the executor re-checked its queue: sti;hlt is one
  * step, so an interrupt that wakes a task cannot slip in between the check and the halt.
- * The PIT's tick wakes us in time for any timer deadline. Returns masked, as required. */
+ * The timer's tick wakes us in time for any timer deadline. Returns masked, as required. */
 static void hook_idle(void *ctx, uint64_t deadline)
 {
     (void)ctx;
@@ -62,7 +62,7 @@ static void hook_idle(void *ctx, uint64_t deadline)
 static uint64_t hook_now(void *ctx)
 {
     (void)ctx;
-    return x86_pit_ticks();
+    return kclock_us(); /* the clock source: no time lost while interrupts are masked */
 }
 
 static void *hook_alloc(void *ctx, size_t size)
@@ -204,7 +204,7 @@ static enum async_poll clock_poll(struct async_future *self, struct async_contex
     struct clock_task *t = (struct clock_task *)self;
     ASYNC_BEGIN(t->state, cx);
     for (;;) {
-        async_sleep_until_init(&t->tick, (kclock_seconds + 1) * x86_pit_hz());
+        async_sleep_until_init(&t->tick, (kclock_seconds + 1) * platform.ticks_per_second);
         AWAIT(&t->tick.base);
         kclock_seconds = kclock_seconds + 1;
         kconsole_status_clock(kclock_seconds);
@@ -224,7 +224,7 @@ static void spawn(const struct async_future *f, size_t size, const char *name)
 void kasync_start(const char *until_line)
 {
     stop_line = until_line;
-    platform.ticks_per_second = x86_pit_hz();
+    platform.ticks_per_second = 1000000; /* now() counts microseconds */
     if (async_executor_init(&kexecutor, &platform) != ASYNC_OK)
         kpanic("executor init failed");
     async_waker_cell_init(&kbd_cell);
