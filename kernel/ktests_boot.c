@@ -1,6 +1,9 @@
 /* ktests_boot.c - in-kernel tests of the foundation: printing, VGA, boot info, panic. */
 #include "ktest.h"
 
+#include <console/fmt.h>
+#include <console/uart.h>
+
 #include "cmdline.h"
 
 /* The text the banner wrote is on the active screen (VGA text or framebuffer console), not
@@ -78,6 +81,33 @@ KTEST(unexpected_panic_fails)
 KTEST(assert_fails)
 {
     KASSERT(1 + 1 == 3);
+}
+
+/* For the screen tests (tests/kernel/screen): a banner line, a UTF-8 line and a line of the 16
+ * colours, then (on serial only, so the screen does not move) where they are; then it stays
+ * up until the harness has taken its screendump and stops QEMU. */
+KTEST(screen_pattern)
+{
+    kprintf("Hello World! kernelkit %s\n", KIT_VERSION);
+    kprintf("UTF-8: \xc3\xa4\xc3\xb6\xc3\xbc \xc3\x9f \xe2\x82\xac \xc2\xbd \xe2\x86\x92 "
+            "\xe2\x96\x91\xe2\x96\x92\xe2\x96\x93\xe2\x96\x88 \xe2\x9c\x93 \xe4\xbd\xa0\n");
+    for (uint8_t c = 0; c < 16; c++) {
+        kconsole_set_color((uint8_t)(15 - c), c);
+        kprintf(" %X ", c);
+    }
+    kconsole_set_color(7, 0);
+    kprintf("\n");
+    int row = kconsole_screen_row() - 3;
+    KASSERT(row >= 0);
+    KASSERT(kconsole_screen_char(row, 0) == 'H');
+    char line[96];
+    int n = con_snprintf(line, sizeof line, "screen_pattern: ready, pattern at row %d of %dx%d\n",
+                         row, kconsole_screen_cols(), kconsole_screen_rows());
+    struct con_uart *u = kconsole_uart();
+    KASSERT(u != NULL && n > 0 && (size_t)n < sizeof line);
+    con_uart_write(u, line, (size_t)n);
+    for (;;)
+        __asm__ volatile("hlt");
 }
 
 /* boot.S programmed COM1 before its first byte (8N1, divisor 1 = 115200 baud) and read the

@@ -18,6 +18,10 @@ cp "$cfg" "$work/iso/boot/grub/grub.cfg"
 # Only the modules grub.cfg uses (dependencies follow: all_video brings vbe/vga on BIOS and
 # efi_gop/efi_uga on UEFI), no locales/themes/fonts: smaller and faster to build. The list
 # must name modules both platforms have.
-mods="multiboot2 normal part_msdos part_gpt iso9660 test regexp smbios video all_video"
+mods="multiboot2 normal iso9660 test regexp smbios video all_video"
+# grub-mkrescue's EFI image probes every partition map it knows: give it all of them (tiny)
+# instead of an error line per missing one on the screen.
+mods="$mods part_msdos part_gpt part_acorn part_amiga part_bsd part_dfly part_dvh part_plan"
+mods="$mods part_sun part_sunpc part_apple"
 grub-mkrescue --locales= --themes= --fonts= --install-modules="$mods" \
     -o "$out" "$work/iso" >"$work/log" 2>&1 || { cat "$work/log" >&2; exit 1; }

@@ -21,7 +21,9 @@ def parse_args():
     p = argparse.ArgumentParser()
     p.add_argument("--qemu", default="qemu-system-x86_64")
     p.add_argument("--kernel", help="ELF booted with -kernel (multiboot1 fast path)")
-    p.add_argument("--iso", help="ISO booted through GRUB (multiboot2)")
+    p.add_argument("--iso", help="ISO booted through GRUB (multiboot2); --ktest/--append reach the "
+                   "kernel through an SMBIOS OEM string the ISO's grub.cfg reads")
+    p.add_argument("--uefi", action="store_true", help="boot on OVMF (q35) instead of SeaBIOS")
     p.add_argument("--name", required=True)
     p.add_argument("--ktest", help="in-kernel test to run (ktest=NAME)")
     p.add_argument("--append", default="", help="more kernel command line")
@@ -68,6 +70,14 @@ def main():
         cmd += ["-kernel", a.kernel, "-append", cmdline or "quiet"]
     elif a.iso:
         cmd += ["-cdrom", a.iso, "-boot", "d"]
+        cmdline = " ".join(x for x in [f"ktest={a.ktest}" if a.ktest else "", a.append] if x)
+        if cmdline:
+            cmd += ["-smbios", f"type=11,value=kernelkit:{cmdline}"]
+    if a.uefi:
+        # OVMF read-only; its variable store written only to a temporary overlay (snapshot).
+        cmd += ["-machine", "q35",
+                "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+                "-drive", "if=pflash,format=raw,unit=1,snapshot=on,file=/usr/share/OVMF/OVMF_VARS_4M.fd"]
     cmd += a.qemu_arg
 
     lines = []

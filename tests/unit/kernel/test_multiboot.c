@@ -1219,6 +1219,480 @@ static void test_usable_bytes_counts_only_usable_entries(void **state)
     assert_int_equal(kboot_usable_bytes(k), 0x1000 + 0x200000000ull);
 }
 
+/* ---- framebuffer, EFI, ACPI RSDP and module tags (issue 10, issue 8 item 7) ---------------- */
+
+#define MB2_FRAMEBUFFER 8
+#define MB2_EFI32 11
+#define MB2_EFI64 12
+#define MB2_ACPI_OLD 14
+#define MB2_ACPI_NEW 15
+#define MB2_EFI_MMAP 17
+#define MB2_EFI_BS 18
+
+struct fbdesc {
+    uint64_t addr;
+    uint32_t pitch, width, height;
+    uint8_t bpp, type;
+    uint8_t c[6]; /* red pos/size, green pos/size, blue pos/size (RGB only) */
+};
+
+/* A framebuffer tag in GRUB's layout: addr, pitch, width, height, bpp, type, 2 reserved bytes,
+ * then the colour info (6 bytes for RGB). `plen` below 30 makes a truncated tag. */
+static size_t mb2_fb(struct mb2 *m, const struct fbdesc *d, size_t plen)
+{
+    uint8_t p[32];
+    memset(p, 0xEE, sizeof p);
+    put64(p, d->addr);
+    put32(p + 8, d->pitch);
+    put32(p + 12, d->width);
+    put32(p + 16, d->height);
+    p[20] = d->bpp;
+    p[21] = d->type;
+    p[22] = p[23] = 0;
+    memcpy(p + 24, d->c, 6);
+    assert_true(plen <= sizeof p);
+    return mb2_tag(m, MB2_FRAMEBUFFER, p, plen);
+}
+
+/* Typical OVMF GOP: 1024x768, 32 bpp, x8r8g8b8, above the RAM of one_ram. */
+static const struct fbdesc gop = {0xC0000000u, 4096, 1024, 768, 32, 1, {16, 8, 8, 8, 0, 8}};
+
+static enum kboot_status parse_fb_blob(const struct fbdesc *d, size_t plen)
+{
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_fb(m, d, plen);
+    mb2_finish(m);
+    return parse_mb2(m);
+}
+
+static void test_mb2_rgb_framebuffer_is_kept_with_its_fields(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_fb_blob(&gop, 30), KBOOT_OK);
+    assert_int_equal(info.fb.kind, KBOOT_FB_RGB);
+    assert_int_equal(info.fb.phys, 0xC0000000u);
+    assert_int_equal(info.fb.pitch, 4096);
+    assert_int_equal(info.fb.width, 1024);
+    assert_int_equal(info.fb.height, 768);
+    assert_int_equal(info.fb.bpp, 32);
+    assert_int_equal(info.fb.red_pos, 16);
+    assert_int_equal(info.fb.red_size, 8);
+    assert_int_equal(info.fb.green_pos, 8);
+    assert_int_equal(info.fb.green_size, 8);
+    assert_int_equal(info.fb.blue_pos, 0);
+    assert_int_equal(info.fb.blue_size, 8);
+    assert_int_equal(info.warnings, 0);
+}
+
+/* Any field positions and 15/16/24/32 bpp: BGR 24-bit, 5:6:5, 5:5:5, a 32-bit format with the
+ * colours in the high bytes and a padded pitch. */
+static void test_mb2_rgb_framebuffer_any_field_positions_and_depths(void **state)
+{
+    (void)state;
+    static const struct fbdesc ok[] = {
+        {0xE0000000u, 2400, 800, 600, 24, 1, {0, 8, 8, 8, 16, 8}},
+        {0xE0000000u, 1280, 640, 480, 16, 1, {11, 5, 5, 6, 0, 5}},
+        {0xE0000000u, 1280, 640, 480, 15, 1, {10, 5, 5, 5, 0, 5}},
+        {0xE0000000u, 8192, 1920, 1080, 32, 1, {8, 8, 16, 8, 24, 8}},
+        {0xFD000000u, 4, 1, 1, 32, 1, {0, 10, 10, 10, 20, 10}}, /* 10-bit colour, 1x1 */
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        assert_int_equal(parse_fb_blob(&ok[i], 30), KBOOT_OK);
+        assert_int_equal(info.warnings, 0);
+        assert_int_equal(info.fb.kind, KBOOT_FB_RGB);
+        assert_int_equal(info.fb.bpp, ok[i].bpp);
+        assert_int_equal(info.fb.width, ok[i].width);
+        assert_int_equal(info.fb.red_pos, ok[i].c[0]);
+        assert_int_equal(info.fb.green_size, ok[i].c[3]);
+        assert_int_equal(info.fb.blue_pos, ok[i].c[4]);
+    }
+}
+
+static void test_mb2_ega_text_framebuffer_means_vga_text(void **state)
+{
+    (void)state;
+    static const struct fbdesc ega = {0xB8000, 160, 80, 25, 16, 2, {0}};
+    static const struct ent map[] = {{0, 0x9FC00, KBOOT_MEM_USABLE},
+                                     {0x100000, 0x7F00000, KBOOT_MEM_USABLE}};
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_fb(m, &ega, 22); /* GRUB's EGA tag has no colour info */
+    mb2_mmap(m, 24, map, 2);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_int_equal(info.fb.kind, KBOOT_FB_EGA_TEXT);
+    assert_int_equal(info.fb.phys, 0xB8000);
+    assert_int_equal(info.fb.width, 80);
+    assert_int_equal(info.fb.height, 25);
+    assert_int_equal(info.fb.pitch, 160);
+    assert_int_equal(info.warnings, 0);
+}
+
+/* Every malformed description is dropped with exactly its warning; the boot information
+ * itself stays valid (the kernel then falls back to serial). */
+static void test_mb2_malformed_framebuffers_are_rejected_with_a_warning(void **state)
+{
+    (void)state;
+    static const struct {
+        struct fbdesc d;
+        size_t plen;
+        uint32_t warn;
+    } bad[] = {
+        {{0xC0000000u, 4096, 1024, 768, 8, 0, {0}}, 30, KBOOT_WARN_FB_INDEXED},
+        {{0xC0000000u, 4096, 1024, 768, 32, 3, {16, 8, 8, 8, 0, 8}}, 30, KBOOT_WARN_FB_TYPE},
+        {{0xC0000000u, 4095, 1024, 768, 32, 1, {16, 8, 8, 8, 0, 8}}, 30, KBOOT_WARN_FB_PITCH},
+        {{0xC0000000u, 2047, 1024, 768, 16, 1, {11, 5, 5, 6, 0, 5}}, 30, KBOOT_WARN_FB_PITCH},
+        {{0xC0000000u, 3071, 1024, 768, 24, 1, {16, 8, 8, 8, 0, 8}}, 30, KBOOT_WARN_FB_PITCH},
+        {{0xC0000000u, 4096, 0, 768, 32, 1, {16, 8, 8, 8, 0, 8}}, 30, KBOOT_WARN_FB_ZERO},
+        {{0xC0000000u, 4096, 1024, 0, 32, 1, {16, 8, 8, 8, 0, 8}}, 30, KBOOT_WARN_FB_ZERO},
+        {{0xC0000000u, 0, 1024, 768, 32, 1, {16, 8, 8, 8, 0, 8}}, 30, KBOOT_WARN_FB_ZERO},
+        {{0, 4096, 1024, 768, 32, 1, {16, 8, 8, 8, 0, 8}}, 30, KBOOT_WARN_FB_ZERO},
+        {{0xC0000000u, 4096, 1024, 768, 0, 1, {16, 8, 8, 8, 0, 8}}, 30, KBOOT_WARN_FB_ZERO},
+        {{0xC0000000u, 4096, 1024, 768, 8, 1, {5, 3, 2, 3, 0, 2}}, 30, KBOOT_WARN_FB_BPP},
+        {{0xC0000000u, 4096, 1024, 768, 31, 1, {16, 8, 8, 8, 0, 8}}, 30, KBOOT_WARN_FB_BPP},
+        {{0xFFFFFFFFFFF00000ull, 4096, 1024, 768, 32, 1, {16, 8, 8, 8, 0, 8}},
+         30,
+         KBOOT_WARN_FB_WRAPS},
+        {{(1ull << 52) - 4096, 4096, 1024, 768, 32, 1, {16, 8, 8, 8, 0, 8}},
+         30,
+         KBOOT_WARN_FB_WRAPS},
+        {{0xC0000000u, 0xFFFFFFFFu, 1024, 0xFFFFFFFFu, 32, 1, {16, 8, 8, 8, 0, 8}},
+         30,
+         KBOOT_WARN_FB_WRAPS},
+        {{0xC0000000u, 4096, 1024, 768, 32, 1, {16, 8, 12, 8, 0, 8}}, 30, KBOOT_WARN_FB_FIELDS},
+        {{0xC0000000u, 4096, 1024, 768, 32, 1, {28, 8, 8, 8, 0, 8}}, 30, KBOOT_WARN_FB_FIELDS},
+        {{0xC0000000u, 4096, 1024, 768, 32, 1, {16, 0, 8, 8, 0, 8}}, 30, KBOOT_WARN_FB_FIELDS},
+        {{0xC0000000u, 4096, 1024, 768, 32, 1, {0, 17, 17, 8, 25, 7}}, 30, KBOOT_WARN_FB_FIELDS},
+        {{0xB8000, 159, 80, 25, 16, 2, {0}}, 22, KBOOT_WARN_FB_PITCH},
+        {{0xB8000, 160, 80, 25, 8, 2, {0}}, 22, KBOOT_WARN_FB_BPP},
+        {{0x200000, 4096, 1024, 768, 32, 1, {16, 8, 8, 8, 0, 8}}, 30, KBOOT_WARN_FB_IN_RAM},
+        {{0x8000000 - 4096, 4096, 1024, 768, 32, 1, {16, 8, 8, 8, 0, 8}},
+         30,
+         KBOOT_WARN_FB_IN_RAM}, /* only its first row overlaps RAM's last page */
+        {{0xC0000000u, 4096, 1024, 768, 32, 1, {16, 8, 8, 8, 0, 8}}, 29, KBOOT_WARN_FB_TRUNCATED},
+        {{0xC0000000u, 4096, 1024, 768, 32, 1, {16, 8, 8, 8, 0, 8}}, 21, KBOOT_WARN_FB_TRUNCATED},
+        {{0xC0000000u, 4096, 1024, 768, 32, 1, {16, 8, 8, 8, 0, 8}}, 0, KBOOT_WARN_FB_TRUNCATED},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        enum kboot_status st = parse_fb_blob(&bad[i].d, bad[i].plen);
+        if (st != KBOOT_OK || info.warnings != bad[i].warn || info.fb.kind != KBOOT_FB_NONE)
+            fail_msg("case %zu: status %d warnings %#x kind %d (want warning %#x)", i, st,
+                     info.warnings, info.fb.kind, bad[i].warn);
+        assert_int_equal(info.mmap_count, 1); /* the rest of the information is intact */
+    }
+}
+
+/* The usable-RAM check runs after the whole list: a map that comes after the framebuffer tag
+ * still rejects it. */
+static void test_mb2_framebuffer_in_ram_is_rejected_whatever_the_tag_order(void **state)
+{
+    (void)state;
+    struct fbdesc d = gop;
+    d.addr = 0x1000000;
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_fb(m, &d, 30);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_int_equal(info.fb.kind, KBOOT_FB_NONE);
+    assert_int_equal(info.warnings, KBOOT_WARN_FB_IN_RAM);
+}
+
+static void test_mb2_efi_system_table_and_boot_services_tags(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    uint8_t p[8];
+    put64(p, 0x0F5EB018ull | (1ull << 40));
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_tag(m, MB2_EFI64, p, 8);
+    mb2_tag(m, MB2_EFI_BS, NULL, 0);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_true(info.has_efi_system_table);
+    assert_true(info.efi_system_table_64);
+    assert_int_equal(info.efi_system_table, 0x0F5EB018ull | (1ull << 40));
+    assert_true(info.efi_boot_services);
+    assert_int_equal(info.warnings, KBOOT_NOTE_EFI_BOOT_SERVICES);
+
+    put32(p, 0x7FF0000);
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_tag(m, MB2_EFI32, p, 4);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_true(info.has_efi_system_table);
+    assert_false(info.efi_system_table_64);
+    assert_int_equal(info.efi_system_table, 0x7FF0000);
+    assert_false(info.efi_boot_services);
+
+    /* An EFI64 tag too short for its pointer is a truncated tag. */
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_tag(m, MB2_EFI64, p, 4);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_TRUNCATED_TAG);
+}
+
+static void test_mb2_both_rsdp_tags_are_copied(void **state)
+{
+    (void)state;
+    uint8_t v1[20], v2[36];
+    for (size_t i = 0; i < sizeof v1; i++)
+        v1[i] = (uint8_t)(0x10 + i);
+    for (size_t i = 0; i < sizeof v2; i++)
+        v2[i] = (uint8_t)(0x80 + i);
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_tag(m, MB2_ACPI_NEW, v2, sizeof v2);
+    mb2_tag(m, MB2_ACPI_OLD, v1, sizeof v1);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_true(info.has_rsdp_v1);
+    assert_true(info.has_rsdp_v2);
+    assert_memory_equal(info.rsdp_v1, v1, sizeof v1);
+    assert_memory_equal(info.rsdp_v2, v2, sizeof v2);
+    assert_int_equal(info.warnings, 0);
+
+    /* Shorter than the RSDP they claim to hold: dropped with a warning. */
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_tag(m, MB2_ACPI_OLD, v1, 19);
+    mb2_tag(m, MB2_ACPI_NEW, v2, 20);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_false(info.has_rsdp_v1);
+    assert_false(info.has_rsdp_v2);
+    assert_int_equal(info.warnings, KBOOT_WARN_RSDP_SHORT);
+}
+
+struct efi_desc {
+    uint32_t type;
+    uint64_t base, pages;
+};
+
+/* An EFI memory map tag: descriptor size and version, then descriptors of `dsize` bytes. */
+static size_t mb2_efi_mmap(struct mb2 *m, uint32_t dsize, const struct efi_desc *d, size_t n)
+{
+    size_t at = mb2_tag(m, MB2_EFI_MMAP, NULL, 8 + n * dsize);
+    uint8_t *p = m->b + at + 8;
+    put32(p, dsize);
+    put32(p + 4, 1);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *q = p + 8 + i * dsize;
+        memset(q, 0x77, dsize);
+        put32(q, d[i].type);
+        put32(q + 4, 0);
+        put64(q + 8, d[i].base);
+        put64(q + 16, 0); /* virtual start */
+        put64(q + 24, d[i].pages);
+        put64(q + 32, 0xF); /* attributes */
+    }
+    return at;
+}
+
+static const struct efi_desc efi_map[] = {
+    {7, 0x0, 0xA0},                   /* conventional */
+    {2, 0x100000, 0x10},              /* loader data */
+    {4, 0x110000, 0x20},              /* boot services data */
+    {6, 0x200000, 0x4},               /* runtime services data */
+    {9, 0x300000, 0x2},               /* ACPI reclaim */
+    {10, 0x400000, 0x1},              /* ACPI NVS */
+    {11, 0xFFC00000u, 0x400},         /* MMIO */
+    {8, 0x500000, 0x1},               /* unusable */
+    {7, 0x1000000, 0x7000},           /* conventional */
+    {7, 0xFFFFFFFFFFFFF000ull, 0x10}, /* wraps: skipped */
+};
+#define EFI_N (sizeof efi_map / sizeof efi_map[0])
+
+static void test_mb2_efi_memory_map_is_used_without_a_multiboot_map(void **state)
+{
+    (void)state;
+    static const uint32_t want[] = {KBOOT_MEM_USABLE,
+                                    KBOOT_MEM_USABLE,
+                                    KBOOT_MEM_USABLE,
+                                    KBOOT_MEM_RESERVED,
+                                    KBOOT_MEM_ACPI_RECLAIMABLE,
+                                    KBOOT_MEM_ACPI_NVS,
+                                    KBOOT_MEM_RESERVED,
+                                    KBOOT_MEM_BAD,
+                                    KBOOT_MEM_USABLE};
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_efi_mmap(m, 48, efi_map, EFI_N); /* OVMF's descriptors are 48 bytes */
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_true(info.has_efi_mmap);
+    assert_int_equal(info.efi_desc_size, 48);
+    assert_int_equal(info.efi_desc_version, 1);
+    assert_int_equal(info.efi_mmap_size, EFI_N * 48 + 0);
+    assert_int_equal(info.warnings, KBOOT_NOTE_MMAP_FROM_EFI);
+    assert_int_equal(info.mmap_count, EFI_N - 1);
+    for (size_t i = 0; i < EFI_N - 1; i++) {
+        assert_int_equal(info.mmap[i].base, efi_map[i].base);
+        assert_int_equal(info.mmap[i].length, efi_map[i].pages * 4096);
+        assert_int_equal(info.mmap[i].type, want[i]);
+    }
+
+    /* With boot services still running, loader and boot-services memory is not ours. */
+    mb2_begin(m);
+    mb2_tag(m, MB2_EFI_BS, NULL, 0);
+    mb2_efi_mmap(m, 40, efi_map, EFI_N);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_int_equal(info.warnings, KBOOT_NOTE_MMAP_FROM_EFI | KBOOT_NOTE_EFI_BOOT_SERVICES);
+    assert_int_equal(info.mmap[0].type, KBOOT_MEM_USABLE);
+    assert_int_equal(info.mmap[1].type, KBOOT_MEM_RESERVED);
+    assert_int_equal(info.mmap[2].type, KBOOT_MEM_RESERVED);
+    assert_int_equal(info.mmap[8].type, KBOOT_MEM_USABLE);
+}
+
+static void test_mb2_multiboot_map_wins_over_the_efi_map(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_efi_mmap(m, 48, efi_map, 3);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_true(info.has_efi_mmap);
+    assert_int_equal(info.mmap_count, 1);
+    assert_int_equal(info.mmap[0].base, one_ram[0].base);
+    assert_int_equal(info.warnings, 0);
+}
+
+static void test_mb2_malformed_efi_map_is_ignored_with_a_warning(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_efi_mmap(m, 32, efi_map, 3); /* descriptors smaller than the UEFI layout */
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_false(info.has_efi_mmap);
+    assert_int_equal(info.warnings, KBOOT_WARN_EFI_MMAP);
+    assert_int_equal(info.mmap_count, 1);
+
+    mb2_begin(m);
+    mb2_efi_mmap(m, 44, efi_map, 3); /* not a multiple of 8 */
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_NO_MEMORY_MAP);
+    assert_int_equal(info.warnings, KBOOT_WARN_EFI_MMAP);
+}
+
+/* Issue 8 item 7: a module with end < start used to be accepted and later made the memory-map
+ * normaliser fail (a panic). It is dropped with a warning; the other modules stay. */
+static void test_mb2_module_ending_before_its_start_is_dropped(void **state)
+{
+    (void)state;
+    struct mb2 *m = &blob;
+    mb2_begin(m);
+    mb2_mmap(m, 24, one_ram, 1);
+    mb2_module(m, 0x200000, 0x201000, "good");
+    mb2_module(m, 0x300000, 0x2FFFFF, "backwards");
+    mb2_module(m, 0x400000, 0x400000, "empty");
+    mb2_finish(m);
+    assert_int_equal(parse_mb2(m), KBOOT_OK);
+    assert_int_equal(info.module_count, 2);
+    assert_string_equal(info.modules[0].name, "good");
+    assert_string_equal(info.modules[1].name, "empty");
+    assert_int_equal(info.modules[1].start, 0x400000);
+    assert_int_equal(info.warnings, KBOOT_WARN_BAD_MODULE);
+}
+
+static void test_mb1_module_ending_before_its_start_is_dropped(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    mb1_begin(p, MB1_MEM | MB1_MODS);
+    mb1_field(p, 4, 639);
+    mb1_field(p, 8, 65472);
+    mb1_field(p, 20, 2);
+    mb1_field(p, 24, 0x400);
+    put32(p->b + 0x400, 0x500000);
+    put32(p->b + 0x404, 0x4FF000);
+    put32(p->b + 0x408, 0x480);
+    put32(p->b + 0x410, 0x600000);
+    put32(p->b + 0x414, 0x601000);
+    put32(p->b + 0x418, 0x490);
+    mb1_str(p, 0x480, "bad");
+    mb1_str(p, 0x490, "ok");
+    assert_int_equal(parse_mb1(p), KBOOT_OK);
+    assert_int_equal(info.module_count, 1);
+    assert_string_equal(info.modules[0].name, "ok");
+    assert_int_equal(info.modules[0].start, 0x600000);
+    assert_int_equal(info.warnings, KBOOT_WARN_BAD_MODULE);
+}
+
+#define MB1_FB (1u << 12)
+
+static void mb1_fb(struct mb1 *p, const struct fbdesc *d)
+{
+    uint8_t *q = p->b + MB1_INFO_AT + 88;
+    put64(q, d->addr);
+    put32(q + 8, d->pitch);
+    put32(q + 12, d->width);
+    put32(q + 16, d->height);
+    q[20] = d->bpp;
+    q[21] = d->type;
+    memcpy(q + 22, d->c, 6); /* multiboot1: colour info right after the type */
+}
+
+static void test_mb1_framebuffer_fields_are_parsed_and_checked(void **state)
+{
+    (void)state;
+    struct mb1 *p = &img;
+    mb1_begin(p, MB1_MEM | MB1_FB);
+    mb1_field(p, 4, 639);
+    mb1_field(p, 8, 65472);
+    static const struct fbdesc bgr = {0xFD000000u, 3000, 1000, 700, 24, 1, {0, 8, 8, 8, 16, 8}};
+    mb1_fb(p, &bgr);
+    assert_int_equal(parse_mb1(p), KBOOT_OK);
+    assert_int_equal(info.fb.kind, KBOOT_FB_RGB);
+    assert_int_equal(info.fb.phys, 0xFD000000u);
+    assert_int_equal(info.fb.pitch, 3000);
+    assert_int_equal(info.fb.bpp, 24);
+    assert_int_equal(info.fb.red_pos, 0);
+    assert_int_equal(info.fb.blue_pos, 16);
+    assert_int_equal(info.warnings, 0);
+
+    static const struct fbdesc indexed = {0xFD000000u, 1024, 1024, 768, 8, 0, {0}};
+    mb1_fb(p, &indexed);
+    assert_int_equal(parse_mb1(p), KBOOT_OK);
+    assert_int_equal(info.fb.kind, KBOOT_FB_NONE);
+    assert_int_equal(info.warnings, KBOOT_WARN_FB_INDEXED);
+
+    /* Information that ends before the framebuffer fields: they are not read. */
+    mb1_fb(p, &bgr);
+    assert_int_equal(parse_mb1_limit(p, MB1_INFO_AT + 100, MB1_INFO_AT), KBOOT_OK);
+    assert_int_equal(info.fb.kind, KBOOT_FB_NONE);
+    assert_int_equal(info.warnings, KBOOT_WARN_FB_TRUNCATED);
+}
+
+static void test_kboot_warning_str_names_every_warning(void **state)
+{
+    (void)state;
+    const char *unknown = kboot_warning_str(1u << 31);
+    for (uint32_t i = 0; i < KBOOT_WARNING_BITS; i++) {
+        const char *s = kboot_warning_str(1u << i);
+        assert_non_null(s);
+        assert_true(strcmp(s, unknown) != 0);
+        for (uint32_t j = 0; j < i; j++)
+            assert_true(strcmp(s, kboot_warning_str(1u << j)) != 0);
+    }
+    /* Every framebuffer bit is inside KBOOT_WARN_FB_ANY and nothing else is. */
+    assert_int_equal(KBOOT_WARN_FB_ANY & KBOOT_WARN_BAD_MODULE, 0);
+    assert_int_equal(KBOOT_WARN_FB_ANY & (KBOOT_WARN_FB_IN_RAM | KBOOT_WARN_FB_TRUNCATED),
+                     KBOOT_WARN_FB_IN_RAM | KBOOT_WARN_FB_TRUNCATED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1269,6 +1743,20 @@ int main(void)
         cmocka_unit_test(test_mb1_without_memory_information_is_rejected),
         cmocka_unit_test(test_kboot_status_str_names_every_status),
         cmocka_unit_test(test_usable_bytes_counts_only_usable_entries),
+        cmocka_unit_test(test_mb2_rgb_framebuffer_is_kept_with_its_fields),
+        cmocka_unit_test(test_mb2_rgb_framebuffer_any_field_positions_and_depths),
+        cmocka_unit_test(test_mb2_ega_text_framebuffer_means_vga_text),
+        cmocka_unit_test(test_mb2_malformed_framebuffers_are_rejected_with_a_warning),
+        cmocka_unit_test(test_mb2_framebuffer_in_ram_is_rejected_whatever_the_tag_order),
+        cmocka_unit_test(test_mb2_efi_system_table_and_boot_services_tags),
+        cmocka_unit_test(test_mb2_both_rsdp_tags_are_copied),
+        cmocka_unit_test(test_mb2_efi_memory_map_is_used_without_a_multiboot_map),
+        cmocka_unit_test(test_mb2_multiboot_map_wins_over_the_efi_map),
+        cmocka_unit_test(test_mb2_malformed_efi_map_is_ignored_with_a_warning),
+        cmocka_unit_test(test_mb2_module_ending_before_its_start_is_dropped),
+        cmocka_unit_test(test_mb1_module_ending_before_its_start_is_dropped),
+        cmocka_unit_test(test_mb1_framebuffer_fields_are_parsed_and_checked),
+        cmocka_unit_test(test_kboot_warning_str_names_every_warning),
     };
     return cmocka_run_group_tests_name("kernel_multiboot", tests, NULL, NULL);
 }
