@@ -662,3 +662,17 @@ size_t sched_snapshot(struct sched_thread_info *out, size_t max)
     S.plat.irq_restore(S.plat.ctx, en);
     return n;
 }
+
+struct sched_thread *sched_thread_by_stack_addr(uintptr_t addr, size_t below)
+{
+    struct sched_thread *found = NULL;
+    bool en = sched_lock();
+    for (struct sched_list *l = S.all.next; l != &S.all && !found; l = l->next) {
+        struct sched_thread *t = SCHED_CONTAINER(l, struct sched_thread, all_link);
+        uintptr_t lo = (uintptr_t)t->stack, hi = lo + t->stack_size;
+        if (t->stack && addr < hi && addr + below >= lo && addr + below >= addr)
+            found = t;
+    }
+    S.plat.irq_restore(S.plat.ctx, en);
+    return found;
+}

@@ -109,7 +109,8 @@ void *sched_get_tls(void);
 /* Give the CPU to the next READY thread of the same or higher priority, if any. */
 void sched_thread_yield(void);
 
-/* Sleep until the clock reaches deadline (return at once if it has); never wakes earlier. */
+/* Sleep until the clock reaches deadline (return at once if it has, or if it is
+ * SCHED_NO_DEADLINE); never wakes earlier. */
 void sched_sleep_until(uint64_t deadline);
 /* Sleep for at least ns nanoseconds. */
 void sched_sleep_ns(uint64_t ns);
@@ -137,6 +138,11 @@ unsigned sched_preempt_count(void);
 /* Copy one row per thread (main and idle included, creation order) into out[0..max) and
  * return how many threads there are (may be more than max). Any context. */
 size_t sched_snapshot(struct sched_thread_info *out, size_t max);
+
+/* The thread whose stack allocation, extended `below` bytes downwards (a guard page), holds
+ * addr; NULL if none (main's stack is not known to the library). For fault handlers: name
+ * the thread whose stack overflowed into its guard page. Any context. */
+struct sched_thread *sched_thread_by_stack_addr(uintptr_t addr, size_t below);
 
 /* "ready", "running", ... Any context. */
 const char *sched_state_str(enum sched_state s);

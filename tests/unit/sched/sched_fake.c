@@ -99,6 +99,7 @@ static void *f_stack_alloc(void *ctx, size_t size)
     }
     void *p = aligned_alloc(64, size);
     if (p) {
+        fake_stats.last_stack = p;
         fake_stats.stacks_live++;
         fake_stats.stack_allocs++;
     }

@@ -24,6 +24,7 @@ struct fake_stats {
     long irqs_dropped;       /* ... that found them masked */
     long hook_masked_errors; /* a hook was called in the wrong interrupt state */
     bool fail_next_alloc;    /* the next stack_alloc returns NULL */
+    void *last_stack;        /* what stack_alloc returned last */
 };
 
 extern struct fake_stats fake_stats;

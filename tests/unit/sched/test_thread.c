@@ -408,6 +408,29 @@ static void test_snapshot_lists_every_thread_with_its_state(void **state)
     assert_true(fake_stats.switch_hooks > 0);
 }
 
+static void *report_local_address(void *arg)
+{
+    volatile int local = 0;
+    *(uintptr_t *)arg = (uintptr_t)&local;
+    sched_thread_yield();
+    return (void *)(uintptr_t)local;
+}
+
+static void test_a_stack_address_names_its_thread(void **state)
+{
+    (void)state;
+    uintptr_t local = 0;
+    struct sched_thread *t = spawn("deep", SCHED_PRIO_DEFAULT + 1, report_local_address, &local);
+    uintptr_t base = (uintptr_t)fake_stats.last_stack;
+    assert_ptr_equal(sched_thread_by_stack_addr(local, 0), t);
+    assert_string_equal(sched_thread_name(sched_thread_by_stack_addr(base - 8, 4096)), "deep");
+    assert_null(sched_thread_by_stack_addr(base - 8, 0));             /* no guard counted */
+    assert_null(sched_thread_by_stack_addr(base - 5000, 4096));       /* below the guard */
+    assert_null(sched_thread_by_stack_addr((uintptr_t)&local, 4096)); /* main's stack */
+    join(t, NULL);
+    assert_null(sched_thread_by_stack_addr(local, 0)); /* freed */
+}
+
 static void test_status_strings(void **state)
 {
     (void)state;
@@ -436,6 +459,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tls_pointer_is_per_thread, reset, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_lists_every_thread_with_its_state, reset,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_a_stack_address_names_its_thread, reset, teardown),
         cmocka_unit_test(test_status_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
