@@ -61,8 +61,14 @@ static void on_panic(void)
 
 void ktest_arm(const char *cmdline)
 {
-    if (kcmdline_get(cmdline, "ktest", requested, sizeof requested))
-        kpanic_set_hook(on_panic);
+    if (!kcmdline_get(cmdline, "ktest", requested, sizeof requested))
+        return;
+    kpanic_set_hook(on_panic);
+    /* `ktestpanic`: panic here, before any test runs, so the harness can check that such a
+     * panic still ends QEMU with the failure code. */
+    char v[4];
+    if (kcmdline_get(cmdline, "ktestpanic", v, sizeof v))
+        kpanic("ktestpanic: a panic before the test started, as asked");
 }
 
 void ktest_fail(const char *file, int line, const char *fmt, ...)

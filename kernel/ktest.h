@@ -42,7 +42,8 @@ __attribute__((noreturn, format(printf, 3, 4))) void ktest_fail(const char *file
 
 /* If the command line names a test (`ktest=`), make every panic from now on end QEMU with the
  * test's verdict (failure unless the running test expects the panic). Call as early as the
- * command line is known. */
+ * command line is known. With `ktestpanic` also on the command line it then panics at once
+ * (to test exactly that). */
 void ktest_arm(const char *cmdline);
 /* If the command line names a test, run it and never return; otherwise return. */
 void ktest_run_from_cmdline(const char *cmdline);
