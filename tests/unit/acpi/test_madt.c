@@ -157,6 +157,23 @@ static void test_iterator_yields_entries_in_table_order(void **state)
     free(t);
 }
 
+static void test_reserved_inti_encodings_take_the_bus_defaults(void **state)
+{
+    size_t len;
+    uint8_t *t = fx_load("apic_q35", &len);
+    /* ISO for IRQ5: polarity 10b and trigger 10b, both reserved. */
+    fx_put16(t + entry_offset(t, 7) + 8, 0x000A);
+    fx_fix_checksum(t);
+    struct arrays a;
+    struct acpi_madt m = madt_for(&a);
+    assert_int_equal(acpi_madt_collect(t, len, &m), ACPI_OK);
+    assert_int_equal(a.isos[1].source, 5);
+    assert_int_equal(a.isos[1].inti.polarity, ACPI_ACTIVE_HIGH);
+    assert_int_equal(a.isos[1].inti.trigger, ACPI_TRIGGER_EDGE);
+    assert_int_equal(a.isos[1].inti.raw, 0x000A);
+    free(t);
+}
+
 static void test_isa_irq_route_applies_overrides(void **state)
 {
     size_t len;
@@ -368,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_q35_madt_ioapic_and_overrides),
         cmocka_unit_test(test_q35_madt_nmis),
         cmocka_unit_test(test_iterator_yields_entries_in_table_order),
+        cmocka_unit_test(test_reserved_inti_encodings_take_the_bus_defaults),
         cmocka_unit_test(test_isa_irq_route_applies_overrides),
         cmocka_unit_test(test_isa_irq_route_ignores_other_buses),
         cmocka_unit_test(test_address_override_and_unknown_entries),
