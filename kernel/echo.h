@@ -1,16 +1,18 @@
-/* echo.h - the pre-executor input loop: decode keyboard and serial input and echo it. */
+/* echo.h - the shell's sessions driven by polling, for use before (or instead of) the
+ * executor: drain the keyboard and serial rings into the shell, halting while nothing comes. */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Start the shell (kshell_init). */
 void kecho_init(void);
-/* True when the last line entered was exactly `text`. */
+/* True when the last line entered on either console was exactly `text`. */
 bool kecho_saw(const char *text);
-/* Decode one scancode / take one serial byte, echoing what it types. Task context. */
+/* One scancode / one serial byte into the shell. Task context. */
 void kecho_key_byte(uint8_t scancode);
 void kecho_serial_byte(uint8_t byte);
-/* Drain both input rings, echoing what was typed. True if anything was read. */
+/* Drain both input rings into the shell. True if anything was read. */
 bool kecho_poll(void);
-/* Echo forever, halting while no input arrives. */
+/* Run the shell forever by polling, halting while no input arrives. */
 __attribute__((noreturn)) void kecho_run(void);

@@ -26,6 +26,7 @@
 #define IRQ_SPURIOUS_SLAVE 15
 
 struct x86_ring kbd_ring, serial_ring;
+bool (*kexception_recover)(struct x86_interrupt_frame *frame);
 
 static struct x86_gdt gdt;
 static struct x86_tss tss;
@@ -56,6 +57,8 @@ void kreport_exception(struct x86_interrupt_frame *frame)
 static void default_handler(struct x86_interrupt_frame *frame)
 {
     uint64_t v = frame->vector;
+    if (v < 32 && kexception_recover && kexception_recover(frame))
+        return;
     if (v < 32) {
         kreport_exception(frame);
         const char *guard = NULL;

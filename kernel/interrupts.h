@@ -23,7 +23,13 @@ void kinterrupts_init(uint32_t hz);
 /* The report every unhandled exception gets, then a panic. Exposed for the in-kernel tests. */
 void kreport_exception(struct x86_interrupt_frame *frame);
 
-/* Milliseconds since the PIT started (0 before). */
+/* Asked first for every exception without a handler of its own: true means the hook reported
+ * and resumed it (it changed the frame), false lets the report and panic go on. The shell's
+ * `fault` command sets it to resume a fault it caused on purpose. Interrupts are off when it
+ * runs; NULL (the default) means no hook. */
+extern bool (*kexception_recover)(struct x86_interrupt_frame *frame);
+
+/* Milliseconds since the clock source was chosen (0 before), from the clock itself. */
 uint64_t kuptime_ms(void);
 
 /* True when the PS/2 controller and keyboard initialised. */

@@ -217,12 +217,97 @@ void kconsole_print_boot_report(void)
                 boot_cr0_firmware, boot_cr0_entry);
 }
 
+/* Called under the console lock around every kprintf once the shell set them: `before` takes
+ * a half-typed line off the consoles, `after` puts it back when the output ended a line. */
+static void (*log_before)(void);
+static void (*log_after)(bool line_ended);
+
+static void log_put(void *ctx, const char *s, size_t n)
+{
+    if (n)
+        *(char *)ctx = s[n - 1];
+    con_write(s, n);
+}
+
 int kvprintf(const char *fmt, va_list ap)
 {
     uint64_t flags = x86_spin_lock_irqsave(&console_lock);
-    int n = con_vprintf(fmt, ap);
+    if (log_before)
+        log_before();
+    char last = '\n';
+    int n = con_vcbprintf(log_put, &last, fmt, ap);
+    if (log_after)
+        log_after(last == '\n');
     x86_spin_unlock_irqrestore(&console_lock, flags);
     return n;
+}
+
+/* --- one console at a time, for the shell sessions ------------------------------------------ */
+
+void kconsole_set_log_hooks(void (*before)(void), void (*after)(bool line_ended))
+{
+    uint64_t flags = x86_spin_lock_irqsave(&console_lock);
+    log_before = before;
+    log_after = after;
+    x86_spin_unlock_irqrestore(&console_lock, flags);
+}
+
+uint64_t kconsole_lock(void)
+{
+    return x86_spin_lock_irqsave(&console_lock);
+}
+
+void kconsole_unlock(uint64_t flags)
+{
+    x86_spin_unlock_irqrestore(&console_lock, flags);
+}
+
+void kconsole_serial_write(const char *s, size_t n)
+{
+    if (uart_ok)
+        con_uart_write(&uart, s, n);
+}
+
+void kconsole_screen_write(const char *s, size_t n)
+{
+    if (screen == KCONSOLE_SCREEN_VGA)
+        con_vga_write(&vga, s, n);
+    else if (screen == KCONSOLE_SCREEN_FB)
+        con_fb_write(&fbcon, s, n);
+}
+
+void kconsole_screen_set_col(unsigned col)
+{
+    if (screen == KCONSOLE_SCREEN_VGA)
+        con_vga_set_col(&vga, col);
+    else if (screen == KCONSOLE_SCREEN_FB &&
+             con_fb_move_cursor(&fbcon, con_fb_row(&fbcon), col) != CON_FB_OK)
+        return; /* a column off the screen: the cursor stays */
+}
+
+void kconsole_screen_clear_eol(void)
+{
+    if (screen == KCONSOLE_SCREEN_VGA)
+        con_vga_clear_eol(&vga);
+    else if (screen == KCONSOLE_SCREEN_FB)
+        con_fb_clear_to_eol(&fbcon);
+}
+
+void kconsole_screen_clear(void)
+{
+    if (screen == KCONSOLE_SCREEN_VGA)
+        con_vga_clear(&vga);
+    else if (screen == KCONSOLE_SCREEN_FB)
+        con_fb_clear(&fbcon);
+}
+
+void kconsole_screen_mark(void)
+{
+    /* A white-on-red '!' in the last column of the cursor's row, which the line editor never
+     * writes; its next redraw clears it. */
+    if (screen == KCONSOLE_SCREEN_VGA &&
+        con_vga_write_cell(&vga, con_vga_row(&vga), VGA_COLS - 1, 0x4F00 | '!') != CON_VGA_OK)
+        return; /* unreachable: the cursor's row is on the screen */
 }
 
 int kprintf(const char *fmt, ...)

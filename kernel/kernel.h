@@ -63,6 +63,23 @@ int kconsole_screen_row(void);
 int kconsole_screen_rows(void);
 int kconsole_screen_cols(void);
 
+/* One console at a time, for the shell's sessions. Output functions and the line-editing
+ * operations of the screen console are called with the console lock held (kconsole_lock /
+ * kconsole_unlock: interrupts masked while held). kconsole_serial_write adds '\r' before '\n';
+ * the screen functions do nothing without a screen. */
+uint64_t kconsole_lock(void);
+void kconsole_unlock(uint64_t flags);
+void kconsole_serial_write(const char *s, size_t n);
+void kconsole_screen_write(const char *s, size_t n);
+void kconsole_screen_set_col(unsigned col);
+void kconsole_screen_clear_eol(void);
+void kconsole_screen_clear(void);
+/* A visible mark for a refused key (the line editor's bell) in the last column of the row. */
+void kconsole_screen_mark(void);
+/* Hooks kprintf calls under the console lock: `before` the text, and `after` it with
+ * line_ended true when the text ended in '\n'. NULL hooks are not called. */
+void kconsole_set_log_hooks(void (*before)(void), void (*after)(bool line_ended));
+
 /* Print `PANIC at <file>:<line>: <message>` (red on VGA) and halt with interrupts off. In test
  * mode the running test ends (passed if it was expected to panic, failed otherwise). */
 __attribute__((noreturn, format(printf, 3, 4))) void kpanic_at(const char *file, int line,

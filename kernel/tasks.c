@@ -2,19 +2,20 @@
  * tasks.c - the executor and its tasks.
  *
  * Interrupt handlers only push bytes into libx86's rings and wake a waker cell; the tasks
- * below read the rings through a small future (ring_byte), decode and echo, and report
- * dropped input once from task context. Nothing here runs in an interrupt handler.
+ * below read the rings through a small future (ring_byte), pass the bytes to the shell's
+ * sessions (shell.c), and report dropped input once from task context. Nothing here runs in
+ * an interrupt handler.
  */
 #include "tasks.h"
 
 #include "cmdline.h"
-#include "echo.h"
+#include "shell.h"
 #include "interrupts.h"
 #include "bootclock.h"
 #include "kernel.h"
 #include "memory.h"
-
 #include "platform.h"
+
 #include <x86/cpu.h>
 
 struct async_executor kexecutor;
@@ -121,6 +122,10 @@ static void ring_byte_init(struct ring_byte *f, struct x86_ring *ring, struct as
 
 /* --- the input tasks --------------------------------------------------------------------- */
 
+/* How long the serial task waits after an ESC before it counts as the Escape key alone
+ * (console/vt100.h): terminals send a whole sequence at once. */
+#define ESC_TIMEOUT_MS 50
+
 struct input_task {
     struct async_future base;
     int state;
@@ -145,17 +150,23 @@ static enum async_poll input_poll(struct async_future *self, struct async_contex
         ring_byte_init(&t->next, ring, t->keyboard ? &kbd_cell : &serial_cell);
         AWAIT(&t->next.base);
         if (t->keyboard)
-            kecho_key_byte((uint8_t)t->next.base.result);
+            kshell_key_byte((uint8_t)t->next.base.result);
         else
-            kecho_serial_byte((uint8_t)t->next.base.result);
+            kshell_serial_byte((uint8_t)t->next.base.result);
         /* Report a burst of drops once, when the burst is over and the ring drained. */
         uint64_t drops = x86_ring_drops(ring);
         if (drops != t->drops_reported && x86_ring_count(ring) == 0) {
-            kprintf("\n%s: %llu bytes dropped so far (input ring full); still running\n> ",
+            kprintf("%s: %llu bytes dropped so far (input ring full); still running\n",
                     t->keyboard ? "keyboard" : "serial", (unsigned long long)drops);
             t->drops_reported = drops;
         }
-        if (stop_line && kecho_saw(stop_line))
+        if (!t->keyboard && kshell_serial_pending() && x86_ring_count(ring) == 0) {
+            async_sleep_init(&t->delay, async_ms_to_ticks(cx->executor, ESC_TIMEOUT_MS));
+            AWAIT(&t->delay.base);
+            if (x86_ring_count(ring) == 0)
+                kshell_serial_idle();
+        }
+        if (stop_line && kshell_saw(stop_line))
             async_executor_stop(cx->executor);
     }
     ASYNC_END();
@@ -229,7 +240,7 @@ void kasync_start(const char *until_line)
         kpanic("executor init failed");
     async_waker_cell_init(&kbd_cell);
     async_waker_cell_init(&serial_cell);
-    kecho_init();
+    kshell_init();
 
     uint64_t delay = 0;
     bool bad;
@@ -241,20 +252,20 @@ void kasync_start(const char *until_line)
     spawn(&ex.base, sizeof ex, "example");
     struct input_task kb = {.keyboard = true, .delay_ms = delay};
     async_future_init(&kb.base, input_poll, NULL);
-    spawn(&kb.base, sizeof kb, "keyboard");
+    spawn(&kb.base, sizeof kb, "kbd-shell");
     struct input_task se = {.keyboard = false, .delay_ms = delay};
     async_future_init(&se.base, input_poll, NULL);
-    spawn(&se.base, sizeof se, "serial");
+    spawn(&se.base, sizeof se, "com1-shell");
     struct clock_task ck = {0};
     async_future_init(&ck.base, clock_poll, NULL);
     spawn(&ck.base, sizeof ck, "clock");
-    kprintf("[ ok ] executor: 4 tasks (example, keyboard, serial, clock) (%llu us)\n",
+    kprintf("[ ok ] executor: 4 tasks (example, kbd-shell, com1-shell, clock) (%llu us)\n",
             (unsigned long long)kbootclock_us());
 }
 
 void kasync_run(void)
 {
-    kprintf("executor: running; type on the keyboard or the serial terminal\n");
+    kprintf("executor: running\n");
     async_executor_run(&kexecutor);
     struct async_stats st;
     async_executor_stats(&kexecutor, &st);

@@ -1,7 +1,7 @@
 /*
  * tasks.h - the reference kernel's async side: libasync's executor on the kernel's platform
  * hooks, async streams over the keyboard and serial input rings, and the standing tasks
- * (the `async number: 42` example, input echo, a clock).
+ * (the `async number: 42` example, the two shell sessions' input, a clock).
  */
 #pragma once
 
@@ -12,8 +12,9 @@
 
 extern struct async_executor kexecutor;
 
-/* Set up the executor and spawn the standing tasks. `until_line`: when a typed line equals
- * it, the executor stops (in-kernel tests); NULL runs forever. */
+/* Set up the executor, start the shell (kshell_init) and spawn the standing tasks.
+ * `until_line`: when a line entered on either console equals it, the executor stops (in-kernel
+ * tests); NULL runs forever. */
 void kasync_start(const char *until_line);
 /* Run the executor until it is stopped (never, for the normal kernel). */
 void kasync_run(void);

@@ -742,6 +742,18 @@ void async_executor_stats(const struct async_executor *ex, struct async_stats *o
     out->tasks_allocated = out->spawned - atomic_load_explicit(&ex->freed, memory_order_relaxed);
 }
 
+size_t async_executor_for_each_task(const struct async_executor *ex,
+                                    bool (*fn)(void *ctx, const struct async_task *t), void *ctx)
+{
+    size_t n = 0;
+    for (const struct async_task *t = ex->tasks; t; t = t->next) {
+        n++;
+        if (!fn(ctx, t))
+            break;
+    }
+    return n;
+}
+
 uint64_t async_now(const struct async_executor *ex)
 {
     return ex->plat.now(ex->plat.ctx);

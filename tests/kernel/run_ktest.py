@@ -45,6 +45,9 @@ def parse_args():
     p.add_argument("--then-keys", default="")
     p.add_argument("--then-serial", default="")
     p.add_argument("--qemu-arg", action="append", default=[])
+    p.add_argument("--step", action="append", default=[],
+                   help="after the input stages, in order: wait:REGEX (a line matched), "
+                        "serial:TEXT (escapes as in --serial-input), keys:KEYS, sleep:SECONDS")
     return p.parse_args()
 
 
@@ -55,8 +58,8 @@ def main():
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-monitor", "none"]
     mon_path = os.path.join(tmp, "mon.sock")
     ser_path = os.path.join(tmp, "serial.sock")
-    interactive = bool(a.sendkeys or a.serial_input)
-    if a.sendkeys or a.then_keys:
+    interactive = bool(a.sendkeys or a.serial_input or a.step)
+    if a.sendkeys or a.then_keys or any(x.startswith("keys:") for x in a.step):
         cmd += ["-qmp", f"unix:{mon_path},server=on,wait=off"]
     if interactive:
         cmd += ["-chardev", f"socket,id=ser0,path={ser_path},server=on,wait=on",
@@ -86,7 +89,7 @@ def main():
 
     def feed(stream_lines):
         for raw in stream_lines:
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            line = render(raw.decode("utf-8", "replace").rstrip("\r\n"))
             with lock:
                 lines.append(line)
             if a.until and re.search(a.until, line):
@@ -170,6 +173,32 @@ def main():
     return 0 if not problems else 1
 
 
+def render(line):
+    """What a terminal shows for one line: '\\r' returns to column 0, ESC [ n C moves right,
+    ESC [ K erases to the end, other escape sequences are dropped (the shell's line editor)."""
+    if "\r" not in line and "\x1b" not in line:
+        return line
+    cells, col, i = [], 0, 0
+    while i < len(line):
+        c = line[i]
+        m = re.match(r"\x1b\[([0-9;?]*)([A-Za-z])", line[i:])
+        if m:
+            if m.group(2) == "C":
+                col += int(m.group(1) or 1)
+            elif m.group(2) == "K":
+                del cells[col:]
+            i += m.end()
+            continue
+        if c == "\r":
+            col = 0
+        elif c >= " ":
+            cells.extend(" " * (col + 1 - len(cells)))
+            cells[col] = c
+            col += 1
+        i += 1
+    return "".join(cells).rstrip()
+
+
 def connect(path, timeout):
     end = time.monotonic() + timeout
     while True:
@@ -194,7 +223,7 @@ def wait_for(rx_text, lines, lock):
 
 def send_input(a, lines, lock, ser, mon_path):
     qf = None
-    if a.sendkeys or a.then_keys:
+    if a.sendkeys or a.then_keys or any(x.startswith("keys:") for x in a.step):
         q = connect(mon_path, 10)
         qf = q.makefile("rwb")
         qf.readline()
@@ -225,6 +254,16 @@ def send_input(a, lines, lock, ser, mon_path):
         wait_for(a.then_after, lines, lock)
         keys(a.then_keys, 1)
         serial(a.then_serial, 1)
+    for step in a.step:
+        kind, _, arg = step.partition(":")
+        if kind == "wait":
+            wait_for(arg, lines, lock)
+        elif kind == "serial":
+            serial(arg, 1)
+        elif kind == "keys":
+            keys(arg, 1)
+        elif kind == "sleep":
+            time.sleep(float(arg))
 
 
 if __name__ == "__main__":

@@ -148,6 +148,15 @@ uint64_t async_executor_shutdown(struct async_executor *ex);
 /* A snapshot of the counters. Any context (values may be a little stale). */
 void async_executor_stats(const struct async_executor *ex, struct async_stats *out);
 
+/*
+ * Call fn(ctx, t) for every live task the executor has polled at least once (a task spawned
+ * but not yet polled is not listed yet), newest first, until fn returns false. For a shell's
+ * task list. Executor context only; fn must not spawn, cancel or finish tasks of ex. Returns
+ * the number of tasks visited.
+ */
+size_t async_executor_for_each_task(const struct async_executor *ex,
+                                    bool (*fn)(void *ctx, const struct async_task *t), void *ctx);
+
 /* The current tick (the now hook). Any context. */
 uint64_t async_now(const struct async_executor *ex);
 

@@ -17,7 +17,13 @@
  *         cannot know whether that line ended in a wrap or a '\n' (a terminal's BS behaves the
  *         same way).
  * Other bytes below 0x20 and 0x7F are shown as 0xFE (a small square) so that stray control
- * codes are visible; bytes 0x80-0xFF are shown as their code page 437 glyphs.
+ * codes are visible.
+ *
+ * Text is UTF-8. con_vga_putc and con_vga_write decode it (a character may be split across
+ * calls) and show each code point as its code page 437 glyph (con_vga_cp437): the Latin-1
+ * letters CP437 has, box drawing, blocks, Greek letters, the symbols of cells 0x01-0x1F
+ * (U+263A smiley...). A code point CP437 lacks, and every malformed byte sequence (shown by the
+ * decoder as U+FFFD), appears as CON_VGA_REPLACEMENT_GLYPH, so nothing disappears silently.
  * Writing in column 79 moves the cursor to the start of the next line at once (as the BIOS
  * teletype does), so an 80-character line followed by '\n' leaves an empty line.
  * Scrolling moves every line up by one and clears the bottom line with the current colour.
@@ -39,8 +45,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <console/utf8.h>
+
 #define CON_VGA_WIDTH 80
 #define CON_VGA_HEIGHT 25
+/* The glyph shown for characters code page 437 cannot show: 0x04, a black diamond like the
+ * U+FFFD replacement character's. */
+#define CON_VGA_REPLACEMENT_GLYPH 0x04
 /* Physical address of the colour text buffer; the kernel maps it and passes the pointer. */
 #define CON_VGA_PHYS_ADDR 0xB8000u
 /* CRTC index and data ports of a colour adapter. */
@@ -85,6 +96,7 @@ struct con_vga {
     unsigned col;             /* 0..CON_VGA_WIDTH-1 */
     uint8_t attr;
     bool hw_cursor;
+    struct con_utf8_decoder utf8; /* a character split across writes */
 };
 
 /*
@@ -110,10 +122,12 @@ con_vga_set_color(struct con_vga *vga, enum con_vga_color fg, enum con_vga_color
 /* The current attribute byte (background << 4 | foreground). */
 uint8_t con_vga_attr(const struct con_vga *vga);
 
-/* Write one byte, interpreting the control characters listed at the top of this file. */
+/* Write one byte of UTF-8 text, interpreting the control characters listed at the top of
+ * this file. */
 void con_vga_putc(struct con_vga *vga, char c);
 
-/* Write len bytes (NUL bytes included, shown as 0xFE); the hardware cursor is moved once. */
+/* Write len bytes of UTF-8 text (NUL bytes included, shown as 0xFE); the hardware cursor is
+ * moved once. */
 void con_vga_write(struct con_vga *vga, const char *s, size_t len);
 
 /*
@@ -133,3 +147,19 @@ unsigned con_vga_col(const struct con_vga *vga);
  * off, no further port I/O is done.
  */
 void con_vga_set_hw_cursor(struct con_vga *vga, bool on);
+
+/* The code page 437 cell byte for a Unicode code point: ASCII 0x20-0x7E as itself, the
+ * characters of cells 0x01-0x1F, 0x7F and 0x80-0xFF, else CON_VGA_REPLACEMENT_GLYPH. Pure. */
+uint8_t con_vga_cp437(uint32_t cp);
+
+/* Line editing on the current row (see console/lineedit.h's screen operations):
+ * con_vga_set_col moves the cursor to column col (clamped to 79) of the current row;
+ * con_vga_clear_eol blanks from the cursor to the end of the row (current colour), cursor
+ * unchanged. Both move the hardware cursor if it is on. */
+void con_vga_set_col(struct con_vga *vga, unsigned col);
+void con_vga_clear_eol(struct con_vga *vga);
+
+/* Store one cell (character | attribute << 8) at (row, col) without moving the cursor, e.g.
+ * a status mark. Errors: CON_VGA_BAD_POS for a position off the screen. */
+__attribute__((warn_unused_result)) enum con_vga_status
+con_vga_write_cell(struct con_vga *vga, unsigned row, unsigned col, uint16_t cell);

@@ -85,6 +85,55 @@ static struct async_stats stats(void)
     return s;
 }
 
+struct listing {
+    const char *names[8];
+    uint64_t ids[8];
+    size_t n, stop_after;
+};
+
+static bool list_one(void *ctx, const struct async_task *t)
+{
+    struct listing *l = ctx;
+    l->names[l->n] = async_task_name(t);
+    l->ids[l->n] = async_task_id(t);
+    l->n++;
+    return l->n < l->stop_after;
+}
+
+static void test_for_each_task_lists_live_polled_tasks(void **state)
+{
+    (void)state;
+    struct probe_state a = {.ready_after = 0}, b = {.ready_after = 1}, c = {0};
+    struct async_task *ta = spawn_probe(&a, "a");
+    struct async_task *tb = spawn_probe(&b, "b");
+    struct listing l = {.stop_after = 8};
+    /* Nothing was polled yet: nothing listed. */
+    assert_int_equal(async_executor_for_each_task(&ex, list_one, &l), 0);
+    async_executor_run_once(&ex);
+    struct async_task *tc = spawn_probe(&c, "c"); /* not polled yet */
+    /* b finished on its first poll; a is live; c not yet seen. */
+    assert_int_equal(async_executor_for_each_task(&ex, list_one, &l), 1);
+    assert_string_equal(l.names[0], "a");
+    assert_int_equal(l.ids[0], async_task_id(ta));
+    async_executor_run_once(&ex);
+    l.n = 0;
+    assert_int_equal(async_executor_for_each_task(&ex, list_one, &l), 2);
+    assert_string_equal(l.names[0], "c");
+    assert_string_equal(l.names[1], "a");
+    l.n = 0;
+    l.stop_after = 1; /* fn returning false stops the walk */
+    assert_int_equal(async_executor_for_each_task(&ex, list_one, &l), 1);
+    async_task_cancel(ta);
+    async_task_cancel(tc);
+    async_executor_run_once(&ex);
+    l.n = 0;
+    l.stop_after = 8;
+    assert_int_equal(async_executor_for_each_task(&ex, list_one, &l), 0);
+    async_task_release(ta);
+    async_task_release(tb);
+    async_task_release(tc);
+}
+
 static void test_init_rejects_missing_hooks(void **state)
 {
     (void)state;
@@ -1043,6 +1092,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lone_yielder_lets_a_local_channel_wake_through,
                                         hp_fixture_setup, hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_status_strings, hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_for_each_task_lists_live_polled_tasks,
+                                        hp_fixture_setup, hp_fixture_teardown),
     };
     return cmocka_run_group_tests_name("async_executor", tests, NULL, NULL);
 }

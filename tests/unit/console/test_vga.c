@@ -201,7 +201,7 @@ static void test_vga_backspace_at_column_0_does_nothing(void **state)
 static void test_vga_non_printable_bytes_show_as_square(void **state)
 {
     struct fixture *f = *state;
-    const char in[] = {0x01, 0x1B, 0x7F, 0x00, 0x0C, 'k', (char)0x80, (char)0xDB};
+    const char in[] = {0x01, 0x1B, 0x7F, 0x00, 0x0C, 'k'};
     con_vga_write(&f->vga, in, sizeof in);
     assert_int_equal(ch(f, 0, 0), 0xFE);
     assert_int_equal(ch(f, 0, 1), 0xFE);
@@ -209,8 +209,77 @@ static void test_vga_non_printable_bytes_show_as_square(void **state)
     assert_int_equal(ch(f, 0, 3), 0xFE);
     assert_int_equal(ch(f, 0, 4), 0xFE);
     assert_int_equal(ch(f, 0, 5), 'k');
-    assert_int_equal(ch(f, 0, 6), 0x80); /* code page 437 glyphs pass through */
-    assert_int_equal(ch(f, 0, 7), 0xDB);
+}
+
+static void test_vga_utf8_text_shows_as_code_page_437(void **state)
+{
+    struct fixture *f = *state;
+    /* é, ü, ░, █, α, °, ☺, ⌂: each one cell, its CP437 glyph. */
+    write_str(f,
+              "\xc3\xa9\xc3\xbc\xe2\x96\x91\xe2\x96\x88\xce\xb1\xc2\xb0\xe2\x98\xba\xe2\x8c\x82!");
+    const uint8_t want[] = {0x82, 0x81, 0xB0, 0xDB, 0xE0, 0xF8, 0x01, 0x7F, '!'};
+    for (unsigned i = 0; i < sizeof want; i++)
+        assert_int_equal(ch(f, 0, i), want[i]);
+    assert_int_equal(con_vga_col(&f->vga), sizeof want);
+}
+
+static void test_vga_utf8_split_across_writes(void **state)
+{
+    struct fixture *f = *state;
+    write_str(f, "\xe2\x94"); /* first two bytes of U+2500 */
+    assert_int_equal(con_vga_col(&f->vga), 0);
+    con_vga_putc(&f->vga, (char)0x80); /* the last one */
+    assert_int_equal(ch(f, 0, 0), 0xC4);
+    assert_int_equal(con_vga_col(&f->vga), 1);
+}
+
+static void test_vga_unmappable_and_malformed_show_the_replacement_glyph(void **state)
+{
+    struct fixture *f = *state;
+    /* U+20AC (no euro in CP437), U+4E2D, a Latin-1 byte alone, a stray continuation byte,
+     * a sequence cut by ASCII: five replacement glyphs, and the ASCII is kept. */
+    write_str(f, "\xe2\x82\xac\xe4\xb8\xad\xe9 \x80\xe2\x82x");
+    const uint8_t want[] = {CON_VGA_REPLACEMENT_GLYPH,
+                            CON_VGA_REPLACEMENT_GLYPH,
+                            CON_VGA_REPLACEMENT_GLYPH,
+                            ' ',
+                            CON_VGA_REPLACEMENT_GLYPH,
+                            CON_VGA_REPLACEMENT_GLYPH,
+                            'x'};
+    for (unsigned i = 0; i < sizeof want; i++)
+        assert_int_equal(ch(f, 0, i), want[i]);
+}
+
+static void test_vga_cp437_table_round_trips(void **state)
+{
+    (void)state;
+    /* Every cell 0x80-0xFF has exactly one code point, and it maps back to that cell. */
+    static const uint32_t some[] = {0x00C7, 0x00FF, 0x20A7, 0x2310, 0x2591,
+                                    0x2567, 0x2580, 0x03B1, 0x2229, 0x00A0};
+    static const uint8_t cells[] = {0x80, 0x98, 0x9E, 0xA9, 0xB0, 0xCF, 0xDF, 0xE0, 0xEF, 0xFF};
+    for (unsigned i = 0; i < sizeof cells; i++)
+        assert_int_equal(con_vga_cp437(some[i]), cells[i]);
+    assert_int_equal(con_vga_cp437('~'), '~');
+    assert_int_equal(con_vga_cp437(CON_UTF8_REPLACEMENT), CON_VGA_REPLACEMENT_GLYPH);
+    assert_int_equal(con_vga_cp437(0xC0), CON_VGA_REPLACEMENT_GLYPH); /* À: not in CP437 */
+}
+
+static void test_vga_line_editing_operations(void **state)
+{
+    struct fixture *f = *state;
+    write_str(f, "> hello world");
+    con_vga_set_col(&f->vga, 7);
+    con_vga_clear_eol(&f->vga);
+    assert_string_equal(row_text(f, 0), "> hello");
+    assert_int_equal(con_vga_col(&f->vga), 7);
+    write_str(f, "!");
+    assert_string_equal(row_text(f, 0), "> hello!");
+    con_vga_set_col(&f->vga, 200);
+    assert_int_equal(con_vga_col(&f->vga), CON_VGA_WIDTH - 1);
+    assert_int_equal(con_vga_write_cell(&f->vga, 0, 79, 0x7021), CON_VGA_OK);
+    assert_int_equal(cell(f, 0, 79), 0x7021);
+    assert_int_equal(con_vga_col(&f->vga), CON_VGA_WIDTH - 1);
+    assert_int_equal(con_vga_write_cell(&f->vga, 25, 0, 0x0741), CON_VGA_BAD_POS);
 }
 
 static void test_vga_clear_uses_current_colour_and_homes_cursor(void **state)
@@ -314,6 +383,11 @@ int main(void)
         T(test_vga_backspace_erases_previous_character),
         T(test_vga_backspace_at_column_0_does_nothing),
         T(test_vga_non_printable_bytes_show_as_square),
+        T(test_vga_utf8_text_shows_as_code_page_437),
+        T(test_vga_utf8_split_across_writes),
+        T(test_vga_unmappable_and_malformed_show_the_replacement_glyph),
+        T(test_vga_cp437_table_round_trips),
+        T(test_vga_line_editing_operations),
         T(test_vga_clear_uses_current_colour_and_homes_cursor),
         T(test_vga_read_cell_rejects_off_screen_position),
         T(test_vga_hw_cursor_follows_cursor_through_crtc_ports),

@@ -1,0 +1,28 @@
+/*
+ * shell_table.c - the shell's commands. A new capability adds a row here and its handler
+ * elsewhere (ps, spawn, run <path>, cpus are expected next); help, completion and argument
+ * checks come from the row.
+ */
+#include "shell.h"
+
+const struct kshell_cmd kshell_cmds[] = {
+    {"help", "[cmd]", "list the commands, or show one", 0, 1, kshell_cmd_help},
+    {"echo", "[text...]", "print the arguments (quotes and \\ group and escape)", 0,
+     KSHELL_MAX_ARGS - 1, kcmd_echo},
+    {"clear", "", "clear this console", 0, 0, kcmd_clear},
+    {"uptime", "", "time since the timer started", 0, 0, kcmd_uptime},
+    {"mem", "", "physical frames and heap totals", 0, 0, kcmd_mem},
+    {"heap", "[check]", "heap statistics, or check every heap invariant", 0, 1, kcmd_heap},
+    {"vm", "<addr>", "walk the page tables for a virtual address", 1, 1, kcmd_vm},
+    {"maps", "", "the kernel image's sections and their rights", 0, 0, kcmd_maps},
+    {"irq", "", "interrupt counts per vector, spurious IRQs", 0, 0, kcmd_irq},
+    {"tasks", "", "executor tasks and statistics", 0, 0, kcmd_tasks},
+    {"kbd", "[layout]", "show the keyboard layouts, or switch to one", 0, 1, kcmd_kbd},
+    {"ktest", "list|run <name>", "list in-kernel tests, or run one that needs no reboot", 1, 2,
+     kcmd_ktest},
+    {"fault", "bp|pf|gp|ud|de|df", "cause an exception (df does not come back)", 1, 1, kcmd_fault},
+    {"reboot", "", "reset the machine", 0, 0, kcmd_reboot},
+    {"halt", "", "stop the machine", 0, 0, kcmd_halt},
+};
+
+const size_t kshell_cmd_count = sizeof kshell_cmds / sizeof kshell_cmds[0];
