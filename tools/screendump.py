@@ -123,7 +123,7 @@ def uefi_args(tmpdir):
             "-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}"]
 
 
-def boot_and_grab(iso, png, uefi=False, after=r"^executor: running", append="", timeout=120,
+def boot_and_grab(iso, png, uefi=False, after=r"executor: running", append="", timeout=120,
                   qemu="qemu-system-x86_64"):
     tmp = tempfile.mkdtemp(prefix="screendump-")
     qmp_path = os.path.join(tmp, "qmp.sock")
@@ -173,7 +173,7 @@ def main():
     c.add_argument("iso")
     c.add_argument("png")
     c.add_argument("--uefi", action="store_true")
-    c.add_argument("--after", default=r"^executor: running")
+    c.add_argument("--after", default=r"executor: running")
     c.add_argument("--append", default="")
     c.add_argument("--timeout", type=float, default=120)
     a = p.parse_args()
