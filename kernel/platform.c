@@ -9,6 +9,7 @@
 #include "platform.h"
 
 #include "bootclock.h"
+#include "cmdline.h"
 #include "kernel.h"
 #include "memory.h"
 
@@ -554,6 +555,58 @@ static void format_hz(char *buf, size_t n, uint64_t hz)
         con_snprintf(buf, n, "%llu Hz", (unsigned long long)hz);
 }
 
+static const char *clock_note = "";
+
+static bool streq(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
+/*
+ * `clock=tsc|hpet|pmtimer|pit` and `timer=pit` on the command line narrow the choice, so the
+ * paths QEMU's TCG cannot reach by itself (no invariant TSC there) and the PIT behind the
+ * I/O APIC can be exercised. `clock=tsc` treats the TSC as invariant. An override naming
+ * something absent is reported and ignored.
+ */
+static void apply_overrides(struct x86_clock_caps *caps)
+{
+    char v[16];
+    if (kcmdline_get(kboot.cmdline, "clock", v, sizeof v)) {
+        struct x86_clock_caps c = *caps;
+        bool known = true;
+        if (streq(v, "tsc"))
+            c.tsc_invariant = true;
+        else if (streq(v, "hpet"))
+            c.tsc_invariant = false;
+        else if (streq(v, "pmtimer"))
+            c.tsc_invariant = c.hpet = false;
+        else if (streq(v, "pit"))
+            c.tsc_invariant = c.hpet = c.pmtimer = false;
+        else
+            known = false;
+        struct x86_clock_choice ch = x86_clock_choose(&c);
+        if (!known)
+            kprintf("[warn] clock=%s: expected tsc, hpet, pmtimer or pit; ignored\n", v);
+        else if (!streq(x86_clock_source_name(ch.clock), v))
+            kprintf("[warn] clock=%s: not available here; ignored\n", v);
+        else {
+            if (c.tsc_invariant && !caps->tsc_invariant)
+                clock_note = ", forced by clock=tsc: CPUID does not promise invariance";
+            *caps = c;
+        }
+    }
+    if (kcmdline_get(kboot.cmdline, "timer", v, sizeof v)) {
+        if (streq(v, "pit") && caps->pit)
+            caps->lapic = false;
+        else
+            kprintf("[warn] timer=%s: only timer=pit is understood, and only with a PIT; "
+                    "ignored\n",
+                    v);
+    }
+}
+
 static void clock_init(bool lapic_usable, bool tsc_deadline)
 {
     hpet_ok = hpet_probe();
@@ -567,6 +620,7 @@ static void clock_init(bool lapic_usable, bool tsc_deadline)
         .lapic = lapic_usable,
         .tsc_deadline = tsc_deadline,
     };
+    apply_overrides(&caps);
     choice = x86_clock_choose(&caps);
 
     /* Measure the TSC against the best reference even when it is not the clock: boot-step
@@ -614,8 +668,8 @@ static void clock_init(bool lapic_usable, bool tsc_deadline)
     format_hz(rate, sizeof rate, clock_hz);
     switch (choice.clock) {
     case X86_CLOCK_TSC:
-        step("ok", "clock: tsc %s (invariant, calibrated against %s)", rate,
-             x86_clock_source_name(choice.reference));
+        step("ok", "clock: tsc %s (invariant, calibrated against %s%s)", rate,
+             x86_clock_source_name(choice.reference), clock_note);
         break;
     case X86_CLOCK_HPET:
         step("ok", "clock: hpet %s (%s-bit counter; TSC %s)", rate, hpet.counter_64 ? "64" : "32",
@@ -855,29 +909,42 @@ void kplatform_verify(void)
 
 /* ---- reset ---------------------------------------------------------------------------- */
 
+bool kplatform_reset_fadt(void)
+{
+    if (!have_fadt || !fadt.has_reset)
+        return false;
+    uint64_t flags = x86_irq_save();
+    const struct acpi_gas *g = &fadt.reset_reg;
+    kprintf("reboot: FADT reset register (%s %#llx <- %#x)\n",
+            g->space_id == ACPI_SPACE_IO       ? "port"
+            : g->space_id == ACPI_SPACE_MEMORY ? "memory"
+                                               : "unsupported space",
+            (unsigned long long)g->address, fadt.reset_value);
+    if (g->space_id == ACPI_SPACE_IO && g->address <= 0xFFFF) {
+        outb((uint16_t)g->address, fadt.reset_value);
+    } else if (g->space_id == ACPI_SPACE_MEMORY) {
+        volatile uint8_t *p = kmemory_map_device(g->address, 1, KCACHE_UC);
+        if (p)
+            *p = fadt.reset_value;
+    }
+    for (volatile uint32_t i = 0; i < 10000000u; i++)
+        x86_pause();
+    kprintf("reboot: the FADT reset register did not reset the machine\n");
+    x86_irq_restore(flags);
+    return true;
+}
+
+bool kplatform_has_8042(void)
+{
+    return !(have_fadt && fadt.has_boot_arch && !fadt.i8042);
+}
+
 __attribute__((noreturn)) void kplatform_reboot(void)
 {
     x86_cli();
-    if (have_fadt && fadt.has_reset) {
-        const struct acpi_gas *g = &fadt.reset_reg;
-        kprintf("reboot: FADT reset register (%s %#llx <- %#x)\n",
-                g->space_id == ACPI_SPACE_IO       ? "port"
-                : g->space_id == ACPI_SPACE_MEMORY ? "memory"
-                                                   : "space",
-                (unsigned long long)g->address, fadt.reset_value);
-        if (g->space_id == ACPI_SPACE_IO && g->address <= 0xFFFF) {
-            outb((uint16_t)g->address, fadt.reset_value);
-        } else if (g->space_id == ACPI_SPACE_MEMORY) {
-            volatile uint8_t *p = kmemory_map_device(g->address, 1, KCACHE_UC);
-            if (p)
-                *p = fadt.reset_value;
-        }
-        for (volatile uint32_t i = 0; i < 10000000u; i++)
-            x86_pause();
-        kprintf("reboot: the FADT reset register did not reset the machine\n");
-    }
-    bool no_8042 = have_fadt && fadt.has_boot_arch && !fadt.i8042;
-    if (!no_8042) {
+    (void)kplatform_reset_fadt();
+    x86_cli();
+    if (kplatform_has_8042()) {
         kprintf("reboot: 8042 reset pulse\n");
         for (uint32_t i = 0; i < 100000u && (inb(0x64) & 0x02); i++)
             x86_pause();

@@ -82,6 +82,16 @@ const struct x86_lapic *klapic(void);
 bool kclock_read_raw(const char *name, uint64_t *value);
 
 /*
+ * Write the FADT's reset value to its reset register when ACPI offers one (I/O port or
+ * memory) and wait a moment. Returns false when there is none, true when it was tried and the
+ * machine is still running (the caller goes on with the next method). Any context.
+ */
+bool kplatform_reset_fadt(void);
+
+/* False only when the FADT says the machine has no 8042 keyboard controller. */
+bool kplatform_has_8042(void);
+
+/*
  * Reset the machine: the FADT reset register when ACPI offers one, then an 8042 reset pulse
  * (unless the FADT says there is no 8042), then a triple fault. Never returns. Prints one
  * line per attempt.
