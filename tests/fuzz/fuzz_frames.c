@@ -77,7 +77,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (struct mm_region){cursor + gap, len, t & 1 ? MM_REGION_RESERVED : MM_REGION_USABLE};
         cursor += gap + len;
     }
-    if (mm_frames_init(&fa, map, nmap, p2v, NULL) != MM_OK)
+    /* Half the runs bound the metadata below a random address, as a kernel whose early map
+     * covers only low memory does. */
+    uint64_t bound = take(&data, &size, 3) * 0x100, limit_byte = take(&data, &size, 1);
+    struct mm_frames_plan plan;
+    enum mm_status pst = limit_byte & 1 ? mm_frames_plan_below(map, nmap, bound, &plan)
+                                        : mm_frames_plan(map, nmap, &plan);
+    if (pst != MM_OK)
+        return 0;
+    if (limit_byte & 1)
+        CHECK(plan.base.v + plan.size <= bound);
+    if (mm_frames_init_planned(&fa, map, nmap, &plan, p2v, NULL) != MM_OK)
         return 0;
     check(&fa);
     memset(owner, 0, sizeof(owner));
@@ -91,13 +101,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (op < 128 && nlive < MAX_LIVE) {
             unsigned order = op % (MM_FRAME_MAX_ORDER + 1);
             struct mm_paddr pa;
-            enum mm_status st = mm_frames_alloc(&fa, order, &pa);
+            /* One allocation in four must end below a random limit. */
+            bool below = op >= 96;
+            uint64_t limit = below ? take(&data, &size, 3) * 0x100 : UINT64_MAX;
+            enum mm_status st = below ? mm_frames_alloc_below(&fa, order, limit, &pa)
+                                      : mm_frames_alloc(&fa, order, &pa);
 
             mm_frames_get_stats(&fa, &s);
             if (st != MM_OK) {
-                CHECK(st == MM_ERR_NO_FRAMES && s.largest_free < (UINT64_C(4096) << order));
+                CHECK(st == MM_ERR_NO_FRAMES &&
+                      (below || s.largest_free < (UINT64_C(4096) << order)));
                 continue;
             }
+            CHECK(pa.v + (UINT64_C(4096) << order) <= limit);
             CHECK(pa.v % (UINT64_C(4096) << order) == 0 && pa.v + (UINT64_C(4096) << order) <= MEM);
             for (uint64_t f = pa.v / 4096; f < pa.v / 4096 + (UINT64_C(1) << order); f++) {
                 CHECK(!owner[f]); /* handed out twice */
