@@ -6,10 +6,10 @@
 #include "echo.h"
 
 #include "interrupts.h"
+#include "platform.h"
 #include "shell.h"
 
 #include <x86/cpu.h>
-#include <x86/pit.h>
 
 #define ESC_TIMEOUT_MS 50
 
@@ -44,10 +44,10 @@ bool kecho_poll(void)
     }
     while (x86_ring_pop(&serial_ring, &b)) {
         any = true;
-        last_serial_ms = x86_pit_uptime_ms();
+        last_serial_ms = kclock_us() / 1000;
         kshell_serial_byte(b);
     }
-    if (kshell_serial_pending() && x86_pit_uptime_ms() - last_serial_ms >= ESC_TIMEOUT_MS)
+    if (kshell_serial_pending() && kclock_us() / 1000 - last_serial_ms >= ESC_TIMEOUT_MS)
         kshell_serial_idle();
     return any;
 }

@@ -8,6 +8,7 @@
 #include "kernel.h"
 #include "ktest.h"
 #include "memory.h"
+#include "platform.h"
 #include "power.h"
 #include "tasks.h"
 
@@ -16,7 +17,6 @@
 #include <x86/cpu.h>
 #include <x86/idt.h>
 #include <x86/pic.h>
-#include <x86/pit.h>
 
 int kcmd_echo(struct kshell_io *io, size_t argc, char **argv)
 {
@@ -39,10 +39,10 @@ int kcmd_uptime(struct kshell_io *io, size_t argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    uint64_t ms = x86_pit_uptime_ms();
-    kshell_printf(io, "up %llu.%03llu s (%llu timer ticks at %u Hz)\n",
-                  (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000),
-                  (unsigned long long)x86_pit_ticks(), x86_pit_hz());
+    uint64_t us = kclock_us();
+    kshell_printf(io, "up %llu.%06llu s (clock: %s; %llu ticks of the %s at %u Hz)\n",
+                  (unsigned long long)(us / 1000000), (unsigned long long)(us % 1000000),
+                  kclock_name(), (unsigned long long)ktick_count(), ktick_name(), ktick_hz());
     return 0;
 }
 
@@ -215,8 +215,8 @@ int kcmd_irq(struct kshell_io *io, size_t argc, char **argv)
             kshell_printf(io, "  vector %3u  %-15s %llu\n", v, v < 32 ? "exception" : "",
                           (unsigned long long)n);
     }
-    kshell_printf(io, "spurious: IRQ7 %llu, IRQ15 %llu\n",
-                  (unsigned long long)x86_pic_spurious_count(7),
+    kshell_printf(io, "interrupt controller: %s; 8259 spurious IRQ7 %llu, IRQ15 %llu\n",
+                  kirq_controller_name(), (unsigned long long)x86_pic_spurious_count(7),
                   (unsigned long long)x86_pic_spurious_count(15));
     return 0;
 }
