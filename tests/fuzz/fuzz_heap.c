@@ -1,9 +1,10 @@
 /*
  * fuzz_heap.c - libFuzzer target: the input is a program of heap operations run on one of
  * the heaps (chosen by the first byte, with or without MM_HEAP_DEBUG, TLSF with or without
- * its slab front end), checked against a
- * shadow model after every step. Aborts on overlap, misalignment, lost contents, a failing
- * mm_heap_check, an unexpected report, or counters that disagree with the model.
+ * its slab front end), checked against a shadow model and by mm_heap_check after every
+ * step. Aborts on overlap, misalignment, lost contents, a failing mm_heap_check, an
+ * unexpected report, or counters that disagree with the model. Up to MAXLIVE blocks live
+ * at once: enough to fill a slab of every class up to 240 bytes and open a second one.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@
 
 #define REGION (32u << 10)
 #define POOL (512u << 10)
-#define MAXLIVE 64
+#define MAXLIVE 128
 
 static _Alignas(4096) unsigned char region[REGION];
 static _Alignas(4096) unsigned char pool[POOL];
@@ -187,11 +188,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             break;
         default:
-            check(h);
             for (unsigned k = 0; k < nlive; k++)
                 verify(h, &lv[k]);
             break;
         }
+        check(h);
         if (reports)
             die("unexpected report", h);
     }
@@ -205,7 +206,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mm_heap_get_stats(h, &st);
     if (getenv("FUZZ_HEAP_VERBOSE"))
         fprintf(stderr, "live=%zu allocs=%llu frees=%llu reports=%u in_use=%zu\n", st.live_blocks,
-                (unsigned long long)st.allocs, (unsigned long long)st.frees, reports, st.bytes_in_use);
+                (unsigned long long)st.allocs, (unsigned long long)st.frees, reports,
+                st.bytes_in_use);
     if (st.live_blocks != 0 || st.allocs != st.frees || reports)
         die("counters disagree with the model after freeing everything", h);
     if ((sel & 3) != 2 && st.bytes_in_use != 0)
