@@ -220,7 +220,7 @@ static bool one_kind(uint64_t pa, uint64_t len, int *kind_out)
 }
 
 struct dm_check {
-    uint64_t large, small, bad;
+    uint64_t large, gib, small, bad;
     uint64_t bad_pa;
 };
 
@@ -241,6 +241,7 @@ static bool check_direct_map(void *ctx, const struct mm_mapping_range *r)
         int kind;
         if (t.size != MM_PAGE_4K) {
             c->large++;
+            c->gib += t.size == MM_PAGE_1G;
             if (!one_kind(pa, t.size, &kind)) {
                 c->bad++;
                 c->bad_pa = pa;
@@ -266,9 +267,10 @@ KTEST(direct_map_follows_memory_types)
 {
     struct dm_check c = {0};
     KASSERT(mm_walk(&kspace, check_direct_map, &c) == MM_OK);
-    kprintf("direct_map: %llu large pages, %llu 4 KiB pages, %llu bad (first at %#llx)\n",
-            (unsigned long long)c.large, (unsigned long long)c.small, (unsigned long long)c.bad,
-            (unsigned long long)c.bad_pa);
+    kprintf("direct_map: %llu large pages (%llu of 1 GiB), %llu 4 KiB pages, %llu bad (first at "
+            "%#llx)\n",
+            (unsigned long long)c.large, (unsigned long long)c.gib, (unsigned long long)c.small,
+            (unsigned long long)c.bad, (unsigned long long)c.bad_pa);
     KASSERT(c.bad == 0);
     KASSERT(c.large > 0);
     struct mm_translation t;
@@ -286,6 +288,39 @@ KTEST(direct_map_follows_memory_types)
     KASSERT(t.size == MM_PAGE_4K && (vga_type == X86_PAT_UC || vga_type == X86_PAT_WC));
     KASSERT(mm_translate(&kspace, mm_vaddr(DIRECT_MAP + 0x1000), &t) == MM_OK);
     KASSERT(t.size == MM_PAGE_4K && mm_page_cache_index(t.flags) == 0);
+}
+
+/* Device memory mapped before kmemory_init (the consoles and the platform code map theirs
+ * early) is still mapped at the same address after the switch, page by page, with the cache
+ * type that was asked for. */
+KTEST(early_device_mappings_carried_over)
+{
+    uint64_t pat = x86_rdmsr(X86_MSR_PAT), phys, len, va;
+    enum kcache cache;
+    static const unsigned want[] = {[KCACHE_WB] = X86_PAT_WB,
+                                    [KCACHE_WT] = X86_PAT_WT,
+                                    [KCACHE_UC] = X86_PAT_UC,
+                                    [KCACHE_WC] = X86_PAT_WC};
+    size_t early = 0;
+    for (size_t i = 0; kmemory_device_mapping(i, &phys, &len, &va, &cache); i++) {
+        if (va >= KDEVICE_BASE)
+            continue; /* made after the switch */
+        early++;
+        KASSERT(va == DIRECT_MAP + mm_align_down(phys, MM_PAGE_SIZE));
+        for (uint64_t off = 0; off < mm_align_up(phys + len, MM_PAGE_SIZE) - (va - DIRECT_MAP);
+             off += MM_PAGE_SIZE) {
+            struct mm_translation t;
+            KASSERT(mm_translate(&kspace, mm_vaddr(va + off), &t) == MM_OK);
+            KASSERT(mm_paddr_u64(t.pa) == va + off - DIRECT_MAP);
+            KASSERT(t.flags & MM_PAGE_WRITABLE);
+            if (t.size == MM_PAGE_4K)
+                KASSERT(x86_pat_entry(pat, mm_page_cache_index(t.flags)) == want[cache]);
+        }
+        kprintf("early_device: %#llx+%#llx cache %u\n", (unsigned long long)phys,
+                (unsigned long long)len, (unsigned)cache);
+    }
+    kprintf("early_device: %zu early mappings checked\n", early);
+    KASSERT(early > 0); /* the VGA console maps its text buffer early */
 }
 
 /* kmemory_map_device: its own window, 4 KiB pages, the PAT entry for the cache type, and the

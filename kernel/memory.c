@@ -606,6 +606,21 @@ void *kmemory_map_device(uint64_t phys, uint64_t len, enum kcache cache)
     return ret;
 }
 
+bool kmemory_device_mapping(size_t i, uint64_t *phys, uint64_t *len, uint64_t *va,
+                            enum kcache *cache)
+{
+    uint64_t f = x86_spin_lock_irqsave(&devmap_lock);
+    bool ok = i < ndevmaps;
+    if (ok) {
+        *phys = devmaps[i].phys;
+        *len = devmaps[i].len;
+        *va = mm_align_down(devmaps[i].va, MM_PAGE_SIZE);
+        *cache = devmaps[i].cache;
+    }
+    x86_spin_unlock_irqrestore(&devmap_lock, f);
+    return ok;
+}
+
 void kmemory_init(void)
 {
     frames_init();

@@ -39,6 +39,12 @@ enum kcache { KCACHE_WB, KCACHE_WT, KCACHE_UC, KCACHE_WC };
  * `cache`. Up to 32 early mappings. Takes a lock with interrupts masked; not from handlers. */
 void *kmemory_map_device(uint64_t phys, uint64_t len, enum kcache cache);
 
+/* Device mapping number i (in the order they were made; the first 32 are kept): its
+ * physical range, virtual address of the range's first page and cache type. False past the
+ * last. For tests and the `maps` command. */
+bool kmemory_device_mapping(size_t i, uint64_t *phys, uint64_t *len, uint64_t *va,
+                            enum kcache *cache);
+
 /* True when the CPU enforces no-execute (EFER.NXE is on); valid after kmemory_init. */
 bool kmemory_nx(void);
 
