@@ -49,6 +49,50 @@ enum acpi_status acpi_rsdp_validate(const void *rsdp, size_t len, struct acpi_rs
     return ACPI_OK;
 }
 
+/* Map len bytes at phys and validate them as an RSDP. */
+static enum acpi_status validate_phys(const struct acpi_platform *p, uint64_t phys, size_t len,
+                                      struct acpi_rsdp_info *out)
+{
+    const uint8_t *r = p->map(p->ctx, phys, len);
+    if (r == NULL)
+        return ACPI_ERR_UNMAPPABLE;
+    enum acpi_status st = acpi_rsdp_validate(r, len, out);
+    if (p->unmap != NULL)
+        p->unmap(p->ctx, r, len);
+    return st;
+}
+
+enum acpi_status acpi_rsdp_map(const struct acpi_platform *p, uint64_t phys,
+                               struct acpi_rsdp_info *out)
+{
+    if (p == NULL || p->map == NULL || out == NULL)
+        return ACPI_ERR_INVALID;
+    const uint8_t *r = p->map(p->ctx, phys, ACPI_RSDP_V1_SIZE);
+    if (r == NULL)
+        return ACPI_ERR_UNMAPPABLE;
+    uint8_t revision = r[RSDP_REVISION];
+    if (p->unmap != NULL)
+        p->unmap(p->ctx, r, ACPI_RSDP_V1_SIZE);
+
+    size_t len = ACPI_RSDP_V1_SIZE;
+    if (revision >= 2) {
+        /* The length field sits inside the 36-byte 2.0 structure. */
+        r = p->map(p->ctx, phys, ACPI_RSDP_V2_SIZE);
+        if (r == NULL)
+            return ACPI_ERR_UNMAPPABLE;
+        uint32_t length = acpi_le32(r + RSDP_LENGTH);
+        if (p->unmap != NULL)
+            p->unmap(p->ctx, r, ACPI_RSDP_V2_SIZE);
+        if (length < ACPI_RSDP_V2_SIZE || length > ACPI_RSDP_MAX_LENGTH)
+            return ACPI_ERR_BAD_LENGTH;
+        len = length;
+    }
+    enum acpi_status st = validate_phys(p, phys, len, out);
+    if (st == ACPI_OK)
+        out->phys = phys;
+    return st;
+}
+
 /* Look for a valid RSDP at every 16-byte boundary of the mapped area [base, base + len)
  * (base is 16-aligned). A candidate is validated against the bytes left in the area. */
 static enum acpi_status scan_area(const uint8_t *area, uint64_t base, size_t len,

@@ -173,7 +173,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* Physical memory from 0, with an RSDP copy at its start. */
         struct mem m = {.bytes = buf, .size = n, .base = 0};
         struct acpi_rsdp_info r;
-        if (acpi_rsdp_validate(buf, n, &r) == ACPI_OK)
+        struct acpi_platform p = {.ctx = &m, .map = map, .unmap = unmap};
+        if (acpi_rsdp_map(&p, 0, &r) == ACPI_OK) {
+            CHECK(r.phys == 0);
+            walk(&m, &r);
+        } else if (acpi_rsdp_validate(buf, n, &r) == ACPI_OK)
             walk(&m, &r);
         else if (n >= 12) /* or an RSDP the input names directly */
             walk(&m, &(struct acpi_rsdp_info){

@@ -102,6 +102,15 @@ ACPI_MUST_CHECK enum acpi_status acpi_rsdp_validate(const void *rsdp, size_t len
                                                     struct acpi_rsdp_info *out);
 
 /*
+ * Validate the RSDP at physical address phys (e.g. from the EFI configuration table) through
+ * the map hook, mapping 20 bytes, then, from revision 2 on, 36 bytes and the whole length.
+ * Fills *out like acpi_rsdp_validate, with out->phys = phys.
+ * Errors: INVALID, UNMAPPABLE, and those of acpi_rsdp_validate.
+ */
+ACPI_MUST_CHECK enum acpi_status acpi_rsdp_map(const struct acpi_platform *p, uint64_t phys,
+                                               struct acpi_rsdp_info *out);
+
+/*
  * Find the RSDP on a BIOS machine: the first 1 KiB of the EBDA (segment read at physical
  * 0x40E; skipped when 0 or not below 0xA0000), then 0xE0000-0xFFFFF, both on 16-byte
  * boundaries only. A candidate whose signature matches but which fails validation is skipped.

@@ -281,6 +281,37 @@ static void test_scan_reports_unmappable_bios_area(void **state)
     fx_free(&m);
 }
 
+static void test_rsdp_map_validates_through_the_hook(void **state)
+{
+    struct fx_mem m;
+    fx_init(&m, 0x1000);
+    fx_place(&m, 0x100, "rsdp_v2");
+    fx_place(&m, 0x200, "rsdp_v1");
+    fx_place(&m, 0xFDC, "rsdp_v2"); /* ends exactly at the end of memory */
+    struct acpi_platform p = fx_platform(&m);
+    struct acpi_rsdp_info info;
+    assert_int_equal(acpi_rsdp_map(&p, 0x100, &info), ACPI_OK);
+    assert_int_equal(info.phys, 0x100);
+    assert_int_equal(info.xsdt, FX_XSDT);
+    assert_int_equal(acpi_rsdp_map(&p, 0x200, &info), ACPI_OK);
+    assert_int_equal(info.revision, 0);
+    assert_int_equal(acpi_rsdp_map(&p, 0xFDC, &info), ACPI_OK);
+    /* A 2.0 RSDP whose 36 bytes run past the memory: its first 20 map, the rest do not. */
+    fx_place(&m, 0xFEC, "rsdp_v1");
+    m.mem[0xFEC + 15] += 2; /* revision 2, with the 1.0 checksum still right */
+    m.mem[0xFEC + 8] -= 2;
+    assert_int_equal(acpi_rsdp_map(&p, 0xFEC, &info), ACPI_ERR_UNMAPPABLE);
+    /* A length field past the limit is refused before the mapping is attempted. */
+    fx_put32(m.mem + 0x100 + 20, ACPI_RSDP_MAX_LENGTH + 1);
+    assert_int_equal(acpi_rsdp_map(&p, 0x100, &info), ACPI_ERR_BAD_LENGTH);
+    assert_int_equal(acpi_rsdp_map(&p, 0x2000, &info), ACPI_ERR_UNMAPPABLE);
+    m.mem[0x200] = 'X';
+    assert_int_equal(acpi_rsdp_map(&p, 0x200, &info), ACPI_ERR_BAD_SIGNATURE);
+    assert_int_equal(acpi_rsdp_map(NULL, 0x200, &info), ACPI_ERR_INVALID);
+    assert_int_equal(m.live, 0);
+    fx_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_scan_ebda_near_640k_is_clipped),
         cmocka_unit_test(test_scan_at_the_end_of_the_bios_area_stays_inside),
         cmocka_unit_test(test_scan_reports_unmappable_bios_area),
+        cmocka_unit_test(test_rsdp_map_validates_through_the_hook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
