@@ -9,9 +9,18 @@
 #define HDR_OEMID 10
 #define HDR_OEM_TABLE_ID 16
 
+/* True when signature holds 4 non-NUL characters (read no further than the first NUL). */
+static bool signature_ok(const char *signature)
+{
+    for (int i = 0; i < 4; i++)
+        if (signature[i] == '\0')
+            return false;
+    return true;
+}
+
 enum acpi_status acpi_table_check(const void *table, size_t mapped_len, const char *signature)
 {
-    if (table == NULL)
+    if (table == NULL || (signature != NULL && !signature_ok(signature)))
         return ACPI_ERR_INVALID;
     const uint8_t *p = table;
     if (mapped_len < ACPI_HEADER_SIZE)
@@ -157,11 +166,9 @@ enum acpi_status acpi_table_at(const struct acpi_tables *t, uint32_t index, stru
 enum acpi_status acpi_table_find(const struct acpi_tables *t, const char *signature,
                                  uint32_t instance, struct acpi_table *out)
 {
-    if (t == NULL || signature == NULL || out == NULL || t->platform.map == NULL)
+    if (t == NULL || signature == NULL || out == NULL || t->platform.map == NULL ||
+        !signature_ok(signature))
         return ACPI_ERR_INVALID;
-    for (int i = 0; i < 4; i++)
-        if (signature[i] == '\0')
-            return ACPI_ERR_INVALID;
     struct acpi_table root;
     enum acpi_status st = map_root(t, &root);
     if (st != ACPI_OK)

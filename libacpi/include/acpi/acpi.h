@@ -124,7 +124,8 @@ ACPI_MUST_CHECK enum acpi_status acpi_rsdp_find_bios(const struct acpi_platform 
  * Check the System Description Table header at table, of which mapped_len bytes are readable:
  * mapped_len >= 36, 36 <= length field <= mapped_len, bytes [0, length) sum to 0, and - when
  * signature is not NULL - the 4-byte signature matches.
- * Errors: INVALID, BAD_LENGTH, BAD_SIGNATURE, BAD_CHECKSUM.
+ * Errors: INVALID (NULL table, or a signature shorter than 4 characters), BAD_LENGTH,
+ * BAD_SIGNATURE, BAD_CHECKSUM.
  */
 ACPI_MUST_CHECK enum acpi_status acpi_table_check(const void *table, size_t mapped_len,
                                                   const char *signature);

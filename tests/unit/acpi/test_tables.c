@@ -28,6 +28,7 @@ static void test_table_check_accepts_an_iasl_table(void **state)
     assert_int_equal(acpi_table_check(t, len, "HPET"), ACPI_OK);
     assert_int_equal(acpi_table_check(t, len, NULL), ACPI_OK);
     assert_int_equal(acpi_table_check(t, len, "APIC"), ACPI_ERR_BAD_SIGNATURE);
+    assert_int_equal(acpi_table_check(t, len, "HP"), ACPI_ERR_INVALID);
     free(t);
 }
 
