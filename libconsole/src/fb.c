@@ -5,7 +5,10 @@
  *
  * Invariants (asserted where relied on):
  *   - row < rows and col < cols at all times (writing in the last column wraps at once);
- *   - with a shadow, the shadow's pixels equal the rendering of the cells at all times;
+ *   - with a shadow, the shadow's pixels equal the rendering of the cells, except in each
+ *     ring row from column blank_from[ring row] on: those cells are blank (the font's space
+ *     is blank) and their pixels are painted by settle() before anything reads them, so
+ *     scrolling costs no fill and a fresh line is not filled and then drawn over;
  *   - dirty_lo[r] < dirty_hi[r] <= cols for a row with changes, dirty_lo[r] == cols (and
  *     dirty_hi[r] == 0) for a clean one; all_dirty overrides them;
  *   - cursor_drawn means the framebuffer shows the underline at (cur_row, cur_col) and that
@@ -104,13 +107,16 @@ static unsigned check_format(const struct con_fb_format *f)
     return bpp;
 }
 
-/* Bytes of the cell area: cells, then two dirty arrays, plus slack to align the start. */
+/* Bytes of the cell area: cells, then the dirty arrays and blank_from, the expansion table
+ * (256 entries of 8 pixels), plus slack to align. */
+#define EXPAND_STRIDE 32
+#define EXPAND_BYTES (256 * EXPAND_STRIDE)
 #define CELL_ALIGN (_Alignof(struct con_fb_cell) - 1)
 
 static size_t cells_bytes(unsigned cols, unsigned rows)
 {
     return CELL_ALIGN + (size_t)cols * rows * sizeof(struct con_fb_cell) +
-           2 * (size_t)rows * sizeof(uint16_t);
+           3 * (size_t)rows * sizeof(uint16_t) + EXPAND_BYTES;
 }
 
 enum con_fb_status con_fb_mem_size(const struct con_fb_config *cfg, unsigned *cols, unsigned *rows,
@@ -212,29 +218,166 @@ static void fill_pixels(uint8_t *p, unsigned bpp, uint32_t v, size_t n)
         store(p + i * bpp, bpp, v);
 }
 
-/* Draw `c` with its top-left pixel at dst (rows `pitch` bytes apart). */
-static void draw_cell(const struct con_fb *fb, uint8_t *dst, size_t pitch,
-                      const struct con_fb_cell *c)
+/*
+ * Masks selecting pixels of a 64-bit word from glyph bits (most significant bit = leftmost
+ * pixel = lowest address, as x86 is little-endian): two 32-bit pixels per word from 2 bits, or
+ * four 16-bit pixels from 4 bits. pixel = bg ^ ((fg ^ bg) & mask) picks fg where a bit is set.
+ */
+#define M32(b) ((uint64_t)((b)&2 ? 0xFFFFFFFFu : 0) | ((b)&1 ? 0xFFFFFFFF00000000u : 0))
+static const uint64_t mask2x32[4] = {M32(0), M32(1), M32(2), M32(3)};
+#define M16(b)                                                                                     \
+    (((b)&8 ? 0xFFFFull : 0) | ((b)&4 ? 0xFFFF0000ull : 0) | ((b)&2 ? 0xFFFF00000000ull : 0) |     \
+     ((b)&1 ? 0xFFFF000000000000ull : 0))
+static const uint64_t mask4x16[16] = {
+    M16(0), M16(1), M16(2),  M16(3),  M16(4),  M16(5),  M16(6),  M16(7),
+    M16(8), M16(9), M16(10), M16(11), M16(12), M16(13), M16(14), M16(15),
+};
+
+/* One glyph row of `width` pixels from the bits at g, 4 bytes per pixel. */
+static void row32(uint8_t *dst, const uint8_t *g, unsigned width, uint64_t bg2, uint64_t diff2)
+{
+    unsigned x = 0;
+    for (; x + 8 <= width; x += 8, dst += 32) {
+        unsigned b = g[x >> 3];
+        uint64_t w0 = bg2 ^ (diff2 & mask2x32[b >> 6]), w1 = bg2 ^ (diff2 & mask2x32[b >> 4 & 3]);
+        uint64_t w2 = bg2 ^ (diff2 & mask2x32[b >> 2 & 3]), w3 = bg2 ^ (diff2 & mask2x32[b & 3]);
+        __builtin_memcpy(dst, &w0, 8);
+        __builtin_memcpy(dst + 8, &w1, 8);
+        __builtin_memcpy(dst + 16, &w2, 8);
+        __builtin_memcpy(dst + 24, &w3, 8);
+    }
+    for (; x < width; x++, dst += 4) {
+        uint32_t bit = (g[x >> 3] >> (7 - (x & 7))) & 1u;
+        uint32_t v = (uint32_t)bg2 ^ ((uint32_t)diff2 & (0u - bit));
+        __builtin_memcpy(dst, &v, 4);
+    }
+}
+
+/* One glyph row, 2 bytes per pixel. */
+static void row16(uint8_t *dst, const uint8_t *g, unsigned width, uint64_t bg4, uint64_t diff4)
+{
+    unsigned x = 0;
+    for (; x + 8 <= width; x += 8, dst += 16) {
+        unsigned b = g[x >> 3];
+        uint64_t w[2] = {bg4 ^ (diff4 & mask4x16[b >> 4]), bg4 ^ (diff4 & mask4x16[b & 15])};
+        __builtin_memcpy(dst, w, 16);
+    }
+    for (; x < width; x++, dst += 2) {
+        uint32_t bit = (g[x >> 3] >> (7 - (x & 7))) & 1u;
+        uint16_t v = (uint16_t)(bg4 ^ (diff4 & (0u - bit)));
+        __builtin_memcpy(dst, &v, 2);
+    }
+}
+
+/* Build the expansion table for `attr`: entry b holds the 8 pixels of glyph bits b. */
+static void build_expand(struct con_fb *fb, uint8_t attr)
+{
+    uint32_t fg = fb->palette[attr & 0xF], bg = fb->palette[attr >> 4];
+    for (unsigned b = 0; b < 256; b++) {
+        uint8_t *e = fb->expand + b * EXPAND_STRIDE;
+        for (unsigned x = 0; x < 8; x++)
+            store(e + x * fb->bytes_pp, fb->bytes_pp, (b >> (7 - x)) & 1 ? fg : bg);
+    }
+    fb->expand_attr = attr;
+}
+
+/* Draw a glyph row by row from the expansion table (which must be built for its colours). */
+static void draw_expanded(const struct con_fb *fb, uint8_t *dst, size_t pitch, const uint8_t *g)
+{
+    const struct con_psf_font *f = fb->font;
+    const uint8_t *e = fb->expand;
+    if (f->width == 8 && fb->bytes_pp == 4) {
+        for (unsigned y = 0; y < f->height; y++, dst += pitch)
+            __builtin_memcpy(dst, e + g[y] * EXPAND_STRIDE, 32);
+        return;
+    }
+    size_t bpp = fb->bytes_pp;
+    for (unsigned y = 0; y < f->height; y++, g += f->row_bytes, dst += pitch) {
+        for (unsigned k = 0; k < f->row_bytes; k++) {
+            unsigned n = f->width - 8 * k < 8 ? f->width - 8 * k : 8;
+            __builtin_memcpy(dst + 8 * k * bpp, e + g[k] * EXPAND_STRIDE, n * bpp);
+        }
+    }
+}
+
+/*
+ * Draw `c` with its top-left pixel at dst (rows `pitch` bytes apart). Runs of cells in one
+ * colour pair (the common case) copy whole rows of pixels from the expansion table; the table
+ * is rebuilt when a second cell in a row asks for other colours, so text alternating colours
+ * cell by cell takes the bit-by-bit path instead of rebuilding it every time.
+ */
+static void draw_cell(struct con_fb *fb, uint8_t *dst, size_t pitch, const struct con_fb_cell *c)
 {
     const struct con_psf_font *f = fb->font;
     const uint8_t *g = con_psf_glyph(f, c->glyph);
+    if (c->attr != fb->expand_attr && c->attr == fb->last_attr)
+        build_expand(fb, c->attr);
+    fb->last_attr = c->attr;
+    if (c->attr == fb->expand_attr) {
+        draw_expanded(fb, dst, pitch, g);
+        return;
+    }
     uint32_t fg = fb->palette[c->attr & 0xF], bg = fb->palette[c->attr >> 4];
     uint32_t diff = fg ^ bg;
     unsigned bpp = fb->bytes_pp;
-    for (unsigned y = 0; y < f->height; y++, g += f->row_bytes, dst += pitch) {
-        if (bpp == 4) {
-            uint32_t *row = (uint32_t *)(void *)dst;
-            for (unsigned x = 0; x < f->width; x++) {
-                uint32_t bit = (g[x >> 3] >> (7 - (x & 7))) & 1u;
-                uint32_t v = bg ^ (diff & (0u - bit));
-                __builtin_memcpy(&row[x], &v, 4);
-            }
-        } else {
+    if (bpp == 4) {
+        uint64_t bg2 = bg | (uint64_t)bg << 32, diff2 = diff | (uint64_t)diff << 32;
+        for (unsigned y = 0; y < f->height; y++, g += f->row_bytes, dst += pitch)
+            row32(dst, g, f->width, bg2, diff2);
+    } else if (bpp == 2) {
+        uint64_t bg4 = bg * 0x0001000100010001ull, diff4 = diff * 0x0001000100010001ull;
+        for (unsigned y = 0; y < f->height; y++, g += f->row_bytes, dst += pitch)
+            row16(dst, g, f->width, bg4, diff4);
+    } else {
+        for (unsigned y = 0; y < f->height; y++, g += f->row_bytes, dst += pitch) {
             for (unsigned x = 0; x < f->width; x++) {
                 uint32_t bit = (g[x >> 3] >> (7 - (x & 7))) & 1u;
                 store(dst + (size_t)x * bpp, bpp, bg ^ (diff & (0u - bit)));
             }
         }
+    }
+}
+
+/*
+ * Draw n cells side by side from dst. Runs of cells in one colour pair are drawn pixel row by
+ * pixel row across the run, so the stores go out in address order (a whole text row of a
+ * framebuffer is written like a memset, not as one narrow column per cell).
+ */
+static void draw_cells(struct con_fb *fb, uint8_t *dst, size_t pitch, const struct con_fb_cell *c,
+                       unsigned n)
+{
+    const struct con_psf_font *f = fb->font;
+    size_t cell_bytes = (size_t)f->width * fb->bytes_pp, bpp = fb->bytes_pp;
+    unsigned i = 0;
+    while (i < n) {
+        unsigned j = i + 1;
+        while (j < n && c[j].attr == c[i].attr)
+            j++;
+        if (j - i < 2) {
+            draw_cell(fb, dst + i * cell_bytes, pitch, &c[i]);
+            i = j;
+            continue;
+        }
+        if (fb->expand_attr != c[i].attr)
+            build_expand(fb, c[i].attr);
+        const uint8_t *e = fb->expand;
+        for (unsigned y = 0; y < f->height; y++) {
+            uint8_t *d = dst + y * pitch + i * cell_bytes;
+            if (f->width == 8 && bpp == 4) {
+                for (unsigned k = i; k < j; k++, d += 32)
+                    __builtin_memcpy(d, e + con_psf_glyph(f, c[k].glyph)[y] * EXPAND_STRIDE, 32);
+                continue;
+            }
+            for (unsigned k = i; k < j; k++, d += cell_bytes) {
+                const uint8_t *g = con_psf_glyph(f, c[k].glyph) + y * f->row_bytes;
+                for (unsigned b = 0; b < f->row_bytes; b++) {
+                    unsigned w = f->width - 8 * b < 8 ? f->width - 8 * b : 8;
+                    __builtin_memcpy(d + 8 * b * bpp, e + g[b] * EXPAND_STRIDE, w * bpp);
+                }
+            }
+        }
+        fb->last_attr = c[i].attr;
+        i = j;
     }
 }
 
@@ -254,13 +397,47 @@ static uint8_t *shadow_cell_ptr(const struct con_fb *fb, unsigned row, unsigned 
            (size_t)col * fb->font->width * fb->bytes_pp;
 }
 
+static unsigned ring_row(const struct con_fb *fb, unsigned row)
+{
+    unsigned r = fb->top + row;
+    return r >= fb->rows ? r - fb->rows : r;
+}
+
+/* Paint the pending blank cells of ring row rr below column `upto` into the shadow. */
+static void settle(struct con_fb *fb, unsigned rr, unsigned upto)
+{
+    unsigned i = fb->blank_from[rr];
+    if (i >= upto)
+        return;
+    const struct con_fb_cell *c = &fb->cells[(size_t)rr * fb->cols];
+    uint8_t *base = fb->shadow + (size_t)rr * fb->font->height * fb->shadow_pitch;
+    while (i < upto) {
+        CON_FB_ASSERT(c[i].cp == SPACE);
+        unsigned j = i + 1, bg = c[i].attr >> 4;
+        while (j < upto && c[j].attr >> 4 == bg)
+            j++;
+        uint8_t *p = base + (size_t)i * fb->font->width * fb->bytes_pp;
+        size_t n = (size_t)(j - i) * fb->font->width;
+        for (unsigned y = 0; y < fb->font->height; y++, p += fb->shadow_pitch)
+            fill_pixels(p, fb->bytes_pp, fb->palette[bg], n);
+        i = j;
+    }
+    fb->blank_from[rr] = (uint16_t)upto;
+}
+
 /* Set a cell and keep the shadow equal to the cells. */
 static void set_cell(struct con_fb *fb, unsigned row, unsigned col, uint32_t cp, uint32_t glyph)
 {
     struct con_fb_cell *c = cell_at(fb, row, col);
     *c = (struct con_fb_cell){.cp = cp, .glyph = (uint16_t)glyph, .attr = fb->attr};
-    if (fb->shadow)
+    if (fb->shadow) {
+        unsigned rr = ring_row(fb, row);
+        if (col >= fb->blank_from[rr]) {
+            settle(fb, rr, col);
+            fb->blank_from[rr] = (uint16_t)(col + 1);
+        }
         draw_cell(fb, shadow_cell_ptr(fb, row, col), fb->shadow_pitch, c);
+    }
     mark(fb, row, col, col + 1);
 }
 
@@ -279,17 +456,24 @@ static void clear_span(struct con_fb *fb, unsigned row, unsigned lo, unsigned hi
 {
     if (lo >= hi)
         return;
-    uint32_t glyph = con_psf_map_glyph(fb->map, SPACE);
-    struct con_fb_cell blank = {.cp = SPACE, .glyph = (uint16_t)glyph, .attr = fb->attr};
+    struct con_fb_cell blank = {.cp = SPACE, .glyph = (uint16_t)fb->space_glyph, .attr = fb->attr};
     struct con_fb_cell *c = cell_at(fb, row, 0);
     for (unsigned i = lo; i < hi; i++)
         c[i] = blank;
     if (fb->shadow) {
-        if (glyph_blank(fb->font, glyph)) {
-            uint8_t *p = shadow_cell_ptr(fb, row, lo);
-            size_t n = (size_t)(hi - lo) * fb->font->width;
-            for (unsigned y = 0; y < fb->font->height; y++, p += fb->shadow_pitch)
-                fill_pixels(p, fb->bytes_pp, fb->palette[fb->attr >> 4], n);
+        unsigned rr = ring_row(fb, row);
+        if (fb->space_blank && hi == fb->cols) {
+            /* The rest of the row becomes pending blank cells: painted when read. */
+            if (lo < fb->blank_from[rr])
+                fb->blank_from[rr] = (uint16_t)lo;
+        } else if (fb->space_blank) {
+            unsigned end = hi < fb->blank_from[rr] ? hi : fb->blank_from[rr];
+            if (lo < end) {
+                uint8_t *p = shadow_cell_ptr(fb, row, lo);
+                size_t n = (size_t)(end - lo) * fb->font->width;
+                for (unsigned y = 0; y < fb->font->height; y++, p += fb->shadow_pitch)
+                    fill_pixels(p, fb->bytes_pp, fb->palette[fb->attr >> 4], n);
+            }
         } else {
             for (unsigned i = lo; i < hi; i++)
                 draw_cell(fb, shadow_cell_ptr(fb, row, i), fb->shadow_pitch, &blank);
@@ -311,6 +495,7 @@ static void scroll(struct con_fb *fb)
 static void paint_span(struct con_fb *fb, unsigned row, unsigned lo, unsigned hi)
 {
     if (fb->shadow) {
+        settle(fb, ring_row(fb, row), hi);
         const uint8_t *src = shadow_cell_ptr(fb, row, lo);
         uint8_t *dst = fb_cell_ptr(fb, row, lo);
         size_t n = (size_t)(hi - lo) * fb->font->width * fb->bytes_pp;
@@ -320,9 +505,7 @@ static void paint_span(struct con_fb *fb, unsigned row, unsigned lo, unsigned hi
             dst += fb->fmt.pitch;
         }
     } else {
-        const struct con_fb_cell *c = cell_at(fb, row, 0);
-        for (unsigned i = lo; i < hi; i++)
-            draw_cell(fb, fb_cell_ptr(fb, row, i), fb->fmt.pitch, &c[i]);
+        draw_cells(fb, fb_cell_ptr(fb, row, lo), fb->fmt.pitch, cell_at(fb, row, 0) + lo, hi - lo);
     }
 }
 
@@ -330,6 +513,8 @@ static void paint_span(struct con_fb *fb, unsigned row, unsigned lo, unsigned hi
 static void paint_all(struct con_fb *fb)
 {
     if (fb->shadow && fb->shadow_pitch == fb->fmt.pitch) {
+        for (unsigned r = 0; r < fb->rows; r++)
+            settle(fb, r, fb->cols);
         /* Two runs of the ring: screen rows [0, rows - top) then the rest. */
         size_t text_row = fb->font->height * fb->shadow_pitch;
         unsigned first = fb->rows - fb->top;
@@ -396,9 +581,8 @@ static void make_palette(struct con_fb *fb)
 static void render_shadow(struct con_fb *fb)
 {
     for (unsigned r = 0; r < fb->rows; r++) {
-        const struct con_fb_cell *c = cell_at(fb, r, 0);
-        for (unsigned i = 0; i < fb->cols; i++)
-            draw_cell(fb, shadow_cell_ptr(fb, r, i), fb->shadow_pitch, &c[i]);
+        draw_cells(fb, shadow_cell_ptr(fb, r, 0), fb->shadow_pitch, cell_at(fb, r, 0), fb->cols);
+        fb->blank_from[ring_row(fb, r)] = (uint16_t)fb->cols;
     }
 }
 
@@ -431,6 +615,14 @@ enum con_fb_status con_fb_init(struct con_fb *fb, const struct con_fb_config *cf
     fb->cells = (struct con_fb_cell *)base;
     fb->dirty_lo = (uint16_t *)(void *)(fb->cells + (size_t)cols * rows);
     fb->dirty_hi = fb->dirty_lo + rows;
+    fb->blank_from = fb->dirty_hi + rows;
+    fb->expand = (uint8_t *)(fb->blank_from + rows);
+    fb->expand_attr = -1;
+    fb->last_attr = -1;
+    for (unsigned r = 0; r < rows; r++)
+        fb->blank_from[r] = (uint16_t)cols;
+    fb->space_glyph = con_psf_map_glyph(fb->map, SPACE);
+    fb->space_blank = glyph_blank(font, fb->space_glyph);
     fb->shadow = cfg->shadow;
     fb->shadow_pitch = (size_t)cols * font->width * fb->bytes_pp;
     make_palette(fb);
@@ -500,9 +692,17 @@ static void newline(struct con_fb *fb)
         scroll(fb);
 }
 
+/* The glyph for cp: one load for the direct range, the map's search otherwise. */
+static uint32_t glyph_for(const struct con_fb *fb, uint32_t cp)
+{
+    if (cp < CON_PSF_DIRECT_LIMIT && fb->map->direct[cp] != CON_PSF_NO_GLYPH)
+        return fb->map->direct[cp];
+    return con_psf_map_glyph(fb->map, cp);
+}
+
 static void put_visible(struct con_fb *fb, uint32_t cp)
 {
-    set_cell(fb, fb->row, fb->col, cp, con_psf_map_glyph(fb->map, cp));
+    set_cell(fb, fb->row, fb->col, cp, glyph_for(fb, cp));
     if (++fb->col == fb->cols)
         newline(fb);
 }
@@ -548,6 +748,11 @@ static void put_cp(struct con_fb *fb, uint32_t cp)
 
 static void put_byte(struct con_fb *fb, uint8_t b)
 {
+    /* Printable ASCII between characters needs no decoding. */
+    if (b >= 0x20 && b < 0x7F && !con_utf8_pending(&fb->utf8)) {
+        put_visible(fb, b);
+        return;
+    }
     uint32_t out[2];
     size_t n = con_utf8_feed(&fb->utf8, b, out);
     for (size_t i = 0; i < n; i++)
