@@ -11,6 +11,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "mm/heap_tlsf.h"
 #define CONTRACT_HEAP struct mm_tlsf_heap
 #define CONTRACT_INIT mm_tlsf_init
@@ -316,6 +321,32 @@ static void test_tlsf_spare_slab_not_stranded_when_a_full_slab_gets_room(void **
     assert_check_ok(h);
 }
 
+/* MM_ASSERT is compiled into host builds: a slab whose free count was damaged traps on the
+ * next allocation from it (instead of wrapping the count and handing out a live slot). */
+static void test_tlsf_broken_slab_invariant_traps_in_debug_builds(void **state)
+{
+    (void)state;
+    struct mm_heap_config c = cfg_of(0, false);
+    struct mm_heap *h = heap_init(&c, REGION);
+    void *p = mm_heap_alloc(h, 64, 0);
+    assert_non_null(p);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGILL, SIG_DFL); /* cmocka catches it to report a crashed test */
+        slab_of(p)->nfree = 0;   /* still on its class list, so the next alloc takes from it */
+        (void)mm_heap_alloc(h, 64, 0);
+        _exit(0);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGILL);
+    mm_heap_free(h, p);
+    assert_check_ok(h);
+}
+
 static void test_tlsf_check_detects_a_corrupted_slab_free_list(void **state)
 {
     (void)state;
@@ -542,6 +573,8 @@ int main(void)
                                         setup_mem, teardown_mem),
         cmocka_unit_test_setup_teardown(
             test_tlsf_spare_slab_not_stranded_when_a_full_slab_gets_room, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_broken_slab_invariant_traps_in_debug_builds,
+                                        setup_mem, teardown_mem),
         cmocka_unit_test_setup_teardown(test_tlsf_check_detects_a_corrupted_slab_free_list,
                                         setup_mem, teardown_mem),
         cmocka_unit_test_setup_teardown(test_tlsf_slabs_survive_adjacent_growth, setup_mem,
