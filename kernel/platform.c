@@ -715,10 +715,19 @@ const char *ktick_name(void)
     return x86_tick_source_name(choice.tick);
 }
 
+/* A narrow clock (24-bit PM timer: 4.7 s per wrap) is extended to 64 bits only when read:
+ * every tick reads it, so it never goes a whole wrap unread while interrupts are on. */
+static void keep_narrow_clock_fresh(void)
+{
+    if (choice.clock == X86_CLOCK_PMTIMER || (choice.clock == X86_CLOCK_HPET && !hpet.counter_64))
+        (void)kclock_ns();
+}
+
 static void lapic_timer_handler(struct x86_interrupt_frame *frame)
 {
     (void)frame;
     lapic_ticks = lapic_ticks + 1;
+    keep_narrow_clock_fresh();
     if (choice.tick == X86_TICK_LAPIC_DEADLINE) {
         uint64_t now = x86_rdtsc();
         next_deadline += deadline_period;
@@ -733,6 +742,7 @@ static void pit_handler(struct x86_interrupt_frame *frame)
 {
     (void)frame;
     x86_pit_tick();
+    keep_narrow_clock_fresh();
     kirq_eoi(0);
 }
 
