@@ -6,7 +6,8 @@
  *
  * Screen choice (kconsole_init_screen):
  *   - an RGB framebuffer the parser accepted: the framebuffer console (built-in PSF font),
- *     pixels reached through kmemory_map_device(..., KCACHE_WC);
+ *     pixels reached through kmemory_map_device(..., KCACHE_WC) (the console only ever
+ *     writes them);
  *   - an EGA text "framebuffer" (GRUB on BIOS with gfxpayload=text): VGA text at its address;
  *   - no framebuffer described: VGA text at 0xB8000 only when nothing says the firmware is
  *     UEFI (no EFI system table tag) and the parser rejected no framebuffer (QEMU -kernel,
@@ -69,7 +70,8 @@ void kconsole_init(void)
 
 static bool start_vga(uint64_t phys)
 {
-    vga_cells = kmemory_map_device(phys, VGA_COLS * VGA_ROWS * 2, KCACHE_WC);
+    /* Uncached, not write-combining: the VGA console and the tests read cells back. */
+    vga_cells = kmemory_map_device(phys, VGA_COLS * VGA_ROWS * 2, KCACHE_UC);
     if (!vga_cells || con_vga_init(&vga, vga_cells, true) != CON_VGA_OK) {
         screen_problem = "the VGA text buffer could not be mapped";
         return false;
