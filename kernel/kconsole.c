@@ -134,10 +134,20 @@ static bool start_fb(const struct kboot_framebuffer *f)
 #endif
 }
 
-void kconsole_init_screen(const struct kboot_info *info)
+void kconsole_init_screen(const struct kboot_info *info, bool valid)
 {
     if (screen != KCONSOLE_SCREEN_NONE)
         return;
+    if (!valid) {
+        /* Half-parsed information proves nothing about the screen (a framebuffer tag may not
+         * have been checked against the memory map, an EFI tag may not have been reached):
+         * VGA text only on the multiboot1 fast path, where it is the only possibility. */
+        if (info->protocol == KBOOT_MULTIBOOT1)
+            (void)start_vga(VGA_PHYS);
+        else
+            screen_problem = "the boot information was rejected";
+        return;
+    }
     switch (info->fb.kind) {
     case KBOOT_FB_RGB:
         (void)start_fb(&info->fb);

@@ -35,10 +35,11 @@ __attribute__((format(printf, 1, 0))) int kvprintf(const char *fmt, va_list ap);
 void kconsole_init(void);
 /* Which screen console is active (kconsole_init_screen's choice). */
 enum kconsole_screen { KCONSOLE_SCREEN_NONE, KCONSOLE_SCREEN_VGA, KCONSOLE_SCREEN_FB };
-/* Choose and start the screen console from the (possibly partial) boot information: the
- * framebuffer console on an RGB framebuffer, VGA text in EGA text mode or when no screen is
- * described and the firmware is not UEFI, else none (serial only). Once, after parsing. */
-void kconsole_init_screen(const struct kboot_info *info);
+/* Choose and start the screen console from the boot information: the framebuffer console on
+ * an RGB framebuffer, VGA text in EGA text mode or when no screen is described and the
+ * firmware is not UEFI, else none (serial only). When the parser rejected the information
+ * (`valid` false, a panic follows) only multiboot1 gets VGA text. Once, after parsing. */
+void kconsole_init_screen(const struct kboot_info *info, bool valid);
 /* After the heap exists: give the framebuffer console its pixel shadow (no-op otherwise). */
 void kconsole_late_init(void);
 /* Print the boot report lines about the screen, EFI, ACPI RSDP, parser warnings and caches. */

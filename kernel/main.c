@@ -26,7 +26,7 @@ void kernel_entry(uint32_t magic, uint32_t info_phys)
     kconsole_init();
     const struct kboot_mem mem = {(const uint8_t *)DIRECT_MAP, (uint64_t)EARLY_MAP_GIB << 30};
     enum kboot_status st = kboot_parse(magic, info_phys, &mem, &kboot);
-    kconsole_init_screen(&kboot); /* the screen the boot information describes */
+    kconsole_init_screen(&kboot, st == KBOOT_OK); /* the screen the information describes */
     if (st != KBOOT_OK)
         kpanic("boot information rejected: %s (magic %#x, info at %#x)", kboot_status_str(st),
                magic, info_phys);
