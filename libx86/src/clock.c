@@ -66,6 +66,11 @@ enum x86_clock_status x86_clock_calibrate(const struct x86_counter *subject,
     return X86_CLOCK_OK;
 }
 
+uint64_t x86_ns_to_counts(uint64_t ns, uint64_t hz)
+{
+    return x86_muldiv64(ns, hz, 1000000000u);
+}
+
 void x86_counter_ext_init(struct x86_counter_ext *e, uint64_t mask, uint64_t first)
 {
     e->mask = mask;
@@ -131,6 +136,8 @@ const char *x86_tick_source_name(enum x86_tick_source s)
         return "lapic tsc-deadline";
     case X86_TICK_LAPIC_PERIODIC:
         return "lapic periodic";
+    case X86_TICK_LAPIC_ONESHOT:
+        return "lapic one-shot";
     case X86_TICK_PIT:
         return "pit";
     case X86_TICK_NONE:

@@ -46,6 +46,9 @@ uint64_t x86_clock_rate(uint64_t counts, uint64_t ref_counts, uint64_t ref_hz);
 /* Nanoseconds in `counts` of a counter at `hz` (floor, saturating); 0 if hz is 0. Pure. */
 uint64_t x86_counts_to_ns(uint64_t counts, uint64_t hz);
 
+/* Counts of a counter at `hz` in `ns` nanoseconds (floor, saturating). Pure. */
+uint64_t x86_ns_to_counts(uint64_t ns, uint64_t hz);
+
 /*
  * A narrow counter (e.g. a 24-bit PM timer, a 32-bit HPET) extended to 64 bits. Read it at
  * least once per wrap period. Not locked: callers serialise (interrupts off on one CPU).
@@ -77,6 +80,9 @@ enum x86_tick_source {
     X86_TICK_LAPIC_DEADLINE, /* LAPIC timer in TSC-deadline mode */
     X86_TICK_LAPIC_PERIODIC, /* LAPIC timer, periodic, calibrated against the clock */
     X86_TICK_PIT,            /* PIT channel 0 on ISA IRQ 0 */
+    /* LAPIC timer re-armed one-shot per deadline. x86_clock_choose never picks it: a kernel
+     * that wants to program each deadline (tickless) asks for it itself. */
+    X86_TICK_LAPIC_ONESHOT,
 };
 
 /* What the machine has, as found by CPUID, ACPI and probing. */
@@ -105,6 +111,6 @@ struct x86_clock_choice {
 struct x86_clock_choice x86_clock_choose(const struct x86_clock_caps *caps);
 
 /* Short names for logs: "tsc", "hpet", "pmtimer", "pit", "none"; "lapic tsc-deadline",
- * "lapic periodic", "pit", "none". */
+ * "lapic periodic", "lapic one-shot", "pit", "none". */
 const char *x86_clock_source_name(enum x86_clock_source s);
 const char *x86_tick_source_name(enum x86_tick_source s);

@@ -221,6 +221,12 @@ static void test_counts_to_ns_and_rate(void **state)
     uint64_t hundred_years = UINT64_C(2900000000) * 3600 * 24 * 365 * 100;
     assert_int_equal(x86_counts_to_ns(hundred_years, UINT64_C(2900000000)),
                      UINT64_C(1000000000) * 3600 * 24 * 365 * 100);
+    assert_int_equal(x86_ns_to_counts(1000000, 62500000), 62500);
+    assert_int_equal(x86_ns_to_counts(1, 1000), 0);
+    assert_int_equal(x86_ns_to_counts(UINT64_MAX, UINT64_MAX), UINT64_MAX); /* saturates */
+    /* Round trip at a rate that divides evenly. */
+    assert_int_equal(x86_counts_to_ns(x86_ns_to_counts(123456789, 100000000), 100000000),
+                     123456780);
     assert_int_equal(x86_clock_rate(1, 0, 5), 0);
     assert_int_equal(x86_clock_rate(3, 2, 1000), 1500);
 }
@@ -314,6 +320,7 @@ static void test_source_names(void **state)
     assert_string_equal(x86_clock_source_name(X86_CLOCK_NONE), "none");
     assert_string_equal(x86_tick_source_name(X86_TICK_LAPIC_PERIODIC), "lapic periodic");
     assert_string_equal(x86_tick_source_name(X86_TICK_LAPIC_DEADLINE), "lapic tsc-deadline");
+    assert_string_equal(x86_tick_source_name(X86_TICK_LAPIC_ONESHOT), "lapic one-shot");
 }
 
 int main(void)
