@@ -369,6 +369,25 @@ uint32_t kconsole_screen_char(int row, int col)
     return 0;
 }
 
+int kconsole_screen_attr(int row, int col)
+{
+    if (row < 0 || col < 0)
+        return -1;
+    if (screen == KCONSOLE_SCREEN_VGA) {
+        uint16_t cell;
+        if (con_vga_read_cell(&vga, (unsigned)row, (unsigned)col, &cell) != CON_VGA_OK)
+            return -1;
+        return cell >> 8;
+    }
+    if (screen == KCONSOLE_SCREEN_FB) {
+        struct con_fb_cell_info ci;
+        if (con_fb_read_cell_info(&fbcon, (unsigned)row, (unsigned)col, &ci) != CON_FB_OK)
+            return -1;
+        return (int)((unsigned)ci.bg << 4 | (unsigned)ci.fg);
+    }
+    return -1;
+}
+
 int kconsole_screen_row(void)
 {
     if (screen == KCONSOLE_SCREEN_VGA)

@@ -61,6 +61,9 @@ uint32_t kconsole_screen_char(int row, int col);
 /* The screen row the next character goes to (-1 without a screen), and the screen's size in
  * cells (0 without a screen). */
 int kconsole_screen_row(void);
+/* The colour attribute (background << 4 | foreground, VGA colours) of the cell at (row, col)
+ * of the active screen; -1 outside the screen or without one. */
+int kconsole_screen_attr(int row, int col);
 int kconsole_screen_rows(void);
 int kconsole_screen_cols(void);
 

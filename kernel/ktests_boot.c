@@ -110,6 +110,24 @@ KTEST(screen_pattern)
         __asm__ volatile("hlt");
 }
 
+/* The colours the panic path uses (white on red, then back to light grey on black) reach the
+ * active screen's cells: VGA attribute bytes or the framebuffer console's cell colours. */
+KTEST(screen_colours)
+{
+    kconsole_set_color(15, 4);
+    kprintf("red alert");
+    kconsole_set_color(7, 0);
+    kprintf(" normal\n");
+    int row = kconsole_screen_row() - 1;
+    KASSERT(row >= 0);
+    KASSERT(kconsole_screen_char(row, 0) == 'r');
+    for (int c = 0; c < 9; c++)
+        KASSERT(kconsole_screen_attr(row, c) == 0x4F);
+    KASSERT(kconsole_screen_char(row, 10) == 'n');
+    KASSERT(kconsole_screen_attr(row, 10) == 0x07);
+    KASSERT(kconsole_screen_attr(row, kconsole_screen_cols()) == -1);
+}
+
 /* boot.S programmed COM1 before its first byte (8N1, divisor 1 = 115200 baud) and read the
  * registers back: the reset state QEMU's UART starts in (LCR 0 = 5-bit words, divisor 12)
  * fails this, as an entry that forgot to program the port would. */
