@@ -53,6 +53,7 @@ static struct con_psf_map font_map;
 static uint8_t font_map_mem[FONT_MAP_MAX] __attribute__((unused)); /* unused without a font */
 static uint8_t fb_cells_mem[FB_CELLS_MAX] __attribute__((unused));
 static const char *screen_problem; /* why there is no screen console, for the boot report */
+static const struct kboot_framebuffer *fb_deferred; /* to map again after paging is up */
 
 /* The console lock: interrupts are masked while it is held, so an interrupt handler on this
  * CPU can never spin on a lock its own interrupted code holds. The panic and exception paths
@@ -120,9 +121,13 @@ static bool start_fb(const struct kboot_framebuffer *f)
     }
     cfg.framebuffer = kmemory_map_device(f->phys, (uint64_t)f->pitch * f->height, KCACHE_WC);
     if (!cfg.framebuffer) {
-        screen_problem = "the framebuffer could not be mapped";
+        /* Before paging only the early map (0-4 GiB) exists: a framebuffer above it (common
+         * with large GPU BARs) gets its console once kmemory_init has run. */
+        screen_problem = "the framebuffer could not be mapped (yet)";
+        fb_deferred = f;
         return false;
     }
+    fb_deferred = NULL;
     if (con_fb_init(&fbcon, &cfg) != CON_FB_OK) {
         screen_problem = "the framebuffer console did not start";
         return false;
@@ -168,6 +173,15 @@ void kconsole_init_screen(const struct kboot_info *info, bool valid)
 
 void kconsole_late_init(void)
 {
+    if (screen == KCONSOLE_SCREEN_NONE && fb_deferred) {
+        const struct kboot_framebuffer *f = fb_deferred;
+        if (start_fb(f))
+            kprintf("[ ok ] console: framebuffer at %#llx mapped after paging\n",
+                    (unsigned long long)f->phys);
+        else
+            kprintf("[warn] console: framebuffer at %#llx: %s; serial only\n",
+                    (unsigned long long)f->phys, screen_problem);
+    }
     if (screen != KCONSOLE_SCREEN_FB)
         return;
     struct con_fb_config cfg = {
