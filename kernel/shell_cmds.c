@@ -192,6 +192,17 @@ int kcmd_maps(struct kshell_io *io, size_t argc, char **argv)
         kshell_printf(io, "maps: walk failed: %s\n", mm_status_str(st));
         return 1;
     }
+    static const char *const cache_names[] = {"write-back", "write-through", "uncached",
+                                              "write-combining"};
+    uint64_t phys, len, va;
+    enum kcache cache;
+    for (size_t i = 0; kmemory_device_mapping(i, &phys, &len, &va, &cache); i++) {
+        if (i == 0)
+            kshell_printf(io, "device mappings:\n");
+        kshell_printf(io, "  %#llx-%#llx rw- %6llu KiB  phys %#llx, %s\n", (unsigned long long)va,
+                      (unsigned long long)(va + len), (unsigned long long)(len >> 10),
+                      (unsigned long long)phys, (unsigned)cache < 4 ? cache_names[cache] : "?");
+    }
     return 0;
 }
 
