@@ -70,8 +70,11 @@ uint64_t x86_pit_ticks(void);
 
 /*
  * Milliseconds since the last x86_pit_start*(), rounded down, computed exactly from the tick
- * count and the divisor (ticks * divisor / 1193182 seconds). It neither drifts nor overflows
- * before some 490,000 years of uptime. 0 before the PIT was started. Any context.
+ * count and the divisor (ticks * divisor / 1193182 seconds); no rounding error accumulates and
+ * it does not overflow before some 490,000 years of uptime. It counts interrupts, so it loses
+ * every tick that arrives while interrupts stay masked for longer than one period: keep time
+ * from a free-running counter (x86/clock.h) where one exists. 0 before the PIT was started.
+ * Any context.
  */
 uint64_t x86_pit_uptime_ms(void);
 
