@@ -1,6 +1,6 @@
 /*
  * fb.c - framebuffer text console. The cell grid (and the optional pixel shadow) is the
- * truth; the framebuffer is a write-only copy brought up to date by flush(). Both are rings
+ * truth; the framebuffer is a write-only copy brought up to date by con_fb_flush(). Both are rings
  * of text rows indexed through fb->top, so scrolling moves no memory.
  *
  * Invariants (asserted where relied on):
@@ -11,8 +11,10 @@
  *     scrolling costs no fill and a fresh line is not filled and then drawn over;
  *   - dirty_lo[r] < dirty_hi[r] <= cols for a row with changes, dirty_lo[r] == cols (and
  *     dirty_hi[r] == 0) for a clean one; all_dirty overrides them;
- *   - cursor_drawn means the framebuffer shows the underline at (cur_row, cur_col) and that
- *     cell must be repainted before anything else is drawn there.
+ *   - front[r * cols + c] is what the framebuffer shows at screen (r, c) (glyph and attr),
+ *     or has glyph FRONT_UNKNOWN; a flush paints exactly the cells that differ from it;
+ *   - cursor_drawn means the framebuffer shows the underline at (cur_row, cur_col); the next
+ *     flush marks that front cell unknown so the cell is repainted.
  */
 #include <console/console.h>
 #include <console/fb.h>
@@ -107,15 +109,17 @@ static unsigned check_format(const struct con_fb_format *f)
     return bpp;
 }
 
-/* Bytes of the cell area: cells, then the dirty arrays and blank_from, the expansion table
+/* Bytes of the cell area: cells, front, then the dirty arrays and blank_from, the expansion table
  * (256 entries of 8 pixels), plus slack to align. */
 #define EXPAND_STRIDE 32
 #define EXPAND_BYTES (256 * EXPAND_STRIDE)
+/* A glyph index no font has: a front cell whose pixels are not known. */
+#define FRONT_UNKNOWN 0xFFFFu
 #define CELL_ALIGN (_Alignof(struct con_fb_cell) - 1)
 
 static size_t cells_bytes(unsigned cols, unsigned rows)
 {
-    return CELL_ALIGN + (size_t)cols * rows * sizeof(struct con_fb_cell) +
+    return CELL_ALIGN + 2 * (size_t)cols * rows * sizeof(struct con_fb_cell) +
            3 * (size_t)rows * sizeof(uint16_t) + EXPAND_BYTES;
 }
 
@@ -509,24 +513,6 @@ static void paint_span(struct con_fb *fb, unsigned row, unsigned lo, unsigned hi
     }
 }
 
-/* The whole grid, in as few copies as the layout allows. */
-static void paint_all(struct con_fb *fb)
-{
-    if (fb->shadow && fb->shadow_pitch == fb->fmt.pitch) {
-        for (unsigned r = 0; r < fb->rows; r++)
-            settle(fb, r, fb->cols);
-        /* Two runs of the ring: screen rows [0, rows - top) then the rest. */
-        size_t text_row = fb->font->height * fb->shadow_pitch;
-        unsigned first = fb->rows - fb->top;
-        __builtin_memcpy(fb->fb, fb->shadow + (size_t)fb->top * text_row, first * text_row);
-        if (fb->top)
-            __builtin_memcpy(fb->fb + first * text_row, fb->shadow, fb->top * text_row);
-        return;
-    }
-    for (unsigned r = 0; r < fb->rows; r++)
-        paint_span(fb, r, 0, fb->cols);
-}
-
 static void draw_cursor(struct con_fb *fb)
 {
     const struct con_psf_font *f = fb->font;
@@ -540,21 +526,51 @@ static void draw_cursor(struct con_fb *fb)
     fb->cur_col = fb->col;
 }
 
+/* Whether the framebuffer already shows what cell c shows (same glyph, same colours). */
+static bool shown(const struct con_fb_cell *c, const struct con_fb_cell *front)
+{
+    return c->glyph == front->glyph && c->attr == front->attr;
+}
+
+/*
+ * Bring the framebuffer up to date: for each row that may have changed, narrow the span to
+ * the cells that differ from what the framebuffer shows (front), then paint it. After a
+ * scroll every row may have changed, but only the columns whose glyph or colour differs from
+ * the line that was there before are painted (blank ends of short lines cost nothing).
+ */
 void con_fb_flush(struct con_fb *fb)
 {
-    if (fb->cursor_drawn && !fb->all_dirty)
-        mark(fb, fb->cur_row, fb->cur_col, fb->cur_col + 1);
+    if (fb->cursor_drawn) {
+        struct con_fb_cell *f = &fb->front[(size_t)fb->cur_row * fb->cols + fb->cur_col];
+        f->glyph = FRONT_UNKNOWN; /* the underline is there: repaint the cell */
+        if (!fb->all_dirty)
+            mark(fb, fb->cur_row, fb->cur_col, fb->cur_col + 1);
+    }
     fb->cursor_drawn = false;
-    if (fb->all_dirty) {
-        paint_all(fb);
-    } else {
-        for (unsigned r = 0; r < fb->rows; r++)
-            if (fb->dirty_lo[r] < fb->dirty_hi[r])
-                paint_span(fb, r, fb->dirty_lo[r], fb->dirty_hi[r]);
+    for (unsigned r = 0; r < fb->rows; r++) {
+        unsigned lo = fb->all_dirty ? 0 : fb->dirty_lo[r];
+        unsigned hi = fb->all_dirty ? fb->cols : fb->dirty_hi[r];
+        const struct con_fb_cell *c = cell_at(fb, r, 0);
+        struct con_fb_cell *f = &fb->front[(size_t)r * fb->cols];
+        while (lo < hi && shown(&c[lo], &f[lo]))
+            lo++;
+        while (hi > lo && shown(&c[hi - 1], &f[hi - 1]))
+            hi--;
+        if (lo < hi) {
+            paint_span(fb, r, lo, hi);
+            __builtin_memcpy(&f[lo], &c[lo], (size_t)(hi - lo) * sizeof *c);
+        }
     }
     clean_all(fb);
     if (fb->cursor_on)
         draw_cursor(fb);
+}
+
+/* The framebuffer's contents are unknown: the next flush paints every cell. */
+static void forget_front(struct con_fb *fb)
+{
+    for (size_t i = 0; i < (size_t)fb->rows * fb->cols; i++)
+        fb->front[i].glyph = FRONT_UNKNOWN;
 }
 
 static void autoflush(struct con_fb *fb)
@@ -565,6 +581,7 @@ static void autoflush(struct con_fb *fb)
 
 void con_fb_redraw(struct con_fb *fb)
 {
+    forget_front(fb);
     fb->all_dirty = true;
     con_fb_flush(fb);
 }
@@ -613,7 +630,8 @@ enum con_fb_status con_fb_init(struct con_fb *fb, const struct con_fb_config *cf
     };
     uintptr_t base = ((uintptr_t)cfg->cells + CELL_ALIGN) & ~(uintptr_t)CELL_ALIGN;
     fb->cells = (struct con_fb_cell *)base;
-    fb->dirty_lo = (uint16_t *)(void *)(fb->cells + (size_t)cols * rows);
+    fb->front = fb->cells + (size_t)cols * rows;
+    fb->dirty_lo = (uint16_t *)(void *)(fb->front + (size_t)cols * rows);
     fb->dirty_hi = fb->dirty_lo + rows;
     fb->blank_from = fb->dirty_hi + rows;
     fb->expand = (uint8_t *)(fb->blank_from + rows);
@@ -633,6 +651,7 @@ enum con_fb_status con_fb_init(struct con_fb *fb, const struct con_fb_config *cf
     for (uint32_t y = 0; y < fb->fmt.height; y++, p += fb->fmt.pitch)
         __builtin_memset(p, 0, (size_t)fb->fmt.width * fb->bytes_pp);
     clean_all(fb);
+    forget_front(fb);
     con_fb_clear(fb);
     return CON_FB_OK;
 }

@@ -20,9 +20,12 @@
  *     is only ever WRITTEN, never read (scrolling moves the shadow/cells, not video memory),
  *     so it may be mapped write-combining. A shadow may be attached later
  *     (con_fb_attach_shadow), e.g. once the kernel has a heap.
- * Both shadows are rings: scrolling moves a start index and clears one text row; the next
- * flush then copies every row (a screen's worth of bytes, once per flush however many lines
- * scrolled in between).
+ * Both shadows are rings: scrolling moves a start index and clears one text row. The console
+ * also remembers what each framebuffer cell shows, so a flush paints only the cells whose
+ * glyph or colours differ at their position: after a scroll that is every cell where a line's
+ * text differs from the line that was above it (blank ends of short lines cost nothing), once
+ * per flush however many lines scrolled in between. Framebuffer contents changed by anyone
+ * else are not noticed: call con_fb_redraw then.
  *
  * Flushing: with autoflush (the default) every con_fb_write / con_fb_putc / screen operation
  * ends by copying what changed to the framebuffer and drawing the cursor. Without it, output
@@ -109,6 +112,7 @@ struct con_fb {
     bool cursor_drawn; /* the cursor is drawn in the framebuffer at (cur_row, cur_col) */
     unsigned cur_row, cur_col;
     struct con_fb_cell *cells; /* rows * cols, ring of rows */
+    struct con_fb_cell *front; /* rows * cols by screen row: what the framebuffer shows */
     uint16_t *dirty_lo;        /* per screen row: first changed column (cols = clean) */
     uint16_t *dirty_hi;        /* per screen row: one past the last changed column */
     uint16_t *blank_from;      /* per ring row: shadow pixels not yet painted from here on */

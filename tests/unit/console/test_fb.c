@@ -673,26 +673,62 @@ static void test_fb_clears_with_space_glyph_of_font(void **state)
     load_font(true);
 }
 
+/* Position-dependent poison: a byte moved elsewhere no longer matches its new position. */
+static uint8_t poison(size_t i, uint32_t salt)
+{
+    uint32_t h = (uint32_t)i * 2654435761u ^ salt;
+    return (uint8_t)(h >> 24 ^ h >> 11);
+}
+
 /*
- * The framebuffer is never read: after init the test overwrites it with poison; anything
- * computed from framebuffer contents (e.g. scrolling by moving its pixels) would carry the
- * poison into the grid. After a scroll, the whole grid must be exactly right.
+ * The framebuffer is never read. Two consoles run the same script; right after init each
+ * framebuffer is overwritten with a different position-dependent poison. Afterwards every
+ * byte must either be equal in both (the console wrote it) or still hold each one's own poison
+ * for that very position (never written). A console that read the framebuffer, e.g. to scroll
+ * by moving its pixels, would carry poison to other positions or into the pixels it computes.
+ * A third console without poison checks that the written picture is right.
  */
-static void test_fb_scrolling_never_reads_the_framebuffer(void **state)
+static void test_fb_output_never_depends_on_framebuffer_contents(void **state)
 {
     (void)state;
     for (size_t i = 0; i < NFORMATS; i++) {
         for (int sh = 0; sh < 2; sh++) {
-            struct screen s;
-            open_screen(&s, &formats[i], sh, 0, 0);
-            unsigned rows = con_fb_rows(&s.fb);
-            for (unsigned k = 0; k < rows - 1; k++)
-                write_str(&s, "text on a line\n");
-            for (size_t b = 0; b < s.size; b++)
-                s.mem[b] = (uint8_t)(0xA5 ^ b);
-            write_str(&s, "scroll\n");
-            check_screen(&s, true, true);
-            close_screen(&s);
+            struct screen a, b, ref;
+            open_screen(&a, &formats[i], sh, 0, 0);
+            open_screen(&b, &formats[i], sh, 0, 0);
+            open_screen(&ref, &formats[i], sh, 0, 0);
+            for (size_t k = 0; k < a.size; k++) {
+                a.mem[k] = poison(k, 0x1234);
+                b.mem[k] = poison(k, 0xBEEF);
+            }
+            struct screen *all[3] = {&a, &b, &ref};
+            for (int n = 0; n < 3; n++) {
+                unsigned rows = con_fb_rows(&all[n]->fb);
+                for (unsigned k = 0; k < rows + 4; k++) {
+                    char line[40];
+                    snprintf(line, sizeof line, "%u text %.*s\n", k, (int)(k % 7), "abcdefg");
+                    write_str(all[n], line);
+                }
+                assert_int_equal(con_fb_set_color(&all[n]->fb, CON_VGA_RED, CON_VGA_BLUE),
+                                 CON_FB_OK);
+                write_str(all[n], "\n\tred\b\n");
+            }
+            size_t written = 0;
+            for (size_t k = 0; k < a.size; k++) {
+                if (a.mem[k] == b.mem[k]) {
+                    written++;
+                    continue;
+                }
+                if (a.mem[k] != poison(k, 0x1234) || b.mem[k] != poison(k, 0xBEEF))
+                    fail_msg("format %zu shadow %d: byte %zu is %02x/%02x, neither written nor "
+                             "its own poison",
+                             i, sh, k, a.mem[k], b.mem[k]);
+            }
+            assert_true(written > a.size / 4); /* the script did repaint much of the screen */
+            check_screen(&ref, true, true);
+            close_screen(&a);
+            close_screen(&b);
+            close_screen(&ref);
         }
     }
 }
@@ -703,14 +739,35 @@ static void test_fb_without_autoflush_writes_nothing_until_flush(void **state)
     struct screen s;
     open_screen(&s, &formats[0], true, 0, 0);
     con_fb_set_autoflush(&s.fb, false);
-    memset(s.mem, 0xEE, s.size);
+    uint8_t *before = malloc(s.size);
+    memcpy(before, s.mem, s.size);
     for (unsigned k = 0; k < 40; k++)
         write_str(&s, "many lines of output\n");
     assert_int_equal(con_fb_move_cursor(&s.fb, 1, 1), CON_FB_OK);
-    for (size_t b = 0; b < s.size; b++)
-        assert_int_equal(s.mem[b], 0xEE);
+    assert_memory_equal(s.mem, before, s.size);
     con_fb_flush(&s.fb);
     check_screen(&s, true, true);
+    free(before);
+    close_screen(&s);
+}
+
+/* A flush after a scroll paints only cells whose glyph or colour changed at their position. */
+static void test_fb_flush_skips_cells_the_framebuffer_already_shows(void **state)
+{
+    (void)state;
+    struct screen s;
+    open_screen(&s, &formats[7], true, 0, 0);
+    unsigned rows = con_fb_rows(&s.fb);
+    for (unsigned k = 0; k < rows; k++)
+        write_str(&s, "ab\n"); /* every row shows "ab", the cursor is on the last row */
+    /* Mark the right half of the screen: it must stay untouched by the next scroll. */
+    size_t half = (size_t)con_fb_cols(&s.fb) / 2 * FW * 4;
+    for (unsigned y = 0; y < s.fmt.height; y++)
+        memset(s.mem + (size_t)y * s.fmt.pitch + half, 0x3C, 8);
+    write_str(&s, "ab\n"); /* a scroll: the picture is the same except the cursor */
+    for (unsigned y = 0; y < rows * FH; y++)
+        for (unsigned k = 0; k < 8; k++)
+            assert_int_equal(s.mem[(size_t)y * s.fmt.pitch + half + k], 0x3C);
     close_screen(&s);
 }
 
@@ -895,7 +952,8 @@ int main(void)
         T(test_fb_backspace_clear_and_screen_ops),
         T(test_fb_cursor_moves_and_hides),
         T(test_fb_clears_with_space_glyph_of_font),
-        T(test_fb_scrolling_never_reads_the_framebuffer),
+        T(test_fb_output_never_depends_on_framebuffer_contents),
+        T(test_fb_flush_skips_cells_the_framebuffer_already_shows),
         T(test_fb_without_autoflush_writes_nothing_until_flush),
         T(test_fb_attach_shadow_later_and_redraw),
         T(test_fb_sink_receives_printf_output),
