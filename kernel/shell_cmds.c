@@ -59,6 +59,12 @@ int kcmd_mem(struct kshell_io *io, size_t argc, char **argv)
                   (unsigned long long)(st.largest_free >> 10));
     kshell_printf(io, "frames: allocator metadata %llu KiB\n",
                   (unsigned long long)(st.metadata_bytes >> 10));
+    uint64_t blocks[MM_FRAME_ORDERS];
+    mm_frames_free_blocks(&kframes, blocks);
+    kshell_printf(io, "free blocks by order (4 KiB << order):");
+    for (unsigned k = 0; k < MM_FRAME_ORDERS; k++)
+        kshell_printf(io, " %u:%llu", k, (unsigned long long)blocks[k]);
+    kshell_printf(io, "\n");
     kshell_printf(io, "heap: %zu bytes in use\n", kheap_in_use());
     return 0;
 }

@@ -450,6 +450,16 @@ bool mm_frames_is_allocated(const struct mm_frames *fa, struct mm_paddr pa)
     return z && (containing_head(fa, z, mm_paddr_pfn(pa), &head) & FS_ALLOC);
 }
 
+void mm_frames_free_blocks(const struct mm_frames *fa, uint64_t counts[MM_FRAME_ORDERS])
+{
+    for (unsigned k = 0; k < MM_FRAME_ORDERS; k++) {
+        counts[k] = 0;
+        if (fa)
+            for (uint32_t g = fa->heads[k]; g != NONE; g = fa->links[2 * (size_t)g])
+                counts[k]++;
+    }
+}
+
 void mm_frames_get_stats(const struct mm_frames *fa, struct mm_frames_stats *out)
 {
     if (!out)

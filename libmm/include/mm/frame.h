@@ -154,6 +154,11 @@ bool mm_frames_is_allocated(const struct mm_frames *fa, struct mm_paddr pa);
 /* Totals, free frames, the largest free block. O(1). */
 void mm_frames_get_stats(const struct mm_frames *fa, struct mm_frames_stats *out);
 
+/* The free blocks of each order: counts[k] = free blocks of 2^k frames, for k = 0 ..
+ * MM_FRAME_MAX_ORDER (all 0 for a NULL fa). O(free blocks): for reports such as a shell's
+ * `mem`, not for hot paths. */
+void mm_frames_free_blocks(const struct mm_frames *fa, uint64_t counts[MM_FRAME_ORDERS]);
+
 /*
  * Walk all metadata and check every invariant (free lists consistent with state bytes,
  * no mergeable buddies left, counts match). O(frames); for tests and debug builds.

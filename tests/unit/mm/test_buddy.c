@@ -86,6 +86,35 @@ static void test_buddy_init_reports_all_usable_frames_free(void **state)
     assert_int_equal(s.largest_free, MiB(2));
 }
 
+static void test_buddy_free_blocks_per_order_add_up_and_split(void **state)
+{
+    (void)state;
+    const struct mm_region map[] = {{0, MiB(1), R}, {MiB(1), MiB(3), U}};
+    struct mm_frames fa;
+    uint64_t before[MM_FRAME_ORDERS], after[MM_FRAME_ORDERS];
+
+    init_with(&fa, map, N(map));
+    mm_frames_free_blocks(&fa, before);
+    uint64_t frames = 0;
+    unsigned lowest = MM_FRAME_ORDERS;
+    for (unsigned k = 0; k < MM_FRAME_ORDERS; k++) {
+        frames += before[k] << k;
+        if (before[k] && lowest == MM_FRAME_ORDERS)
+            lowest = k;
+    }
+    assert_int_equal(frames, stats_of(&fa).free_frames);
+    assert_true(lowest > 0 && lowest < MM_FRAME_ORDERS);
+    /* One frame from the smallest free block splits it: one block fewer there, one more at
+     * every order below. */
+    struct mm_paddr pa;
+    assert_int_equal(mm_frames_alloc(&fa, 0, &pa), MM_OK);
+    mm_frames_free_blocks(&fa, after);
+    for (unsigned k = 0; k < MM_FRAME_ORDERS; k++)
+        assert_int_equal(after[k], before[k] - (k == lowest) + (k < lowest));
+    mm_frames_free_blocks(NULL, after);
+    assert_int_equal(after[0], 0);
+}
+
 static void test_buddy_metadata_is_carved_out_of_usable_memory(void **state)
 {
     (void)state;
@@ -625,6 +654,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buddy_init_reports_all_usable_frames_free),
+        cmocka_unit_test(test_buddy_free_blocks_per_order_add_up_and_split),
         cmocka_unit_test(test_buddy_metadata_is_carved_out_of_usable_memory),
         cmocka_unit_test(test_buddy_plan_below_reports_metadata_that_cannot_fit_low),
         cmocka_unit_test(test_buddy_metadata_lands_below_the_bound),
