@@ -144,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         i += 4;
         if (op & 0x80)
             n >>= 4; /* mostly small sizes */
-        switch (op % 5) {
+        switch (op % 6) {
         case 0:
         case 1: { /* alloc */
             if (nlive == MAXLIVE)
@@ -187,9 +187,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 no_overlap(h, q, n, k);
             }
             break;
-        default:
+        case 4:
             for (unsigned k = 0; k < nlive; k++)
                 verify(h, &lv[k]);
+            break;
+        default: /* a burst of a + 1 blocks of one size: fills a slab in one step */
+            for (unsigned k = 0; k <= a && nlive < MAXLIVE; k++) {
+                unsigned char *p = mm_heap_alloc(h, n, 0);
+                if (!p)
+                    break;
+                no_overlap(h, p, n, MAXLIVE);
+                memset(p, a, n);
+                lv[nlive++] = (struct live){p, n, a};
+            }
             break;
         }
         check(h);
