@@ -7,7 +7,8 @@
  * heap by no more than that size (see glibc_limit). Where a row cannot do a workload it
  * prints a line with skipped="<why>" instead of numbers. Each workload runs REPS times with
  * the allocators interleaved (glibc, bump, list, ..., glibc, bump, list, ...), and each row
- * prints the median of its runs with the fastest and slowest:
+ * prints the median of its runs with the fastest and slowest (times are this thread's CPU
+ * time, see now_ns):
  *
  *   bench heap alloc=<name> workload=<w> ns_per_op=<median> min=<x> max=<y> runs=<n>
  *       ops=<calls per run> limit=<bytes> peak_bytes=<y> req_peak=<z> fits=<n> failed=<n>
@@ -176,10 +177,12 @@ static void setup(enum kind k, size_t len)
     }
 }
 
+/* CPU time of this thread: on a shared machine, the time the benchmark spends descheduled
+ * while other jobs run does not count (their effect on the caches still does). */
 static double now_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
