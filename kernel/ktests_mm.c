@@ -328,6 +328,8 @@ KTEST(early_device_mappings_carried_over)
  * writes VGA text memory through a WC mapping. */
 KTEST(map_device_cache_types)
 {
+    if (kconsole_screen() != KCONSOLE_SCREEN_VGA)
+        ktest_skip("writes through a WC mapping of VGA text memory, and the screen is not VGA");
     uint64_t pat = x86_rdmsr(X86_MSR_PAT);
     kprintf("map_device: PAT MSR %#llx\n", (unsigned long long)pat);
     KASSERT(x86_pat_entry(pat, 0) == X86_PAT_WB && x86_pat_entry(pat, 1) == X86_PAT_WT);

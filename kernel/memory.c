@@ -427,6 +427,11 @@ static void paging_init(void)
 /* The series' demo: map a fresh page onto the VGA text buffer and write through it. */
 static void paging_demo(void)
 {
+    /* On a framebuffer (UEFI) 0xB8000 is not a screen: writing there would be noise at best. */
+    if (kconsole_screen() != KCONSOLE_SCREEN_VGA) {
+        kprintf("paging demo: skipped (the screen is not VGA text)\n");
+        return;
+    }
     map_or_panic(KMAP_WINDOW, 0xB8000, MM_PAGE_4K,
                  MM_PAGE_WRITABLE | MM_PAGE_NO_EXECUTE | cache_flags(KCACHE_UC));
     volatile uint16_t *cells = (volatile uint16_t *)KMAP_WINDOW;
