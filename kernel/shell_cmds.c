@@ -205,9 +205,10 @@ int kcmd_maps(struct kshell_io *io, size_t argc, char **argv)
     for (size_t i = 0; kmemory_device_mapping(i, &phys, &len, &va, &cache); i++) {
         if (i == 0)
             kshell_printf(io, "device mappings:\n");
-        kshell_printf(io, "  %#llx-%#llx rw- %6llu KiB  phys %#llx, %s\n", (unsigned long long)va,
-                      (unsigned long long)(va + len), (unsigned long long)(len >> 10),
-                      (unsigned long long)phys, (unsigned)cache < 4 ? cache_names[cache] : "?");
+        kshell_printf(io, "  %#llx-%#llx rw%c %6llu KiB  phys %#llx, %s\n", (unsigned long long)va,
+                      (unsigned long long)(va + len), kmemory_nx() ? '-' : 'x',
+                      (unsigned long long)(len >> 10), (unsigned long long)phys,
+                      (unsigned)cache < 4 ? cache_names[cache] : "?");
     }
     return 0;
 }
