@@ -6,9 +6,11 @@
  * Invariants (asserted where relied on):
  *   - row < rows and col < cols at all times (writing in the last column wraps at once);
  *   - with a shadow, the shadow's pixels equal the rendering of the cells, except in each
- *     ring row from column blank_from[ring row] on: those cells are blank (the font's space
- *     is blank) and their pixels are painted by settle() before anything reads them, so
- *     scrolling costs no fill and a fresh line is not filled and then drawn over;
+ *     ring row (a) from column blank_from[ring row] on: those cells are blank (the font's
+ *     space is blank) and settle() paints them before anything reads them, so scrolling
+ *     costs no fill and a fresh line is not filled and then drawn over; (b) in the span
+ *     [stale_lo, stale_hi): cells set since realize() last drew them. paint_span settles and
+ *     realizes a row before copying it, the only place the shadow is read;
  *   - dirty_lo[r] < dirty_hi[r] <= cols for a row with changes, dirty_lo[r] == cols (and
  *     dirty_hi[r] == 0) for a clean one; all_dirty overrides them;
  *   - front[r * cols + c] is what the framebuffer shows at screen (r, c) (glyph and attr),
@@ -120,7 +122,7 @@ static unsigned check_format(const struct con_fb_format *f)
 static size_t cells_bytes(unsigned cols, unsigned rows)
 {
     return CELL_ALIGN + 2 * (size_t)cols * rows * sizeof(struct con_fb_cell) +
-           3 * (size_t)rows * sizeof(uint16_t) + EXPAND_BYTES;
+           5 * (size_t)rows * sizeof(uint16_t) + EXPAND_BYTES;
 }
 
 enum con_fb_status con_fb_mem_size(const struct con_fb_config *cfg, unsigned *cols, unsigned *rows,
@@ -342,6 +344,34 @@ static void draw_cell(struct con_fb *fb, uint8_t *dst, size_t pitch, const struc
     }
 }
 
+#define DRAW_CHUNK 64
+
+/* Draw m glyphs (bitmaps gp[]) side by side from dst with the expansion table, pixel row by
+ * pixel row. */
+static void draw_run(const struct con_fb *fb, uint8_t *dst, size_t pitch, const uint8_t **gp,
+                     unsigned m)
+{
+    const struct con_psf_font *f = fb->font;
+    const uint8_t *e = fb->expand;
+    size_t bpp = fb->bytes_pp, cell_bytes = (size_t)f->width * bpp;
+    if (f->width == 8 && bpp == 4) {
+        for (unsigned y = 0; y < f->height; y++, dst += pitch)
+            for (unsigned k = 0; k < m; k++)
+                __builtin_memcpy(dst + 32 * k, e + gp[k][y] * EXPAND_STRIDE, 32);
+        return;
+    }
+    for (unsigned y = 0; y < f->height; y++, dst += pitch) {
+        uint8_t *d = dst;
+        for (unsigned k = 0; k < m; k++, d += cell_bytes) {
+            const uint8_t *g = gp[k] + y * f->row_bytes;
+            for (unsigned b = 0; b < f->row_bytes; b++) {
+                unsigned w = f->width - 8 * b < 8 ? f->width - 8 * b : 8;
+                __builtin_memcpy(d + 8 * b * bpp, e + g[b] * EXPAND_STRIDE, w * bpp);
+            }
+        }
+    }
+}
+
 /*
  * Draw n cells side by side from dst. Runs of cells in one colour pair are drawn pixel row by
  * pixel row across the run, so the stores go out in address order (a whole text row of a
@@ -351,7 +381,7 @@ static void draw_cells(struct con_fb *fb, uint8_t *dst, size_t pitch, const stru
                        unsigned n)
 {
     const struct con_psf_font *f = fb->font;
-    size_t cell_bytes = (size_t)f->width * fb->bytes_pp, bpp = fb->bytes_pp;
+    size_t cell_bytes = (size_t)f->width * fb->bytes_pp;
     unsigned i = 0;
     while (i < n) {
         unsigned j = i + 1;
@@ -364,21 +394,13 @@ static void draw_cells(struct con_fb *fb, uint8_t *dst, size_t pitch, const stru
         }
         if (fb->expand_attr != c[i].attr)
             build_expand(fb, c[i].attr);
-        const uint8_t *e = fb->expand;
-        for (unsigned y = 0; y < f->height; y++) {
-            uint8_t *d = dst + y * pitch + i * cell_bytes;
-            if (f->width == 8 && bpp == 4) {
-                for (unsigned k = i; k < j; k++, d += 32)
-                    __builtin_memcpy(d, e + con_psf_glyph(f, c[k].glyph)[y] * EXPAND_STRIDE, 32);
-                continue;
-            }
-            for (unsigned k = i; k < j; k++, d += cell_bytes) {
-                const uint8_t *g = con_psf_glyph(f, c[k].glyph) + y * f->row_bytes;
-                for (unsigned b = 0; b < f->row_bytes; b++) {
-                    unsigned w = f->width - 8 * b < 8 ? f->width - 8 * b : 8;
-                    __builtin_memcpy(d + 8 * b * bpp, e + g[b] * EXPAND_STRIDE, w * bpp);
-                }
-            }
+        /* In chunks, with each cell's glyph address looked up once. */
+        for (unsigned k0 = i; k0 < j; k0 += DRAW_CHUNK) {
+            unsigned m = j - k0 < DRAW_CHUNK ? j - k0 : DRAW_CHUNK;
+            const uint8_t *gp[DRAW_CHUNK];
+            for (unsigned k = 0; k < m; k++)
+                gp[k] = f->glyphs + (size_t)c[k0 + k].glyph * f->bytes_per_glyph;
+            draw_run(fb, dst + k0 * cell_bytes, pitch, gp, m);
         }
         fb->last_attr = c[i].attr;
         i = j;
@@ -440,9 +462,32 @@ static void set_cell(struct con_fb *fb, unsigned row, unsigned col, uint32_t cp,
             settle(fb, rr, col);
             fb->blank_from[rr] = (uint16_t)(col + 1);
         }
-        draw_cell(fb, shadow_cell_ptr(fb, row, col), fb->shadow_pitch, c);
+        /* Drawn into the shadow later, a run at a time (realize). */
+        if (col < fb->stale_lo[rr])
+            fb->stale_lo[rr] = (uint16_t)col;
+        if (col + 1 > fb->stale_hi[rr])
+            fb->stale_hi[rr] = (uint16_t)(col + 1);
     }
     mark(fb, row, col, col + 1);
+}
+
+static void no_stale(struct con_fb *fb, unsigned rr)
+{
+    fb->stale_lo[rr] = (uint16_t)fb->cols;
+    fb->stale_hi[rr] = 0;
+}
+
+/* Draw the cells of ring row rr set since its last realize into the shadow, pixel row by
+ * pixel row across the run (address order, which the store path handles best). */
+static void realize(struct con_fb *fb, unsigned rr)
+{
+    unsigned lo = fb->stale_lo[rr], hi = fb->stale_hi[rr];
+    if (lo >= hi)
+        return;
+    uint8_t *dst = fb->shadow + (size_t)rr * fb->font->height * fb->shadow_pitch +
+                   (size_t)lo * fb->font->width * fb->bytes_pp;
+    draw_cells(fb, dst, fb->shadow_pitch, &fb->cells[(size_t)rr * fb->cols + lo], hi - lo);
+    no_stale(fb, rr);
 }
 
 /* Whether the font's glyph for a space has no pixel set (then clearing is a fill). */
@@ -470,6 +515,8 @@ static void clear_span(struct con_fb *fb, unsigned row, unsigned lo, unsigned hi
             /* The rest of the row becomes pending blank cells: painted when read. */
             if (lo < fb->blank_from[rr])
                 fb->blank_from[rr] = (uint16_t)lo;
+            if (lo <= fb->stale_lo[rr])
+                no_stale(fb, rr);
         } else if (fb->space_blank) {
             unsigned end = hi < fb->blank_from[rr] ? hi : fb->blank_from[rr];
             if (lo < end) {
@@ -499,7 +546,9 @@ static void scroll(struct con_fb *fb)
 static void paint_span(struct con_fb *fb, unsigned row, unsigned lo, unsigned hi)
 {
     if (fb->shadow) {
-        settle(fb, ring_row(fb, row), hi);
+        unsigned rr = ring_row(fb, row);
+        settle(fb, rr, hi);
+        realize(fb, rr);
         const uint8_t *src = shadow_cell_ptr(fb, row, lo);
         uint8_t *dst = fb_cell_ptr(fb, row, lo);
         size_t n = (size_t)(hi - lo) * fb->font->width * fb->bytes_pp;
@@ -600,6 +649,7 @@ static void render_shadow(struct con_fb *fb)
     for (unsigned r = 0; r < fb->rows; r++) {
         draw_cells(fb, shadow_cell_ptr(fb, r, 0), fb->shadow_pitch, cell_at(fb, r, 0), fb->cols);
         fb->blank_from[ring_row(fb, r)] = (uint16_t)fb->cols;
+        no_stale(fb, ring_row(fb, r));
     }
 }
 
@@ -634,7 +684,11 @@ enum con_fb_status con_fb_init(struct con_fb *fb, const struct con_fb_config *cf
     fb->dirty_lo = (uint16_t *)(void *)(fb->front + (size_t)cols * rows);
     fb->dirty_hi = fb->dirty_lo + rows;
     fb->blank_from = fb->dirty_hi + rows;
-    fb->expand = (uint8_t *)(fb->blank_from + rows);
+    fb->stale_lo = fb->blank_from + rows;
+    fb->stale_hi = fb->stale_lo + rows;
+    for (unsigned r = 0; r < rows; r++)
+        no_stale(fb, r);
+    fb->expand = (uint8_t *)(fb->stale_hi + rows);
     fb->expand_attr = -1;
     fb->last_attr = -1;
     for (unsigned r = 0; r < rows; r++)

@@ -116,15 +116,17 @@ struct con_fb {
     uint16_t *dirty_lo;        /* per screen row: first changed column (cols = clean) */
     uint16_t *dirty_hi;        /* per screen row: one past the last changed column */
     uint16_t *blank_from;      /* per ring row: shadow pixels not yet painted from here on */
-    uint32_t space_glyph;      /* the font's glyph for U+0020 */
-    bool space_blank;          /* that glyph has no pixel set */
-    uint8_t *expand;           /* 256 x 8 pixels: glyph bits -> pixels for expand_attr */
-    int expand_attr;           /* the attribute the table is built for, -1: none */
-    int last_attr;             /* the attribute of the last cell drawn, -1: none */
-    bool all_dirty;            /* every row changed (scroll, clear) */
-    uint8_t *shadow;           /* NULL or rows * font height pixel rows, ring of text rows */
-    size_t shadow_pitch;       /* cols * font width * bytes_pp */
-    uint32_t palette[16];      /* pixel values of the 16 colours in this format */
+    uint16_t *stale_lo;        /* per ring row: cells set but not yet drawn in the shadow */
+    uint16_t *stale_hi;
+    uint32_t space_glyph; /* the font's glyph for U+0020 */
+    bool space_blank;     /* that glyph has no pixel set */
+    uint8_t *expand;      /* 256 x 8 pixels: glyph bits -> pixels for expand_attr */
+    int expand_attr;      /* the attribute the table is built for, -1: none */
+    int last_attr;        /* the attribute of the last cell drawn, -1: none */
+    bool all_dirty;       /* every row changed (scroll, clear) */
+    uint8_t *shadow;      /* NULL or rows * font height pixel rows, ring of text rows */
+    size_t shadow_pitch;  /* cols * font width * bytes_pp */
+    uint32_t palette[16]; /* pixel values of the 16 colours in this format */
     struct con_utf8_decoder utf8;
 };
 

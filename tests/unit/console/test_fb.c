@@ -747,6 +747,17 @@ static void test_fb_without_autoflush_writes_nothing_until_flush(void **state)
     assert_memory_equal(s.mem, before, s.size);
     con_fb_flush(&s.fb);
     check_screen(&s, true, true);
+
+    /* Edits of text not yet flushed: what was written before the cleared part must show. */
+    write_str(&s, "\nabcdefghij");
+    assert_int_equal(con_fb_set_col(&s.fb, 4), CON_FB_OK);
+    con_fb_clear_to_eol(&s.fb);
+    write_str(&s, "XY\b");
+    con_fb_flush(&s.fb);
+    assert_int_equal(cp_at(&s, con_fb_row(&s.fb), 3), 'd');
+    assert_int_equal(cp_at(&s, con_fb_row(&s.fb), 4), 'X');
+    assert_int_equal(cp_at(&s, con_fb_row(&s.fb), 5), ' ');
+    check_screen(&s, true, true);
     free(before);
     close_screen(&s);
 }
