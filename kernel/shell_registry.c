@@ -16,9 +16,19 @@ static void io_put(void *ctx, const char *s, size_t n)
         io->write(io->ctx, s, n);
 }
 
+/* One write per call when the text fits a line buffer, so a log line from elsewhere cannot
+ * land inside it; longer text is streamed. */
 void kshell_printf(struct kshell_io *io, const char *fmt, ...)
 {
+    char buf[256];
     va_list ap;
+    va_start(ap, fmt);
+    int n = con_vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < sizeof buf) {
+        io_put(io, buf, (size_t)n);
+        return;
+    }
     va_start(ap, fmt);
     (void)con_vcbprintf(io_put, io, fmt, ap);
     va_end(ap);

@@ -172,6 +172,32 @@ static void test_parse_errors_point_at_the_column(void **state)
     assert_null(last_cmd);
 }
 
+static size_t writes;
+
+static void count_writes(void *ctx, const char *s, size_t n)
+{
+    writes++;
+    capture(ctx, s, n);
+}
+
+static void test_printf_writes_a_line_at_once_and_streams_long_text(void **state)
+{
+    (void)state;
+    struct kshell_io counted = {count_writes, NULL, NULL, "test"};
+    writes = 0;
+    kshell_printf(&counted, "%s: %d %s\n", "one", 2, "three");
+    assert_int_equal(writes, 1);
+    assert_string_equal(out, "one: 2 three\n");
+    char long_text[600];
+    memset(long_text, 'x', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = '\0';
+    reset(NULL);
+    kshell_printf(&counted, "<%s>", long_text);
+    assert_int_equal(out_len, sizeof long_text + 1);
+    assert_int_equal(out[0], '<');
+    assert_int_equal(out[out_len - 1], '>');
+}
+
 static void test_numbers_for_commands(void **state)
 {
     (void)state;
@@ -210,6 +236,7 @@ int main(void)
         cmocka_unit_test_setup(test_arguments_reach_the_handler_split_and_unquoted, reset),
         cmocka_unit_test_setup(test_argument_counts_are_checked_before_the_handler, reset),
         cmocka_unit_test_setup(test_parse_errors_point_at_the_column, reset),
+        cmocka_unit_test_setup(test_printf_writes_a_line_at_once_and_streams_long_text, reset),
         cmocka_unit_test_setup(test_numbers_for_commands, reset),
         cmocka_unit_test_setup(test_completion_offers_command_names, reset),
     };
