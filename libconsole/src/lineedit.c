@@ -299,10 +299,11 @@ static void history_step(struct con_lineedit *le, bool older)
     }
     if (older && le->browse == 0)
         copy_str(le->saved, le->buf, sizeof le->saved, NULL);
-    le->browse += older ? 1 : -1u;
-    unsigned keep = le->browse;
-    load(le, keep ? con_le_history_get(le, keep - 1) : le->saved);
-    le->browse = keep;
+    if (older)
+        le->browse++;
+    else
+        le->browse--;
+    load(le, le->browse ? con_le_history_get(le, le->browse - 1) : le->saved);
 }
 
 static void complete(struct con_lineedit *le)
