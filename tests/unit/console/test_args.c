@@ -118,6 +118,28 @@ static void test_bad_numbers(void **state)
     assert_int_equal(v, 255);
 }
 
+static void test_every_status_has_its_own_text(void **state)
+{
+    (void)state;
+    const char *seen[CON_ARGS_OUT_OF_RANGE + 1];
+    for (int st = CON_ARGS_OK; st <= CON_ARGS_OUT_OF_RANGE; st++) {
+        seen[st] = con_args_status_str((enum con_args_status)st);
+        assert_true(strlen(seen[st]) > 1);
+        for (int k = 0; k < st; k++)
+            assert_string_not_equal(seen[k], seen[st]);
+    }
+    assert_string_equal(con_args_status_str((enum con_args_status)99), "unknown status");
+    uint64_t v;
+    assert_int_equal(con_args_u64(NULL, 1, &v), CON_ARGS_BAD_ARG);
+    assert_int_equal(con_args_u64("1", 1, NULL), CON_ARGS_BAD_ARG);
+    /* An unquoted word that overflows the buffer. */
+    char small[4];
+    char *av[4];
+    assert_int_equal(con_args_split("abcdef", small, sizeof small, av, 3, &argc, &pos),
+                     CON_ARGS_TOO_LONG);
+    assert_int_equal(pos, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -127,6 +149,7 @@ int main(void)
         cmocka_unit_test(test_small_buffer_is_reported),
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_bad_numbers),
+        cmocka_unit_test(test_every_status_has_its_own_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -579,12 +579,84 @@ static void test_key_mapping_table(void **state)
     assert_true(con_edit_from_key(&k, &ev));
     assert_int_equal(ev.key, CON_EDIT_CHAR);
     assert_int_equal(ev.cp, 0x20AC);
+    static const struct {
+        enum con_keycode key;
+        enum con_edit_key want;
+    } plain[] = {
+        {CON_KEY_LEFT, CON_EDIT_LEFT},     {CON_KEY_RIGHT, CON_EDIT_RIGHT},
+        {CON_KEY_UP, CON_EDIT_UP},         {CON_KEY_DOWN, CON_EDIT_DOWN},
+        {CON_KEY_HOME, CON_EDIT_HOME},     {CON_KEY_END, CON_EDIT_END},
+        {CON_KEY_DELETE, CON_EDIT_DELETE}, {CON_KEY_BACKSPACE, CON_EDIT_BACKSPACE},
+        {CON_KEY_ENTER, CON_EDIT_ENTER},   {CON_KEY_TAB, CON_EDIT_TAB},
+        {CON_KEY_ESCAPE, CON_EDIT_ESCAPE},
+    };
+    for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
+        struct con_key_event pk = {.key = plain[i].key, .pressed = true};
+        assert_true(con_edit_from_key(&pk, &ev));
+        assert_int_equal(ev.key, plain[i].want);
+    }
+    k = (struct con_key_event){.key = CON_KEY_RIGHT, .pressed = true, .mods = CON_MOD_RCTRL};
+    assert_true(con_edit_from_key(&k, &ev));
+    assert_int_equal(ev.key, CON_EDIT_WORD_RIGHT);
     k.pressed = false;
     assert_false(con_edit_from_key(&k, &ev));
+    assert_false(con_edit_from_key(NULL, &ev));
     k = (struct con_key_event){.key = CON_KEY_F1, .pressed = true};
     assert_false(con_edit_from_key(&k, &ev));
     k = (struct con_key_event){.key = CON_KEY_LSHIFT, .pressed = true};
     assert_false(con_edit_from_key(&k, &ev));
+}
+
+static void test_limits_are_clamped_and_escape_edits_nothing(void **state)
+{
+    (void)state;
+    setup_ansi(80);
+    con_le_set_max(&le, 0); /* at least one byte */
+    type("ab");
+    assert_text("a", 1);
+    con_le_set_max(&le, 100000);
+    for (int i = 0; i < CON_LE_LINE_MAX; i++) {
+        type("b");
+        clear_out();
+    }
+    size_t len;
+    con_le_text(&le, &len);
+    assert_int_equal(len, CON_LE_LINE_MAX - 1);
+    clear_out();
+    key(CON_EDIT_ESCAPE);
+    ctrl('z');     /* no binding */
+    ctrl('@' + 0); /* not a letter */
+    assert_int_equal(out_len, 0);
+    assert_int_equal(key(CON_EDIT_NONE), CON_LE_CONTINUE);
+}
+
+static size_t many(void *ctx, const char *line, size_t start, size_t cursor, const char **cands,
+                   size_t max)
+{
+    (void)ctx;
+    (void)line;
+    (void)start;
+    (void)cursor;
+    (void)max;
+    static const char *const all[] = {"\xc3\xa9"
+                                      "a",
+                                      "\xc3\xa8"
+                                      "b"}; /* differ inside a character */
+    cands[0] = all[0];
+    cands[1] = all[1];
+    return 2;
+}
+
+static void test_completion_never_splits_a_character(void **state)
+{
+    (void)state;
+    setup_ansi(80);
+    con_le_set_completion(&le, many, NULL);
+    key(CON_EDIT_TAB); /* common prefix is one byte of a two-byte character: list instead */
+    assert_string_equal(out, "\n\xc3\xa9"
+                             "a  \xc3\xa8"
+                             "b\n\r> \x1b[K");
+    assert_text("", 0);
 }
 
 static void test_prompt_is_cut_at_a_character_boundary(void **state)
@@ -625,6 +697,8 @@ int main(void)
         cmocka_unit_test(test_ps2_keys_drive_the_editor),
         cmocka_unit_test(test_key_mapping_table),
         cmocka_unit_test(test_prompt_is_cut_at_a_character_boundary),
+        cmocka_unit_test(test_limits_are_clamped_and_escape_edits_nothing),
+        cmocka_unit_test(test_completion_never_splits_a_character),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
