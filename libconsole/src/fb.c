@@ -10,7 +10,8 @@
  *     space is blank) and settle() paints them before anything reads them, so scrolling
  *     costs no fill and a fresh line is not filled and then drawn over; (b) in the span
  *     [stale_lo, stale_hi): cells set since realize() last drew them. paint_span settles and
- *     realizes a row before copying it, the only place the shadow is read;
+ *     realizes a row before copying it, the only place the shadow is read (a
+ *     span with no cell drawn in the shadow yet is drawn into the framebuffer instead);
  *   - dirty_lo[r] < dirty_hi[r] <= cols for a row with changes, dirty_lo[r] == cols (and
  *     dirty_hi[r] == 0) for a clean one; all_dirty overrides them;
  *   - front[r * cols + c] is what the framebuffer shows at screen (r, c) (glyph and attr),
@@ -547,6 +548,15 @@ static void paint_span(struct con_fb *fb, unsigned row, unsigned lo, unsigned hi
 {
     if (fb->shadow) {
         unsigned rr = ring_row(fb, row);
+        unsigned slo = fb->stale_lo[rr], shi = fb->stale_hi[rr], blank = fb->blank_from[rr];
+        if (lo >= blank || (lo >= slo && (hi <= shi || blank <= shi))) {
+            /* Nothing of the span is drawn in the shadow yet (new text, pending blanks):
+             * draw it straight into the framebuffer; the shadow catches up if a later flush
+             * copies this row (after a scroll). */
+            draw_cells(fb, fb_cell_ptr(fb, row, lo), fb->fmt.pitch, cell_at(fb, row, 0) + lo,
+                       hi - lo);
+            return;
+        }
         settle(fb, rr, hi);
         realize(fb, rr);
         const uint8_t *src = shadow_cell_ptr(fb, row, lo);
