@@ -30,7 +30,7 @@
 #define HEIGHT 768
 #define PITCH (WIDTH * 4)
 #define FB_BYTES ((size_t)PITCH * HEIGHT)
-#define RUNS 5
+#define RUNS 7
 #define LINES 10000
 #define LINE_LEN 80
 
