@@ -24,8 +24,8 @@
 
 /* ---- a synthetic PSF2 font: 6 x 10 glyphs, padding bits set to catch renderers using them ---- */
 
-#define FW 6
-#define FH 10
+/* Glyph size of the test font: 6 x 10 unless a test picks another (set_font_size). */
+static unsigned FW = 6, FH = 10;
 #define REPL_GLYPH 95   /* U+FFFD */
 #define SQUARE_GLYPH 96 /* U+25A0 */
 #define NGLYPHS 99
@@ -48,28 +48,39 @@ static uint32_t expected_glyph(uint32_t cp)
     return REPL_GLYPH;
 }
 
-static uint8_t glyph_row(uint32_t g, unsigned y, bool blank_space)
+/* Byte b of glyph row y of glyph g. */
+static uint8_t glyph_byte(uint32_t g, unsigned y, unsigned b, bool blank_space)
 {
     if (g == 0 && blank_space)
         return 0x00; /* a blank space: clearing may fill instead of drawing */
-    uint32_t h = (g + 1) * 2654435761u ^ (y + 1) * 40503u;
+    unsigned rb = (FW + 7) / 8;
+    /* The bits past the glyph's width are padding: set, so a renderer using them shows. */
+    uint8_t pad = b == rb - 1 ? (uint8_t)((1u << (8 * rb - FW)) - 1) : 0;
+    uint32_t h = (g + 1) * 2654435761u ^ (y + 1) * 40503u ^ b * 0x9E3779B9u;
     h ^= h >> 13;
-    return (uint8_t)(h | 0x03); /* bits 1..0 are padding past the 6-pixel width */
+    return (uint8_t)(h | pad);
 }
 
-static uint8_t font_image[32 + NGLYPHS * FH + 2048];
+static bool glyph_bit(uint32_t g, unsigned y, unsigned x, bool blank_space)
+{
+    return glyph_byte(g, y, x / 8, blank_space) >> (7 - x % 8) & 1;
+}
+
+static uint8_t font_image[32 + NGLYPHS * 2 * 16 + 2048];
 static size_t font_len;
 
 static void make_font(bool blank_space)
 {
     uint8_t *p = font_image;
-    uint32_t hdr[8] = {0x864AB572u, 0, 32, CON_PSF2_HAS_UNICODE_TABLE, NGLYPHS, FH, FH, FW};
+    unsigned rb = (FW + 7) / 8;
+    uint32_t hdr[8] = {0x864AB572u, 0, 32, CON_PSF2_HAS_UNICODE_TABLE, NGLYPHS, rb * FH, FH, FW};
     for (int i = 0; i < 8; i++)
         for (int k = 0; k < 4; k++)
             *p++ = (uint8_t)(hdr[i] >> (8 * k));
     for (uint32_t g = 0; g < NGLYPHS; g++)
         for (unsigned y = 0; y < FH; y++)
-            *p++ = glyph_row(g, y, blank_space);
+            for (unsigned b = 0; b < rb; b++)
+                *p++ = glyph_byte(g, y, b, blank_space);
     for (uint32_t g = 0; g < NGLYPHS; g++) {
         uint32_t cp = glyph_cp(g);
         if (cp < 0x80) {
@@ -315,10 +326,9 @@ static void check_screen(const struct screen *s, bool blank_space, bool cursor_s
             uint32_t g = expected_glyph(info.cp);
             assert_int_equal(info.glyph, g);
             for (unsigned y = 0; y < FH; y++) {
-                uint8_t bits = glyph_row(g, y, blank_space);
                 bool underline = cursor_shown && r == cr && c == cc && y >= FH - 2;
                 for (unsigned x = 0; x < FW; x++) {
-                    bool on = underline || (bits >> (7 - x) & 1);
+                    bool on = underline || glyph_bit(g, y, x, blank_space);
                     uint32_t px = read_pixel(s, c * FW + x, r * FH + y);
                     if (!pixel_is(s, px, on ? info.fg : info.bg))
                         fail_msg("cell (%u,%u) cp U+%04X pixel (%u,%u) = 0x%x, want colour %u", r,
@@ -391,6 +401,14 @@ static void test_fb_grid_size_and_memory(void **state)
     assert_int_equal(cols, 10);
     assert_int_equal(rows, 3);
     assert_int_equal(shadow, (size_t)10 * FW * 4 * 3 * FH);
+    for (unsigned c = 0; c < 16; c++)
+        assert_int_equal(con_fb_palette_rgb((enum con_vga_color)c), vga_rgb[c]);
+    assert_int_equal(con_fb_palette_rgb((enum con_vga_color)16), 0);
+    assert_int_equal(con_fb_pixel(&formats[0], 255, 0, 0), 0xFF0000);
+    assert_int_equal(con_fb_pixel(&formats[1], 255, 0, 0), 0x0000FF);
+    assert_int_equal(con_fb_pixel(&formats[5], 0, 255, 0), 0x07E0);        /* 5:6:5 green */
+    assert_int_equal(con_fb_pixel(&formats[2], 0, 0, 255), 0x3FF);         /* 10-bit blue */
+    assert_int_equal(con_fb_pixel(&formats[9], 0x55, 0x55, 0x55), 0x294A); /* 10 of 31 each */
     cfg.max_cols = 1000; /* a limit above what fits changes nothing */
     assert_int_equal(con_fb_mem_size(&cfg, &cols, NULL, NULL, NULL), CON_FB_OK);
     assert_int_equal(cols, 100 / FW);
@@ -907,6 +925,66 @@ static void test_fb_matches_vga_for_same_script(void **state)
     }
 }
 
+/*
+ * Other glyph sizes (8 wide: the built-in font's, with the whole-byte fast paths; 12 wide: two
+ * bytes per row) in every format, with and without a shadow (attached late in one case), cells
+ * in alternating colours, bursts without autoflush and edits of rows the shadow already holds;
+ * every pixel is checked after each step.
+ */
+static void test_fb_other_glyph_sizes_every_path(void **state)
+{
+    (void)state;
+    static const unsigned sizes[][2] = {{8, 16}, {12, 10}, {8, 8}};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        FW = sizes[z][0];
+        FH = sizes[z][1];
+        load_font(true);
+        for (size_t i = 0; i < NFORMATS; i++) {
+            for (int mode = 0; mode < 3; mode++) { /* cells only, shadow, shadow attached late */
+                struct screen s;
+                open_screen(&s, &formats[i], mode == 1, 0, 0);
+                unsigned rows = con_fb_rows(&s.fb);
+                for (unsigned k = 0; k < rows + 2; k++) {
+                    char line[24];
+                    snprintf(line, sizeof line, "row %u %.*s\n", k, (int)(k % 5), "~~~~~");
+                    write_str(&s, line);
+                }
+                check_screen(&s, true, true);
+                for (unsigned k = 0; k < 20; k++) { /* each cell in other colours */
+                    assert_int_equal(con_fb_set_color(&s.fb, (enum con_vga_color)(k % 16),
+                                                      (enum con_vga_color)((k * 7 + 3) % 16)),
+                                     CON_FB_OK);
+                    con_fb_putc(&s.fb, (char)('A' + k));
+                }
+                check_screen(&s, true, true);
+                if (mode == 2) {
+                    s.shadow = malloc(s.shadow_len);
+                    assert_int_equal(con_fb_attach_shadow(&s.fb, s.shadow, s.shadow_len),
+                                     CON_FB_OK);
+                }
+                con_fb_set_autoflush(&s.fb, false);
+                write_str(&s, "\nburst one\nburst two\tX\nlong line that wraps around");
+                assert_int_equal(con_fb_move_cursor(&s.fb, 0, 2), CON_FB_OK);
+                con_fb_clear_to_eol(&s.fb);
+                write_str(&s, "ed\b");
+                con_fb_flush(&s.fb);
+                check_screen(&s, true, true);
+                assert_int_equal(con_fb_move_cursor(&s.fb, 1, 1), CON_FB_OK);
+                con_fb_clear_to_eol(&s.fb);
+                assert_int_equal(con_fb_move_cursor(&s.fb, rows - 1, 0), CON_FB_OK);
+                write_str(&s, "\n\n");
+                con_fb_set_autoflush(&s.fb, true);
+                check_screen(&s, true, true);
+                check_outside(&s);
+                close_screen(&s);
+            }
+        }
+    }
+    FW = 6;
+    FH = 10;
+    load_font(true);
+}
+
 /* ---- golden checksums: the exact bytes of a fixed script in each format ---- */
 
 static void run_golden_script(struct screen *s)
@@ -969,6 +1047,7 @@ int main(void)
         T(test_fb_attach_shadow_later_and_redraw),
         T(test_fb_sink_receives_printf_output),
         T(test_fb_matches_vga_for_same_script),
+        T(test_fb_other_glyph_sizes_every_path),
         T(test_fb_golden_checksums),
     };
     return cmocka_run_group_tests_name("fb", tests, NULL, NULL);
