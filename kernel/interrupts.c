@@ -10,6 +10,7 @@
 #include "memory.h"
 #include "platform.h"
 #include "tasks.h"
+#include "threads.h"
 
 #include <console/fmt.h>
 #include <console/uart.h>
@@ -70,6 +71,15 @@ static void default_handler(struct x86_interrupt_frame *frame)
             int n = con_snprintf(line, sizeof line,
                                  "guard page below the %s hit at %#llx: stack overflow\n", guard,
                                  (unsigned long long)cr2);
+            kconsole_write_unlocked(line, n > 0 && (size_t)n < sizeof line ? (size_t)n : 0);
+        }
+        const char *thread = v == 14 || v == 8 ? kthreads_guard_owner(cr2) : NULL;
+        if (thread) {
+            char line[128];
+            int n = con_snprintf(line, sizeof line,
+                                 "guard page below thread %s's stack hit at %#llx: stack "
+                                 "overflow in thread %s\n",
+                                 thread, (unsigned long long)cr2, thread);
             kconsole_write_unlocked(line, n > 0 && (size_t)n < sizeof line ? (size_t)n : 0);
         }
         kpanic("unhandled exception %s (vector %llu) at rip %#llx",

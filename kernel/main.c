@@ -14,6 +14,7 @@
 #include "ktest.h"
 #include "memory.h"
 #include "tasks.h"
+#include "threads.h"
 
 struct kboot_info kboot;
 bool kbanner_on_screen;
@@ -75,6 +76,7 @@ void kmain(void)
     print_boot_summary();
     kinterrupts_init(timer_hz());
     kmemory_init();
+    kthreads_init(); /* kmain is thread "main" from here on */
     kconsole_late_init();
 
     /* The series' demo: a breakpoint is reported and execution goes on. */

@@ -5,6 +5,11 @@
  */
 #include "shell.h"
 
+/* threads.c (declared in threads.h, which needs libsched's headers). */
+int kcmd_ps(struct kshell_io *io, size_t argc, char **argv);
+int kcmd_spawn(struct kshell_io *io, size_t argc, char **argv);
+int kcmd_threads(struct kshell_io *io, size_t argc, char **argv);
+
 const struct kshell_cmd kshell_cmds[] = {
     {"help", "[cmd]", "list the commands, or show one", 0, 1, kshell_cmd_help},
     {"echo", "[text...]", "print the arguments (quotes and \\ group and escape)", 0,
@@ -17,6 +22,11 @@ const struct kshell_cmd kshell_cmds[] = {
     {"maps", "", "the kernel image's sections and their rights", 0, 0, kcmd_maps},
     {"irq", "", "interrupt counts per vector, spurious IRQs", 0, 0, kcmd_irq},
     {"tasks", "", "executor tasks and statistics", 0, 0, kcmd_tasks},
+    {"ps", "", "threads: id, name, state, priority, CPU time, switches", 0, 0, kcmd_ps},
+    {"spawn", "spin|sleep|overflow [n]", "start a demo thread (spin n s, sleep n ms, overflow)", 1,
+     2, kcmd_spawn},
+    {"threads", "demo [s]|stop", "three spinners sharing the CPU (counters on the top line)", 1, 2,
+     kcmd_threads},
     {"kbd", "[layout]", "show the keyboard layouts, or switch to one", 0, 1, kcmd_kbd},
     {"ktest", "list|run <name>", "list in-kernel tests, or run one that needs no reboot", 1, 2,
      kcmd_ktest},

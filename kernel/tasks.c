@@ -16,6 +16,9 @@
 #include "memory.h"
 #include "platform.h"
 
+#include "sched_async.h"
+#include "threads.h"
+
 #include <x86/cpu.h>
 
 struct async_executor kexecutor;
@@ -52,12 +55,29 @@ static void hook_irq_restore(void *ctx, unsigned long flags)
 /* Entered with interrupts masked after the executor re-checked its queue: sti;hlt is one
  * step, so an interrupt that wakes a task cannot slip in between the check and the halt.
  * The timer's tick wakes us in time for any timer deadline. Returns masked, as required. */
+static struct ksa_idle exec_idle;
+
 static void hook_idle(void *ctx, uint64_t deadline)
 {
     (void)ctx;
-    (void)deadline;
+    if (kthreads_running()) {
+        /* The executor is a thread: sleep on a wait queue until a kick (any queued task) or
+         * the next timer (us -> ns), so other threads get the CPU meanwhile. */
+        uint64_t ns = deadline >= SCHED_NO_DEADLINE / 1000u ? SCHED_NO_DEADLINE : deadline * 1000u;
+        ksa_idle(&exec_idle, ns);
+        return;
+    }
     x86_enable_and_halt();
     x86_cli();
+}
+
+/* A task was queued (from an interrupt handler, another thread or a task): wake the
+ * executor's thread if it sleeps in hook_idle. */
+static void hook_kick(void *ctx)
+{
+    (void)ctx;
+    if (kthreads_running())
+        ksa_kick(&exec_idle);
 }
 
 static uint64_t hook_now(void *ctx)
@@ -83,6 +103,7 @@ static struct async_platform platform = {
     .irq_save = hook_irq_save,
     .irq_restore = hook_irq_restore,
     .idle = hook_idle,
+    .kick = hook_kick,
     .now = hook_now,
     .alloc = hook_alloc,
     .free = hook_free,
@@ -236,6 +257,7 @@ void kasync_start(const char *until_line)
 {
     stop_line = until_line;
     platform.ticks_per_second = 1000000; /* now() counts microseconds */
+    ksa_idle_init(&exec_idle);
     if (async_executor_init(&kexecutor, &platform) != ASYNC_OK)
         kpanic("executor init failed");
     async_waker_cell_init(&kbd_cell);

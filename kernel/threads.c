@@ -6,6 +6,13 @@
  * slices. Stacks are mapped page by page from the frame allocator into a slot of their own,
  * with the slot's lower part left unmapped as the guard; the page tables are only changed
  * with interrupts masked, which on one CPU also excludes the heap (its lock masks them too).
+ *
+ * The tick: libx86 calls kthreads_irq_exit on the way out of every outermost external
+ * interrupt; when the timer's tick count moved since the last call it runs sched_tick there
+ * (so any tick source - PIT, LAPIC periodic or one-shot - drives the slices without the
+ * timer's handler knowing about threads), then the preempt point.
+ *
+ * Also here: the shell's `ps`, `spawn` and `threads` commands and the demo threads.
  */
 #include "threads.h"
 
@@ -13,11 +20,17 @@
 #include "memory.h"
 #include "platform.h"
 
+#include "shell.h"
+
+#include <console/fmt.h>
 #include <mm/frame.h>
 #include <mm/paging.h>
 #include <x86/cpu.h>
+#include <x86/idt.h>
 
 static bool slot_used[KTHREAD_SLOTS];
+static bool threads_up;
+static uint64_t last_tick;
 
 static bool hook_irq_save(void *ctx)
 {
@@ -124,20 +137,43 @@ void kthreads_init(void)
         .now_ns = hook_now_ns,
         .stack_alloc = hook_stack_alloc,
         .stack_free = hook_stack_free,
-        .slice_ns = 10000000,
+        .slice_ns = KTHREAD_SLICE_NS,
     };
     enum sched_status st = sched_init(&p);
     if (st != SCHED_OK)
         kpanic("threads: %s", sched_status_str(st));
+    /* kmain runs the executor and the shell: above the default so they answer at once
+     * while threads of the default priority compute. */
+    st = sched_set_priority(sched_current(), KTHREAD_PRIO_MAIN);
+    if (st != SCHED_OK)
+        kpanic("threads: main's priority: %s", sched_status_str(st));
+    last_tick = ktick_count();
+    __atomic_store_n(&threads_up, true, __ATOMIC_RELEASE);
+    x86_isr_set_exit_hook(kthreads_irq_exit);
+    kprintf("[ ok ] threads: kmain is thread main (priority %d), %u ms slices, %u stack slots\n",
+            KTHREAD_PRIO_MAIN, (unsigned)(KTHREAD_SLICE_NS / 1000000u), KTHREAD_SLOTS);
+}
+
+bool kthreads_running(void)
+{
+    return __atomic_load_n(&threads_up, __ATOMIC_ACQUIRE);
 }
 
 void kthreads_timer_tick(void)
 {
-    sched_tick();
+    if (kthreads_running())
+        sched_tick();
 }
 
 void kthreads_irq_exit(void)
 {
+    if (!kthreads_running())
+        return;
+    uint64_t t = ktick_count();
+    if (t != last_tick) {
+        last_tick = t;
+        sched_tick();
+    }
     sched_preempt_point();
 }
 
@@ -156,26 +192,244 @@ struct sched_thread *kthread_spawn(const char *name, sched_entry_fn fn, void *ar
 
 const char *kthreads_guard_owner(uint64_t addr)
 {
-    if (addr < KTHREAD_STACKS_BASE ||
+    if (!kthreads_running() || addr < KTHREAD_STACKS_BASE ||
         addr >= KTHREAD_STACKS_BASE + (uint64_t)KTHREAD_SLOTS * KTHREAD_SLOT)
         return NULL;
-    /* The guard is everything in the slot below its stack. */
-    struct sched_thread *t = sched_thread_by_stack_addr(addr, KTHREAD_SLOT);
-    if (!t)
+    /* The guard is the part of the slot below its stack: find the thread whose stack holds
+     * the slot's top byte, then check addr lies below that stack. */
+    size_t i = (size_t)((addr - KTHREAD_STACKS_BASE) / KTHREAD_SLOT);
+    struct sched_thread *t = sched_thread_by_stack_addr((uintptr_t)(slot_top(i) - 1), 0);
+    if (!t || sched_thread_by_stack_addr((uintptr_t)addr, 0) == t)
         return NULL;
     return sched_thread_name(t);
 }
 
+static bool streq(const char *a, const char *b)
+{
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+/* ---- ps ------------------------------------------------------------------------------- */
+
+#define PS_MAX 64
+
+static void ps_lines(void (*out)(void *ctx, const char *line), void *ctx)
+{
+    static struct sched_thread_info info[PS_MAX]; /* one snapshot at a time (thread context) */
+    static struct sched_mutex ps_mutex = {0};
+    static bool ps_mutex_ready;
+    if (!ps_mutex_ready) {
+        sched_mutex_init(&ps_mutex);
+        ps_mutex_ready = true;
+    }
+    if (sched_mutex_lock(&ps_mutex) != SCHED_OK)
+        return;
+    size_t n = sched_snapshot(info, PS_MAX);
+    char line[128];
+    out(ctx, "  id name                     state     prio     cpu ms  switches\n");
+    for (size_t i = 0; i < n && i < PS_MAX; i++) {
+        con_snprintf(line, sizeof line, "%4u %-24s %-9s %4d %10llu %9llu\n", info[i].id,
+                     info[i].name, sched_state_str(info[i].state), info[i].priority,
+                     (unsigned long long)(info[i].cpu_ns / 1000000),
+                     (unsigned long long)info[i].switches);
+        out(ctx, line);
+    }
+    if (n > PS_MAX) {
+        con_snprintf(line, sizeof line, "(%zu more)\n", n - PS_MAX);
+        out(ctx, line);
+    }
+    if (sched_mutex_unlock(&ps_mutex) != SCHED_OK)
+        kpanic("ps: mutex not ours");
+}
+
+static void ps_to_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    kprintf("%s", line);
+}
+
+static void ps_to_shell(void *ctx, const char *line)
+{
+    kshell_printf(ctx, "%s", line);
+}
+
 void kthreads_ps(void)
 {
-    struct sched_thread_info info[32];
-    size_t n = sched_snapshot(info, 32);
-    kprintf("  id name                     state     prio     cpu ms  switches\n");
-    for (size_t i = 0; i < n && i < 32; i++)
-        kprintf("%4u %-24s %-9s %4d %10llu %9llu\n", info[i].id, info[i].name,
-                sched_state_str(info[i].state), info[i].priority,
-                (unsigned long long)(info[i].cpu_ns / 1000000),
-                (unsigned long long)info[i].switches);
-    if (n > 32)
-        kprintf("(%zu more)\n", n - 32);
+    ps_lines(ps_to_log, NULL);
+}
+
+int kcmd_ps(struct kshell_io *io, size_t argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    ps_lines(ps_to_shell, io);
+    return 0;
+}
+
+/* ---- demo threads ------------------------------------------------------------------------ */
+
+volatile uint64_t kthread_demo_counts[KTHREAD_DEMO_MAX];
+static volatile bool demo_stop;
+static unsigned demo_busy; /* bit i: a spinner shows its counter in cell group i */
+static volatile uint16_t *demo_vga;
+
+/* The counter of spinner `slot` on the top line: "T<slot>:<count>" in 14 cells from column
+ * 14*slot, yellow on blue, straight into VGA text memory under the console lock (the text
+ * scrolls under it; the next update draws it again). Nothing on other screens: `ps` and the
+ * counters' final values on the log tell the same. */
+static void demo_show(unsigned slot, uint64_t count)
+{
+    if (!demo_vga)
+        return;
+    char text[16];
+    int n = con_snprintf(text, sizeof text, " T%u:%-10llu", slot, (unsigned long long)count);
+    if (n <= 0)
+        return;
+    uint64_t f = kconsole_lock();
+    for (int i = 0; i < 14; i++)
+        demo_vga[slot * 14 + (unsigned)i] = (uint16_t)(0x1e00 | (uint8_t)(i < n ? text[i] : ' '));
+    kconsole_unlock(f);
+}
+
+struct spin_arg {
+    unsigned slot;
+    uint64_t until_ns;
+};
+
+static struct spin_arg spin_args[KTHREAD_DEMO_MAX];
+
+static void *spin_main(void *arg)
+{
+    const struct spin_arg *a = arg;
+    uint64_t n = 0;
+    while (!demo_stop && sched_now_ns() < a->until_ns) {
+        n++;
+        kthread_demo_counts[a->slot] = n;
+        if ((n & 0x3ffff) == 0)
+            demo_show(a->slot, n);
+    }
+    demo_show(a->slot, n);
+    kprintf("threads: spinner T%u counted to %llu\n", a->slot, (unsigned long long)n);
+    uint64_t f = x86_irq_save();
+    demo_busy &= ~(1u << a->slot);
+    x86_irq_restore(f);
+    return NULL;
+}
+
+/* A detached CPU-bound thread for `seconds`, showing its counter; false if none is free. */
+static bool spawn_spinner(struct kshell_io *io, uint64_t seconds)
+{
+    if (!demo_vga && kconsole_screen() == KCONSOLE_SCREEN_VGA)
+        demo_vga = kmemory_map_device(0xB8000, 80 * 2, KCACHE_UC);
+    uint64_t f = x86_irq_save();
+    unsigned slot = 0;
+    while (slot < KTHREAD_DEMO_MAX && (demo_busy & (1u << slot)))
+        slot++;
+    if (slot < KTHREAD_DEMO_MAX)
+        demo_busy |= 1u << slot;
+    x86_irq_restore(f);
+    if (slot == KTHREAD_DEMO_MAX) {
+        kshell_printf(io, "spawn: all %u spinner slots are busy\n", KTHREAD_DEMO_MAX);
+        return false;
+    }
+    demo_stop = false;
+    kthread_demo_counts[slot] = 0;
+    spin_args[slot] = (struct spin_arg){slot, sched_now_ns() + seconds * 1000000000ull};
+    char name[16];
+    con_snprintf(name, sizeof name, "spin%u", slot);
+    struct sched_thread *t;
+    struct sched_thread_attr a = {.name = name, .detached = true};
+    enum sched_status st = sched_thread_create(&t, &a, spin_main, &spin_args[slot]);
+    if (st != SCHED_OK) {
+        kshell_printf(io, "spawn: %s\n", sched_status_str(st));
+        f = x86_irq_save();
+        demo_busy &= ~(1u << slot);
+        x86_irq_restore(f);
+        return false;
+    }
+    kshell_printf(io, "spawned %s (id %u) for %llus\n", name, sched_thread_id(t),
+                  (unsigned long long)seconds);
+    return true;
+}
+
+static void *sleeper_main(void *arg)
+{
+    uint64_t ms = (uint64_t)(uintptr_t)arg;
+    uint64_t t0 = sched_now_ns();
+    sched_sleep_ns(ms * 1000000ull);
+    uint64_t us = (sched_now_ns() - t0) / 1000u;
+    kprintf("threads: sleeper asked for %llu ms, woke after %llu.%03llu ms\n",
+            (unsigned long long)ms, (unsigned long long)(us / 1000),
+            (unsigned long long)(us % 1000));
+    return NULL;
+}
+
+/* Unbounded recursion into the guard page below this thread's stack. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas"
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
+__attribute__((noinline)) static uint64_t overflow(uint64_t depth)
+{
+    volatile uint8_t pad[256];
+    pad[0] = (uint8_t)depth;
+    return overflow(depth + 1) + pad[0];
+}
+#pragma GCC diagnostic pop
+
+static void *overflow_main(void *arg)
+{
+    (void)arg;
+    kprintf("threads: %s recursing into its guard page\n", sched_thread_name(sched_current()));
+    return (void *)(uintptr_t)overflow(0);
+}
+
+int kcmd_spawn(struct kshell_io *io, size_t argc, char **argv)
+{
+    uint64_t n = 0;
+    if (argc == 3 && !kshell_number(io, "spawn", argv[2], 3600000, &n))
+        return 1;
+    if (streq(argv[1], "spin"))
+        return spawn_spinner(io, argc == 3 ? n : 10) ? 0 : 1;
+    struct sched_thread *t;
+    struct sched_thread_attr a = {.detached = true};
+    enum sched_status st;
+    if (streq(argv[1], "sleep")) {
+        a.name = "sleeper";
+        st = sched_thread_create(&t, &a, sleeper_main, (void *)(uintptr_t)(argc == 3 ? n : 1000));
+    } else if (streq(argv[1], "overflow")) {
+        a.name = "overflower";
+        st = sched_thread_create(&t, &a, overflow_main, NULL);
+    } else {
+        kshell_printf(io, "spawn: %s: not a demo (spin, sleep or overflow)\n", argv[1]);
+        return 1;
+    }
+    if (st != SCHED_OK) {
+        kshell_printf(io, "spawn: %s\n", sched_status_str(st));
+        return 1;
+    }
+    kshell_printf(io, "spawned %s (id %u)\n", a.name, sched_thread_id(t));
+    return 0;
+}
+
+int kcmd_threads(struct kshell_io *io, size_t argc, char **argv)
+{
+    if (streq(argv[1], "stop")) {
+        demo_stop = true;
+        return 0;
+    }
+    if (!streq(argv[1], "demo")) {
+        kshell_printf(io, "threads: %s: say demo [seconds] or stop\n", argv[1]);
+        return 1;
+    }
+    uint64_t seconds = 10;
+    if (argc == 3 && !kshell_number(io, "threads", argv[2], 3600000, &seconds))
+        return 1;
+    for (unsigned i = 0; i < 3; i++)
+        if (!spawn_spinner(io, seconds))
+            return 1;
+    return 0;
 }

@@ -1,8 +1,8 @@
 /*
  * threads.h - the reference kernel's glue to libsched: platform hooks (interrupt flag,
  * sti;hlt idle, the clock source, thread stacks with guard pages), the calls its interrupt
- * code makes, and helpers for reports. docs/porting-sched.md describes the plan; nothing here
- * is called from kmain yet.
+ * code makes, helpers for reports, and the shell's thread commands (ps, spawn, threads).
+ * docs/porting-sched.md describes how the kernel uses it.
  */
 #pragma once
 
@@ -20,15 +20,29 @@
 #define KTHREAD_SLOT (64u * 1024u)
 #define KTHREAD_SLOTS 256u
 #define KTHREAD_STACK_MAX (KTHREAD_SLOT - 4096u)
+/* Time slice, and kmain's priority (the executor and the shell): above the default, so the
+ * shell answers while threads of the default priority compute. */
+#define KTHREAD_SLICE_NS 10000000u
+#define KTHREAD_PRIO_MAIN (SCHED_PRIO_DEFAULT + 4)
+/* Demo spinners (`spawn spin`, `threads demo`) at most at once; their counters. */
+#define KTHREAD_DEMO_MAX 4u
+extern volatile uint64_t kthread_demo_counts[KTHREAD_DEMO_MAX];
+
+struct kshell_io;
 
 /* After the heap and the clock source are up, with interrupts in any state: sched_init with
- * the kernel's hooks; the caller (kmain) becomes thread "main". Panics if it fails. */
+ * the kernel's hooks; the caller (kmain) becomes thread "main" at KTHREAD_PRIO_MAIN; the
+ * interrupt exit hook (preempt point, tick) is installed. Panics if it fails. */
 void kthreads_init(void);
+/* True once kthreads_init ran. Any context. */
+bool kthreads_running(void);
 
-/* From the timer's interrupt handler (IRQ context, after EOI). */
+/* A timer tick (IRQ context, after EOI): sched_tick once threads run. kthreads_irq_exit
+ * already ticks when the tick count moved, so this is for a tick source it cannot see. */
 void kthreads_timer_tick(void);
-/* From the common interrupt exit, when returning from the outermost handler to thread code,
- * interrupts masked: the preempt point. */
+/* libx86's exit hook (x86_isr_set_exit_hook), on the way out of the outermost external
+ * interrupt to thread code, interrupts masked: sched_tick if ktick_count() moved since the
+ * last call, then the preempt point. No-op before kthreads_init. */
 void kthreads_irq_exit(void);
 
 /* Create a thread with a stack of `stack` bytes (0: SCHED_STACK_DEFAULT) at `priority`
@@ -40,5 +54,13 @@ struct sched_thread *kthread_spawn(const char *name, sched_entry_fn fn, void *ar
  * For the page-fault and double-fault reports. Any context. */
 const char *kthreads_guard_owner(uint64_t addr);
 
-/* Print one ps-style line per thread. Thread context. */
+/* Print one ps-style line per thread (id, name, state, priority, CPU ms, switches) to the
+ * log. Thread context. */
 void kthreads_ps(void);
+
+/* Shell commands (rows in shell_table.c): `ps`; `spawn spin|sleep|overflow [n]` (a spinner
+ * for n s with a counter on the top line, a sleeper of n ms, a stack overflow: the kernel
+ * panics naming the thread); `threads demo [s]|stop` (three spinners, or stop them). */
+int kcmd_ps(struct kshell_io *io, size_t argc, char **argv);
+int kcmd_spawn(struct kshell_io *io, size_t argc, char **argv);
+int kcmd_threads(struct kshell_io *io, size_t argc, char **argv);

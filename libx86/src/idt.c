@@ -137,8 +137,31 @@ static void halt_forever(void)
     }
 }
 
+/* Interrupts being dispatched on this CPU (nesting depth), and the hook run on the way out
+ * of the outermost one. */
+static unsigned dispatch_depth;
+static void (*exit_hook)(void);
+
+void x86_isr_set_exit_hook(void (*hook)(void))
+{
+    __atomic_store_n(&exit_hook, hook, __ATOMIC_RELEASE);
+}
+
+/* The outermost dispatch of an external interrupt (or int $n >= 32) that interrupted code
+ * running with interrupts enabled: the interrupted code is ordinary thread code on its own
+ * stack (never an exception, NMI or IST stack), so the hook may switch threads. */
+static void dispatch_exit(struct x86_interrupt_frame *frame)
+{
+    unsigned depth = --dispatch_depth;
+    void (*hook)(void) = __atomic_load_n(&exit_hook, __ATOMIC_ACQUIRE);
+    if (hook && depth == 0 && frame->vector >= 32 && frame->vector < X86_IDT_VECTORS &&
+        (frame->rflags & X86_RFLAGS_IF))
+        hook();
+}
+
 void x86_isr_dispatch(struct x86_interrupt_frame *frame)
 {
+    dispatch_depth++;
     x86_isr_handler h = NULL;
     if (frame->vector < X86_IDT_VECTORS) {
         __atomic_fetch_add(&counts[frame->vector], 1, __ATOMIC_RELAXED);
@@ -148,6 +171,7 @@ void x86_isr_dispatch(struct x86_interrupt_frame *frame)
         h = __atomic_load_n(&default_handler, __ATOMIC_ACQUIRE);
     if (h) {
         h(frame);
+        dispatch_exit(frame);
         return;
     }
     halt_forever();

@@ -164,6 +164,15 @@ void x86_isr_set_default(x86_isr_handler handler);
  */
 void x86_isr_dispatch(struct x86_interrupt_frame *frame);
 
+/*
+ * Call hook (NULL: none) after the handler of the outermost interrupt, when the interrupt
+ * is an external one (vector >= 32) that arrived while interrupts were enabled, i.e. it
+ * interrupted thread code on its own stack: a scheduler's preempt point. Runs with
+ * interrupts off, after the handler's EOI, before the stub's iretq; it may switch stacks
+ * (the interrupted code resumes when it switches back). Any context.
+ */
+void x86_isr_set_exit_hook(void (*hook)(void));
+
 /* Interrupts of `vector` dispatched since boot. Relaxed: exact, but no ordering. Any context. */
 uint64_t x86_interrupt_count(uint8_t vector);
 
