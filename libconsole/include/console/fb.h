@@ -14,12 +14,14 @@
  * Memory: nothing is allocated. The caller provides
  *   - the cell grid (con_fb_mem_size's cells_len bytes): what each cell shows (code point,
  *     glyph, colours) and which spans changed;
- *   - optionally a pixel shadow (shadow_len bytes, in RAM): the text area's pixels. With it,
- *     drawing happens in RAM and only changed spans are copied to the framebuffer; without
- *     it, changed cells are drawn into the framebuffer directly. Either way the framebuffer
- *     is only ever WRITTEN, never read (scrolling moves the shadow/cells, not video memory),
- *     so it may be mapped write-combining. A shadow may be attached later
- *     (con_fb_attach_shadow), e.g. once the kernel has a heap.
+ *   - optionally a pixel shadow (shadow_len bytes, in RAM): the text area's pixels. Changed
+ *     cells are drawn from the grid straight into the framebuffer; with a shadow, rows whose
+ *     pixels the shadow already holds are copied from it instead (cells are drawn into the
+ *     shadow only when such a copy needs them). On the host the two cost the same (see the
+ *     `bench console` rows); the shadow is for fonts or pixel formats that draw slowly.
+ *     Either way the framebuffer is only ever WRITTEN, never read (scrolling moves the
+ *     cells and shadow, not video memory), so it may be mapped write-combining. A shadow may
+ *     be attached later (con_fb_attach_shadow), e.g. once the kernel has a heap.
  * Both shadows are rings: scrolling moves a start index and clears one text row. The console
  * also remembers what each framebuffer cell shows, so a flush paints only the cells whose
  * glyph or colours differ at their position: after a scroll that is every cell where a line's
@@ -28,8 +30,8 @@
  * else are not noticed: call con_fb_redraw then.
  *
  * Flushing: with autoflush (the default) every con_fb_write / con_fb_putc / screen operation
- * ends by copying what changed to the framebuffer and drawing the cursor. Without it, output
- * stays in the shadow until con_fb_flush, so a burst of lines costs one copy.
+ * ends by bringing the framebuffer up to date and drawing the cursor. Without it, output
+ * stays in the grid until con_fb_flush, so a burst of lines costs one repaint.
  *
  * Cursor: when shown (the default), an underline on the last two pixel rows of the cursor's
  * cell (the last row for fonts under 8 pixels high) in that cell's foreground colour, drawn
