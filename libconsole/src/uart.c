@@ -99,6 +99,11 @@ void con_uart_write(struct con_uart *u, const char *s, size_t len)
     }
 }
 
+bool con_uart_wait_idle(struct con_uart *u)
+{
+    return u->present && wait_lsr(u, CON_UART_LSR_TEMT, u->tx_spins);
+}
+
 bool con_uart_rx_ready(struct con_uart *u)
 {
     return u->present && (reg_read(u, CON_UART_LSR) & CON_UART_LSR_DR);

@@ -65,6 +65,7 @@
 #define CON_UART_MCR_LOOP 0x10
 #define CON_UART_LSR_DR 0x01   /* data ready */
 #define CON_UART_LSR_THRE 0x20 /* transmit holding register empty */
+#define CON_UART_LSR_TEMT 0x40 /* transmitter empty: the last byte has left the shift register */
 /* The byte sent through the loopback during init. */
 #define CON_UART_PROBE_BYTE 0xAE
 
@@ -113,6 +114,14 @@ void con_uart_putc_raw(struct con_uart *u, uint8_t byte);
  * "\r\n" in the input therefore goes out as "\r\r\n", which terminals show the same way).
  */
 void con_uart_write(struct con_uart *u, const char *s, size_t len);
+
+/*
+ * Wait, at most u->tx_spins status polls, until the transmitter is empty (LSR TEMT): every byte
+ * written so far has left the chip. For callers about to stop the machine (an emulator's exit
+ * port, a reset) so the last line is not cut off. True when it emptied; false on timeout or for
+ * an absent port. Any context.
+ */
+bool con_uart_wait_idle(struct con_uart *u);
 
 /* True when a received byte is waiting (LSR data ready); false for an absent port. Reads
  * nothing from the receive buffer. Any context. */

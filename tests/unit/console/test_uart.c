@@ -444,6 +444,25 @@ static void test_uart_queued_write_to_absent_port_does_nothing(void **state)
     assert_int_equal(con_uart_txq_pending(&q), 0);
 }
 
+static void test_uart_wait_idle_waits_for_the_last_byte_and_is_bounded(void **state)
+{
+    (void)state;
+    struct con_uart u;
+    init_ok(&u, 115200);
+    chip.thre_delay_polls = 40;
+    con_uart_putc_raw(&u, 'x');
+    size_t reads = chip.lsr_reads;
+    assert_true(con_uart_wait_idle(&u));
+    assert_true(chip.lsr_reads - reads >= 40); /* it waited for the byte to leave */
+    assert_int_equal(chip.tx_queued, 0);
+
+    u.tx_spins = 500;
+    chip.thre_never = true;
+    reads = chip.lsr_reads;
+    assert_false(con_uart_wait_idle(&u));
+    assert_int_equal(chip.lsr_reads - reads, 500);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup(name, setup)
@@ -472,6 +491,7 @@ int main(void)
         T(test_uart_full_queue_polls_oldest_bytes_and_loses_none),
         T(test_uart_txq_flush_sends_the_rest_and_disarms),
         T(test_uart_queued_write_to_absent_port_does_nothing),
+        T(test_uart_wait_idle_waits_for_the_last_byte_and_is_bounded),
     };
     return cmocka_run_group_tests_name("uart", tests, NULL, NULL);
 }
