@@ -1,7 +1,7 @@
 /*
  * fb.c - framebuffer text console. The cell grid (and the optional pixel shadow) is the
- * truth; the framebuffer is a write-only copy brought up to date by con_fb_flush(). Both are rings
- * of text rows indexed through fb->top, so scrolling moves no memory.
+ * truth; the framebuffer is a write-only copy brought up to date by con_fb_flush(). Both are
+ * rings of text rows indexed through fb->top, so scrolling moves no memory.
  *
  * Invariants (asserted where relied on):
  *   - row < rows and col < cols at all times (writing in the last column wraps at once);
@@ -10,8 +10,8 @@
  *     space is blank) and settle() paints them before anything reads them, so scrolling
  *     costs no fill and a fresh line is not filled and then drawn over; (b) in the span
  *     [stale_lo, stale_hi): cells set since realize() last drew them. paint_span settles and
- *     realizes a row before copying it, the only place the shadow is read (a
- *     span with no cell drawn in the shadow yet is drawn into the framebuffer instead);
+ *     realizes a row before copying it, the only place the shadow is read (a span with no
+ *     cell drawn in the shadow yet is drawn from the cells into the framebuffer instead);
  *   - dirty_lo[r] < dirty_hi[r] <= cols for a row with changes, dirty_lo[r] == cols (and
  *     dirty_hi[r] == 0) for a clean one; all_dirty overrides them;
  *   - front[r * cols + c] is what the framebuffer shows at screen (r, c) (glyph and attr),
