@@ -16,6 +16,7 @@
  */
 #include "threads.h"
 
+#include "cmdline.h"
 #include "kernel.h"
 #include "memory.h"
 #include "platform.h"
@@ -130,6 +131,12 @@ static void hook_stack_free(void *ctx, void *stack, size_t size)
 
 void kthreads_init(void)
 {
+    /* `threadslice=<us>` (100 us .. 1 s) for tests that want many preemptions. */
+    uint64_t slice_us = KTHREAD_SLICE_NS / 1000u;
+    bool bad;
+    if (!kcmdline_get_u64(kboot.cmdline, "threadslice", 100, 1000000, &slice_us, &bad) && bad)
+        kprintf("[warn] threadslice= must be 100..1000000 us; using %u\n",
+                (unsigned)(KTHREAD_SLICE_NS / 1000u));
     struct sched_platform p = {
         .irq_save = hook_irq_save,
         .irq_restore = hook_irq_restore,
@@ -137,7 +144,7 @@ void kthreads_init(void)
         .now_ns = hook_now_ns,
         .stack_alloc = hook_stack_alloc,
         .stack_free = hook_stack_free,
-        .slice_ns = KTHREAD_SLICE_NS,
+        .slice_ns = slice_us * 1000u,
     };
     enum sched_status st = sched_init(&p);
     if (st != SCHED_OK)
@@ -150,8 +157,8 @@ void kthreads_init(void)
     last_tick = ktick_count();
     __atomic_store_n(&threads_up, true, __ATOMIC_RELEASE);
     x86_isr_set_exit_hook(kthreads_irq_exit);
-    kprintf("[ ok ] threads: kmain is thread main (priority %d), %u ms slices, %u stack slots\n",
-            KTHREAD_PRIO_MAIN, (unsigned)(KTHREAD_SLICE_NS / 1000000u), KTHREAD_SLOTS);
+    kprintf("[ ok ] threads: kmain is thread main (priority %d), %llu us slices, %u stack slots\n",
+            KTHREAD_PRIO_MAIN, (unsigned long long)slice_us, KTHREAD_SLOTS);
 }
 
 bool kthreads_running(void)
@@ -309,7 +316,7 @@ static void *spin_main(void *arg)
     while (!demo_stop && sched_now_ns() < a->until_ns) {
         n++;
         kthread_demo_counts[a->slot] = n;
-        if ((n & 0x3ffff) == 0)
+        if ((n & 0x3fff) == 0)
             demo_show(a->slot, n);
     }
     demo_show(a->slot, n);
@@ -380,7 +387,7 @@ __attribute__((noinline)) static uint64_t overflow(uint64_t depth)
 }
 #pragma GCC diagnostic pop
 
-static void *overflow_main(void *arg)
+void *kthread_overflow_main(void *arg)
 {
     (void)arg;
     kprintf("threads: %s recursing into its guard page\n", sched_thread_name(sched_current()));
@@ -402,7 +409,7 @@ int kcmd_spawn(struct kshell_io *io, size_t argc, char **argv)
         st = sched_thread_create(&t, &a, sleeper_main, (void *)(uintptr_t)(argc == 3 ? n : 1000));
     } else if (streq(argv[1], "overflow")) {
         a.name = "overflower";
-        st = sched_thread_create(&t, &a, overflow_main, NULL);
+        st = sched_thread_create(&t, &a, kthread_overflow_main, NULL);
     } else {
         kshell_printf(io, "spawn: %s: not a demo (spin, sleep or overflow)\n", argv[1]);
         return 1;

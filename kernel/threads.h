@@ -61,6 +61,9 @@ void kthreads_ps(void);
 /* Shell commands (rows in shell_table.c): `ps`; `spawn spin|sleep|overflow [n]` (a spinner
  * for n s with a counter on the top line, a sleeper of n ms, a stack overflow: the kernel
  * panics naming the thread); `threads demo [s]|stop` (three spinners, or stop them). */
+/* The `spawn overflow` demo's body: recurses into the guard page below its stack. */
+void *kthread_overflow_main(void *arg);
+
 int kcmd_ps(struct kshell_io *io, size_t argc, char **argv);
 int kcmd_spawn(struct kshell_io *io, size_t argc, char **argv);
 int kcmd_threads(struct kshell_io *io, size_t argc, char **argv);
