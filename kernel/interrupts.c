@@ -135,6 +135,7 @@ static void serial_handler(struct x86_interrupt_frame *frame)
     (void)frame;
     struct con_uart *u = kconsole_uart();
     if (u) {
+        kconsole_serial_tx_irq();
         con_uart_drain_rx(u, serial_push, NULL);
         /* The PIC is edge-triggered: if the drain stopped at its cap with data left, the
          * UART's line stays up and no new edge would ever come. Toggling the receive
@@ -235,7 +236,10 @@ void kinterrupts_init(uint32_t hz)
         if (kirq_route(IRQ_COM1, serial_handler)) {
             con_uart_enable_rx_irq(u, true);
             kirq_unmask(IRQ_COM1);
-            ok("serial input on IRQ4");
+            if (kconsole_serial_irq_ready())
+                ok("serial on IRQ4 (input, and output through a transmit queue)");
+            else
+                ok("serial input on IRQ4 (output polled)");
         } else {
             kprintf("[fail] serial input: IRQ4 cannot be routed\n");
         }

@@ -35,7 +35,7 @@
 
 static struct con_uart uart;
 static bool uart_ok;
-static struct con_uart_sink uart_sink;
+static struct con_sink uart_sink;
 
 static enum kconsole_screen screen = KCONSOLE_SCREEN_NONE;
 static struct con_vga vga;
@@ -60,13 +60,78 @@ static const struct kboot_framebuffer *fb_deferred; /* to map again after paging
  * write without it (kconsole_write_unlocked). */
 static struct x86_spinlock console_lock = X86_SPINLOCK_INIT;
 
+/* Serial output goes through a transmit queue drained by COM1's interrupt once IRQ4 is
+ * routed (kconsole_serial_irq_ready): printing with the console lock held then never waits
+ * for the line (~87 us a byte at 115200 baud), so masked stretches stay short. Before that,
+ * and on the panic path, bytes are sent by polling. */
+static char uart_txbuf[16384];
+static struct con_uart_txq uart_txq;
+static bool uart_queued;
+
+static void serial_out(const char *s, size_t n)
+{
+    if (!uart_ok)
+        return;
+    if (uart_queued)
+        con_uart_write_queued(&uart, &uart_txq, s, n);
+    else
+        con_uart_write(&uart, s, n);
+}
+
+static void serial_sink_write(struct con_sink *self, const char *s, size_t n)
+{
+    (void)self;
+    serial_out(s, n);
+}
+
 void kconsole_init(void)
 {
     uart_ok = con_uart_init(&uart, COM1, 115200) == CON_UART_OK;
     if (uart_ok) {
-        con_uart_sink_init(&uart_sink, &uart);
-        con_sink_register(&uart_sink.sink);
+        uart_sink.write = serial_sink_write;
+        con_sink_register(&uart_sink);
     }
+}
+
+bool kconsole_serial_irq_ready(void)
+{
+    if (!uart_ok || con_uart_txq_init(&uart_txq, uart_txbuf, sizeof uart_txbuf) != CON_UART_OK)
+        return false;
+    uint64_t flags = x86_spin_lock_irqsave(&console_lock);
+    uart_queued = true;
+    x86_spin_unlock_irqrestore(&console_lock, flags);
+    return true;
+}
+
+void kconsole_serial_tx_irq(void)
+{
+    if (!uart_queued)
+        return;
+    uint64_t flags = x86_spin_lock_irqsave(&console_lock);
+    con_uart_tx_irq(&uart, &uart_txq);
+    x86_spin_unlock_irqrestore(&console_lock, flags);
+}
+
+bool kconsole_serial_queue_stats(size_t *pending, uint64_t *polled)
+{
+    if (!uart_queued)
+        return false;
+    uint64_t flags = x86_spin_lock_irqsave(&console_lock);
+    *pending = con_uart_txq_pending(&uart_txq);
+    *polled = uart_txq.polled;
+    x86_spin_unlock_irqrestore(&console_lock, flags);
+    return true;
+}
+
+void kconsole_sync(void)
+{
+    if (!uart_ok)
+        return;
+    uint64_t flags = x86_irq_save();
+    if (uart_queued)
+        con_uart_txq_flush(&uart, &uart_txq);
+    (void)con_uart_wait_idle(&uart);
+    x86_irq_restore(flags);
 }
 
 static bool start_vga(uint64_t phys)
@@ -290,8 +355,7 @@ void kconsole_unlock(uint64_t flags)
 
 void kconsole_serial_write(const char *s, size_t n)
 {
-    if (uart_ok)
-        con_uart_write(&uart, s, n);
+    serial_out(s, n);
 }
 
 void kconsole_screen_write(const char *s, size_t n)
@@ -347,7 +411,14 @@ int kprintf(const char *fmt, ...)
 
 void kconsole_write_unlocked(const char *s, size_t n)
 {
+    /* Whatever the queue holds was printed first; then this goes out by polling, so a report
+     * from an exception or a panic is on the line even if interrupts never come back. */
+    if (uart_queued)
+        con_uart_txq_flush(&uart, &uart_txq);
+    bool queued = uart_queued;
+    uart_queued = false;
     con_write(s, n);
+    uart_queued = queued;
 }
 
 void kconsole_set_color(uint8_t fg, uint8_t bg)

@@ -47,6 +47,17 @@ void kconsole_print_boot_report(void);
 enum kconsole_screen kconsole_screen(void);
 /* Write with the console lock not taken: for the panic path only. */
 void kconsole_write_unlocked(const char *s, size_t n);
+/* COM1's receive interrupt is routed: from now on serial output is queued and sent by the
+ * transmit interrupt (kconsole_serial_tx_irq from the IRQ4 handler). False without a UART. */
+bool kconsole_serial_irq_ready(void);
+/* For the IRQ4 handler: hand the UART its next FIFO-full of queued output. */
+void kconsole_serial_tx_irq(void);
+/* When serial output is queued: bytes waiting in the queue and bytes sent by polling since
+ * (queue full or flushed); false while output is polled. */
+bool kconsole_serial_queue_stats(size_t *pending, uint64_t *polled);
+/* Send everything queued and wait (bounded) until the UART is idle: before halting, exiting
+ * QEMU or resetting, so the last lines are not lost. Any context, interrupts in any state. */
+void kconsole_sync(void);
 /* COM1, or NULL when the port failed its self-test. */
 struct con_uart *kconsole_uart(void);
 /* Set the screen colour (VGA colours: foreground, background) for following output; 0..15

@@ -5,6 +5,9 @@
 #include <console/uart.h>
 
 #include "cmdline.h"
+#include "interrupts.h"
+
+#include <x86/cpu.h>
 
 /* The text the banner wrote is on the active screen (VGA text or framebuffer console), not
  * only on serial. */
@@ -149,4 +152,29 @@ KTEST(boot_caches_enabled)
     KASSERT(boot_cr0_entry != 0); /* the entry recorded it (PE is always set) */
     KASSERT((boot_cr0_entry & ((1u << 29) | (1u << 30))) == 0);
     KASSERT((cr0 & ((1u << 29) | (1u << 30))) == 0);
+}
+
+/* Serial output leaves through the transmit interrupt: a long line is still queued right after
+ * kprintf returns (nothing waited for the line with interrupts masked), and the interrupt then
+ * drains it without a single byte sent by polling. */
+KTEST(serial_output_queued)
+{
+    size_t pending = 0;
+    uint64_t polled0 = 0, polled = 0;
+    KASSERT(kconsole_serial_queue_stats(&pending, &polled0));
+    uint64_t flags = x86_irq_save(); /* no transmit interrupt until the check below */
+    for (int i = 0; i < 4; i++)
+        kprintf(
+            "serial_output_queued: %d ........................................................\n",
+            i);
+    KASSERT(kconsole_serial_queue_stats(&pending, &polled));
+    x86_irq_restore(flags);
+    kprintf("serial_output_queued: %zu bytes were queued\n", pending);
+    KASSERT(pending > 3 * 64);
+    uint64_t start = kuptime_ms();
+    while (kconsole_serial_queue_stats(&pending, &polled) && pending > 0 &&
+           kuptime_ms() - start < 2000)
+        __asm__ volatile("pause");
+    KASSERT(pending == 0);
+    KASSERT(polled == polled0);
 }

@@ -18,6 +18,7 @@ void kpanic_set_hook(void (*hook)(void))
 
 void khalt(void)
 {
+    kconsole_sync();
     for (;;)
         __asm__ volatile("cli; hlt");
 }

@@ -20,6 +20,7 @@
 
 void kpower_reboot(void)
 {
+    kconsole_sync();
     x86_cli();
     (void)kplatform_reset_fadt(); /* ACPI's reset register first, when the FADT has one */
     x86_cli();
