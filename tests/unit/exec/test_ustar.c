@@ -180,15 +180,22 @@ static void fix_checksum(uint8_t *h)
     h[155] = ' ';
 }
 
-/* The first status exec_ustar_next returns that is not EXEC_OK. */
+static size_t walked; /* entries walk() saw before its status */
+
+/* The first status exec_ustar_next returns that is not EXEC_OK (entries before it counted in
+ * walked). Every returned entry's data lies inside the archive. */
 static enum exec_status walk(const uint8_t *tar, size_t size)
 {
     uint8_t *copy = fx_copy(tar, size);
     struct exec_ustar_iter it;
     struct exec_ustar_entry e;
     enum exec_status st = exec_ustar_iter_init(&it, copy, size);
-    while (st == EXEC_OK)
-        st = exec_ustar_next(&it, &e);
+    walked = 0;
+    while (st == EXEC_OK && (st = exec_ustar_next(&it, &e)) == EXEC_OK) {
+        assert_true(e.data >= copy && e.size <= size &&
+                    e.data - copy <= (ptrdiff_t)(size - e.size));
+        walked++;
+    }
     free(copy);
     return st;
 }
@@ -254,13 +261,16 @@ static void test_ustar_size_past_the_archive_is_refused(void **state)
     memcpy(tar + h + 124, field, 12);
     fix_checksum(tar + h);
     assert_int_equal(walk(tar, size), EXEC_ERR_TRUNCATED);
+    assert_int_equal(walked, 1); /* the entry itself is refused, not only what follows it */
     snprintf(field, sizeof(field), "%011zo", left);
     memcpy(tar + h + 124, field, 12);
     fix_checksum(tar + h);
     assert_int_equal(walk(tar, size), EXEC_ERR_TRUNCATED);
+    assert_int_equal(walked, 2);
     memcpy(tar + h + 124, "77777777777\0", 12); /* 8 GiB */
     fix_checksum(tar + h);
     assert_int_equal(walk(tar, size), EXEC_ERR_TRUNCATED);
+    assert_int_equal(walked, 1);
     free(tar);
 }
 
