@@ -9,14 +9,7 @@
 #include "async/executor.h"
 #include "async/sync.h"
 #include "async/timer.h"
-
-/* Broken invariants stop here: a trap is all a freestanding library can do, and the
- * debugger shows file:line. */
-#define ASYNC_ASSERT(cond)                                                                       \
-    do {                                                                                         \
-        if (!(cond))                                                                             \
-            __builtin_trap();                                                                    \
-    } while (0)
+#include "async_assert.h"
 
 /*
  * executor.c: wake w on behalf of executor ex, from ex's executor context only (inside a poll

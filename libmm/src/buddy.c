@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "mm/frame.h"
+#include "mm_assert.h"
 
 struct mm_frame_zone {
     uint64_t base_pfn;
@@ -132,9 +133,13 @@ uint64_t mm_frames_metadata_size(const struct mm_region *map, size_t n)
 
 /* ---- free lists ---------------------------------------------------------------------------- */
 
+/* Callers set g's state byte to FREE | order first: the lists hold free heads only. */
 static void list_push(struct mm_frames *fa, uint32_t g, unsigned order)
 {
     uint32_t next = fa->heads[order];
+
+    MM_ASSERT(g != NONE && order <= MM_FRAME_MAX_ORDER && fa->state[g] == (FS_FREE | order));
+    MM_ASSERT(next != g);
 
     fa->links[2 * (size_t)g] = next;
     fa->links[2 * (size_t)g + 1] = NONE;
@@ -148,6 +153,10 @@ static void list_remove(struct mm_frames *fa, uint32_t g, unsigned order)
 {
     uint32_t next = fa->links[2 * (size_t)g], prev = fa->links[2 * (size_t)g + 1];
 
+    /* Only a free head of this order is on this list, and its neighbours point back at it. */
+    MM_ASSERT(fa->state[g] == (FS_FREE | order));
+    MM_ASSERT(prev == NONE ? fa->heads[order] == g : fa->links[2 * (size_t)prev] == g);
+    MM_ASSERT(next == NONE || fa->links[2 * (size_t)next + 1] == g);
     if (prev != NONE)
         fa->links[2 * (size_t)prev] = next;
     else
@@ -310,6 +319,8 @@ static struct mm_paddr take_block(struct mm_frames *fa, uint32_t g, unsigned j, 
 {
     const struct mm_frame_zone *z;
 
+    MM_ASSERT(fa->state[g] == (FS_FREE | j) && j >= order);
+    MM_ASSERT(fa->free_frames >= (UINT64_C(1) << order));
     /* Split: keep the lower half each time, give the upper half back. */
     while (j > order) {
         uint32_t upper;
@@ -322,6 +333,7 @@ static struct mm_paddr take_block(struct mm_frames *fa, uint32_t g, unsigned j, 
     fa->state[g] = (uint8_t)(FS_ALLOC | order);
     fa->free_frames -= UINT64_C(1) << order;
     z = zone_of_index(fa, g);
+    MM_ASSERT(z && g - z->first + (UINT32_C(1) << order) <= z->count);
     return mm_paddr_from_pfn(z->base_pfn + (g - z->first));
 }
 
@@ -337,6 +349,7 @@ enum mm_status mm_frames_alloc(struct mm_frames *fa, unsigned order, struct mm_p
         return MM_ERR_NO_FRAMES;
     j = order + (unsigned)__builtin_ctz(avail);
     g = fa->heads[j];
+    MM_ASSERT(g != NONE); /* nonempty mirrors the heads */
     list_remove(fa, g, j);
     *out = take_block(fa, g, j, order);
     return MM_OK;
@@ -423,6 +436,9 @@ enum mm_status mm_frames_free(struct mm_frames *fa, struct mm_paddr pa, unsigned
     while (order < MM_FRAME_MAX_ORDER) {
         uint64_t buddy = pfn ^ (UINT64_C(1) << order);
         uint32_t gb;
+
+        /* Blocks sit at frame numbers aligned to their size: buddy arithmetic relies on it. */
+        MM_ASSERT((pfn & ((UINT64_C(1) << order) - 1)) == 0);
 
         if (buddy < z->base_pfn || buddy + (UINT64_C(1) << order) > zend)
             break;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "mm/paging.h"
+#include "mm_assert.h"
 
 #define PTE_P (UINT64_C(1) << 0)
 #define PTE_RW (UINT64_C(1) << 1)
@@ -27,6 +28,7 @@
 
 static unsigned level_shift(unsigned level)
 {
+    MM_ASSERT(level >= 1 && level <= 4);
     return MM_PAGE_SHIFT + 9 * (level - 1);
 }
 
@@ -88,6 +90,8 @@ static unsigned pte_to_flags(uint64_t e, unsigned level)
 
 static uint64_t *table_at(const struct mm_space *s, uint64_t pa)
 {
+    /* Tables are whole pages; a table address with low bits set means a corrupt entry. */
+    MM_ASSERT((pa & ~PTE_ADDR) == 0);
     return s->ops->phys_to_virt(s->ops->ctx, mm_paddr(pa));
 }
 
@@ -346,6 +350,9 @@ static enum mm_status find_leaf(const struct mm_space *s, struct mm_vaddr va, st
         if (!(e & PTE_P))
             return MM_ERR_NOT_MAPPED;
         if (is_leaf(e, level)) {
+            /* A huge leaf's frame is aligned to its size (bit 12 is its PAT bit). */
+            MM_ASSERT(level == 1 || (e & PTE_ADDR & ~PTE_PAT_HUGE &
+                                     ((UINT64_C(1) << level_shift(level)) - 1)) == 0);
             p->leaf = level;
             return MM_OK;
         }
@@ -419,6 +426,7 @@ enum mm_status mm_unmap(struct mm_space *s, struct mm_vaddr va, struct mm_paddr 
             break;
         if (level == 3 && p.idx[4] >= MM_PML4_KERNEL_FIRST)
             break;
+        MM_ASSERT(nfreed < 3 && (p.tables[level + 1][p.idx[level + 1]] & PTE_ADDR) == p.pa[level]);
         p.tables[level + 1][p.idx[level + 1]] = 0;
         freed[nfreed++] = p.pa[level];
     }
