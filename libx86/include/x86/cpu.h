@@ -5,9 +5,10 @@
  *
  * Kernel builds get inline assembly. When KERNELKIT_HOST_TEST is defined (host unit tests),
  * every privileged primitive below becomes an extern function so that a test can supply a
- * fake CPU (an interrupt flag, control registers, an MSR file). libx86's host build carries
- * weak default fakes (see src/cpu.c) so tests that do not care still link; a test overrides a
- * whole group (e.g. cli/sti/read_rflags/hlt/enable_and_halt) by defining the same names.
+ * fake CPU (an interrupt flag, control registers, an MSR file). The kit's own host tests link
+ * weak default fakes (tests/unit/fakes/fake_cpu.c) so tests that do not care still link; a
+ * test overrides a whole group (e.g. cli/sti/read_rflags/hlt/enable_and_halt) by defining the
+ * same names. libx86 itself defines none of them.
  *
  * Everything built on the primitives (x86_irq_save/restore/enabled, the spinlock) is the same
  * code in both builds, so the host tests exercise the real logic.

@@ -309,7 +309,7 @@ static void test_report_handles_null_frame_and_null_printer(void **state)
 static void test_cpu_state_read_collects_all_four_control_registers(void **state)
 {
     (void)state;
-    /* libx86's default fake CPU keeps what is written. */
+    /* The default fake CPU (fakes/fake_cpu.c) keeps what is written. */
     x86_write_cr0(0x80000011);
     x86_write_cr2(0x1234000);
     x86_write_cr3(0x5000);
@@ -322,7 +322,7 @@ static void test_cpu_state_read_collects_all_four_control_registers(void **state
     assert_int_equal(s.cr4, 0x6A0);
 }
 
-/* Other libx86 tests rely on the library's default fake CPU; pin down what it models. */
+/* Other libx86 tests rely on the default fake CPU (fakes/fake_cpu.c); pin down what it models. */
 static void test_default_fake_cpu_models_efer_and_interrupt_flag(void **state)
 {
     (void)state;
