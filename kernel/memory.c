@@ -570,6 +570,14 @@ size_t kheap_in_use(void)
     return st.bytes_in_use;
 }
 
+void kheap_stats(struct mm_heap_stats *core, struct mm_tlsf_class_stats classes[MM_TLSF_NCLASSES])
+{
+    uint64_t f = x86_spin_lock_irqsave(&heap_lock);
+    mm_heap_get_stats(&heap.heap, core);
+    mm_tlsf_class_stats(&heap, classes);
+    x86_spin_unlock_irqrestore(&heap_lock, f);
+}
+
 bool kheap_check(const char **why)
 {
     uint64_t f = x86_spin_lock_irqsave(&heap_lock);

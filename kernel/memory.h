@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <mm/frame.h>
+#include <mm/heap_tlsf.h>
 #include <mm/paging.h>
 
 /* Where the heap lives in virtual memory, and how large it may grow. */
@@ -67,3 +68,6 @@ void kfree(void *ptr);
 /* Bytes in use on the heap, and a consistency check of the whole heap (true = consistent). */
 size_t kheap_in_use(void);
 bool kheap_check(const char **why);
+/* The heap's totals and its slab classes (object size, slabs, slots, free slots), read under
+ * the heap lock. */
+void kheap_stats(struct mm_heap_stats *core, struct mm_tlsf_class_stats classes[MM_TLSF_NCLASSES]);

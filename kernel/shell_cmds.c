@@ -85,7 +85,23 @@ int kcmd_heap(struct kshell_io *io, size_t argc, char **argv)
         kshell_printf(io, "heap: check FAILED: %s\n", why ? why : "no reason given");
         return 1;
     }
-    kshell_printf(io, "heap: %zu bytes in use\n", kheap_in_use());
+    struct mm_heap_stats st;
+    struct mm_tlsf_class_stats cls[MM_TLSF_NCLASSES];
+    kheap_stats(&st, cls);
+    kshell_printf(io,
+                  "heap: %zu bytes in use in %zu blocks (peak %zu), %zu free, largest free %zu\n",
+                  st.bytes_in_use, st.live_blocks, st.peak_in_use, st.bytes_free, st.largest_free);
+    kshell_printf(io,
+                  "heap: regions %zu bytes, footprint %zu (peak %zu); %llu allocs, %llu frees, "
+                  "%llu failed, %llu reports\n",
+                  st.region_bytes, st.footprint, st.peak_footprint, (unsigned long long)st.allocs,
+                  (unsigned long long)st.frees, (unsigned long long)st.failed,
+                  (unsigned long long)st.reports);
+    kshell_printf(io, "heap: slab classes in use (size: slabs, objects live/slots)\n");
+    for (unsigned i = 0; i < MM_TLSF_NCLASSES; i++)
+        if (cls[i].slabs)
+            kshell_printf(io, "  %5zu B: %zu slabs, %zu/%zu\n", cls[i].size, cls[i].slabs,
+                          cls[i].slots - cls[i].free_slots, cls[i].slots);
     return 0;
 }
 

@@ -1166,3 +1166,21 @@ enum mm_heap_status mm_tlsf_init(struct mm_tlsf_heap *t, void *base, size_t len,
     note_cur_region(t);
     return MM_HEAP_OK;
 }
+
+void mm_tlsf_class_stats(const struct mm_tlsf_heap *t,
+                         struct mm_tlsf_class_stats out[MM_TLSF_NCLASSES])
+{
+    for (unsigned c = 0; c < MM_TLSF_NCLASSES; c++)
+        out[c] = (struct mm_tlsf_class_stats){.size = cls_size[c]};
+    for (unsigned i = 0; i < t->nregions; i++)
+        for (size_t w = 0; w < t->map_len[i] / 8; w++)
+            for (uint64_t bits = t->map[i][w]; bits; bits &= bits - 1) {
+                size_t bit = w * 64 + (size_t)__builtin_ctzll(bits);
+                const slab_t *s = (const slab_t *)(t->map_base[i] + (bit << MM_TLSF_SLAB_SHIFT));
+                MM_ASSERT(s->cls < MM_TLSF_NCLASSES);
+                struct mm_tlsf_class_stats *o = &out[s->cls];
+                o->slabs++;
+                o->slots += s->cap;
+                o->free_slots += s->nfree;
+            }
+}

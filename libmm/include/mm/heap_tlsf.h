@@ -121,4 +121,20 @@ void mm_tlsf_free(struct mm_tlsf_heap *t, void *ptr);
  */
 void mm_tlsf_trim(struct mm_tlsf_heap *t);
 
+/* One size class of the slab front end, as mm_tlsf_class_stats reports it. */
+struct mm_tlsf_class_stats {
+    size_t size;       /* object size of the class */
+    size_t slabs;      /* slabs of this class */
+    size_t slots;      /* object slots in them */
+    size_t free_slots; /* of those, free */
+};
+
+/*
+ * Per-class statistics of the slab front end into out[0..MM_TLSF_NCLASSES) (all zero counts
+ * when the front end is off). Walks the chunk maps: O(heap size / MM_TLSF_SLAB_BYTES), for
+ * reports, not hot paths. Same locking as the mm_heap_* calls.
+ */
+void mm_tlsf_class_stats(const struct mm_tlsf_heap *t,
+                         struct mm_tlsf_class_stats out[MM_TLSF_NCLASSES]);
+
 #endif /* MM_HEAP_TLSF_H */

@@ -544,6 +544,41 @@ static void test_tlsf_direct_entry_points_keep_debug_mode(void **state)
     assert_check_ok(&H.heap);
 }
 
+static void test_tlsf_class_stats_count_slabs_and_free_slots(void **state)
+{
+    (void)state;
+    struct mm_heap_config c = cfg_of(0, false);
+    heap_init(&c, REGION);
+    struct mm_tlsf_class_stats st[MM_TLSF_NCLASSES];
+    mm_tlsf_class_stats(&H, st);
+    for (unsigned i = 0; i < MM_TLSF_NCLASSES; i++) {
+        assert_int_equal(st[i].slabs, 0);
+        assert_true(st[i].size >= 16 && st[i].size % 16 == 0);
+        assert_true(i == 0 || st[i].size > st[i - 1].size);
+    }
+    /* 300 objects of 48 bytes, then free 100 of them: the 48-byte class holds exactly the
+     * live objects, in as many slabs as 300 needed. */
+    void *p[300];
+    for (int i = 0; i < 300; i++)
+        assert_non_null(p[i] = mm_tlsf_alloc(&H, 48, 0));
+    for (int i = 0; i < 300; i += 3)
+        mm_tlsf_free(&H, p[i]);
+    mm_tlsf_class_stats(&H, st);
+    size_t slabs = 0;
+    for (unsigned i = 0; i < MM_TLSF_NCLASSES; i++) {
+        slabs += st[i].slabs;
+        if (st[i].size != 48)
+            assert_int_equal(st[i].slabs, 0);
+        else
+            assert_int_equal(st[i].slots - st[i].free_slots, 200);
+    }
+    assert_true(slabs >= 1);
+    for (int i = 1; i < 300; i++)
+        if (i % 3)
+            mm_tlsf_free(&H, p[i]);
+    assert_check_ok(&H.heap);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -590,6 +625,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tlsf_direct_entry_points_check_their_arguments,
                                         setup_mem, teardown_mem),
         cmocka_unit_test_setup_teardown(test_tlsf_direct_entry_points_keep_debug_mode, setup_mem,
+                                        teardown_mem),
+        cmocka_unit_test_setup_teardown(test_tlsf_class_stats_count_slabs_and_free_slots, setup_mem,
                                         teardown_mem),
     };
     return cmocka_run_group_tests_name("heap_tlsf", tests, NULL, NULL);
