@@ -1,10 +1,12 @@
 /*
- * main.c - a tiny kernel that is not kernelkit's: it takes libmm and libasync only, through
- * their exported sources, and uses them the way another kernel author would.
+ * main.c - a tiny kernel that is not kernelkit's: it takes libmm, libasync and libsched only,
+ * through their exported sources, and uses them the way another kernel author would.
  *
  * It prints on COM1 with its own three-line driver, builds a frame allocator and a heap from
  * the multiboot1 memory map with libmm, runs a few tasks on libasync's executor (interrupts
- * stay off: the idle hook only pauses), and exits QEMU through isa-debug-exit.
+ * stay off: the idle hook only pauses), runs two libsched threads that take turns by
+ * yielding (cooperative: no timer here) with stacks from the libmm heap, and exits QEMU
+ * through isa-debug-exit.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 #include <mm/frame.h>
 #include <mm/heap_tlsf.h>
 #include <mm/memmap.h>
+#include <sched/sched.h>
 
 void consumer_main(uint32_t mb_info);
 void *memset(void *d, int c, size_t n);
@@ -139,8 +142,8 @@ static void memory_init(uint32_t info)
         if (base < (1ull << 30)) {
             if (base + length > (1ull << 30))
                 length = (1ull << 30) - base;
-            in[n++] = (struct mm_region){base, length,
-                                         type == 1 ? MM_REGION_USABLE : MM_REGION_RESERVED};
+            in[n++] =
+                (struct mm_region){base, length, type == 1 ? MM_REGION_USABLE : MM_REGION_RESERVED};
         }
         p += *(const uint32_t *)e + 4;
     }
@@ -294,8 +297,13 @@ static enum async_poll consumer_poll(struct async_future *self, struct async_con
 static void async_demo(void)
 {
     static struct async_platform plat = {
-        .irq_save = irq_save, .irq_restore = irq_restore, .idle = idle, .now = now,
-        .ticks_per_second = 1000, .alloc = task_alloc, .free = task_free,
+        .irq_save = irq_save,
+        .irq_restore = irq_restore,
+        .idle = idle,
+        .now = now,
+        .ticks_per_second = 1000,
+        .alloc = task_alloc,
+        .free = task_free,
     };
     static struct async_executor ex;
     if (async_executor_init(&ex, &plat) != ASYNC_OK)
@@ -322,10 +330,105 @@ static void async_demo(void)
     puts_serial("\n");
 }
 
+/* libsched's hooks. Interrupts stay off in this kernel (there is no IDT), so the "interrupt
+ * flag" the scheduler saves and restores is a variable: a real sti when a new thread starts
+ * (libsched restores "enabled" there) would take the first PIT interrupt into a triple fault.
+ * Idle cannot happen (some thread is always READY in this demo); time is a counter. */
+static bool soft_if = true;
+
+static bool s_irq_save(void *ctx)
+{
+    (void)ctx;
+    bool was = soft_if;
+    soft_if = false;
+    return was;
+}
+
+static void s_irq_restore(void *ctx, bool enabled)
+{
+    (void)ctx;
+    soft_if = enabled;
+}
+
+static void s_idle(void *ctx, uint64_t deadline)
+{
+    (void)ctx;
+    (void)deadline;
+    fail("libsched: idle with every thread blocked");
+}
+
+static uint64_t s_now(void *ctx)
+{
+    return now(ctx);
+}
+
+static void *s_stack_alloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    return mm_heap_alloc(&heap.heap, size, 64);
+}
+
+static void s_stack_free(void *ctx, void *p, size_t size)
+{
+    (void)ctx;
+    (void)size;
+    mm_heap_free(&heap.heap, p);
+}
+
+static char turns[64];
+static size_t nturns;
+
+/* Three turns, each logged as "<letter><round> " and ended with a yield. */
+static void *turn_taker(void *arg)
+{
+    char letter = (char)(uintptr_t)arg;
+    for (char round = '1'; round <= '3'; round++) {
+        turns[nturns++] = letter;
+        turns[nturns++] = round;
+        turns[nturns++] = ' ';
+        sched_thread_yield();
+    }
+    return (void *)(uintptr_t)(letter == 'a' ? 10 : 20);
+}
+
+static void sched_demo(void)
+{
+    struct sched_platform p = {
+        .irq_save = s_irq_save,
+        .irq_restore = s_irq_restore,
+        .idle = s_idle,
+        .now_ns = s_now,
+        .stack_alloc = s_stack_alloc,
+        .stack_free = s_stack_free,
+    };
+    if (sched_init(&p) != SCHED_OK)
+        fail("sched_init");
+    struct sched_thread *a, *b;
+    struct sched_thread_attr aa = {.name = "a"}, ba = {.name = "b"};
+    if (sched_thread_create(&a, &aa, turn_taker, (void *)(uintptr_t)'a') != SCHED_OK ||
+        sched_thread_create(&b, &ba, turn_taker, (void *)(uintptr_t)'b') != SCHED_OK)
+        fail("sched_thread_create");
+    void *va = NULL, *vb = NULL;
+    /* main blocks in join: a and b run, handing the CPU to each other at every yield. */
+    if (sched_thread_join(a, &va) != SCHED_OK || sched_thread_join(b, &vb) != SCHED_OK)
+        fail("sched_thread_join");
+    turns[nturns] = '\0';
+    puts_serial("consumer: libsched: two threads took turns: ");
+    puts_serial(turns);
+    puts_serial("\nconsumer: libsched: joined ");
+    put_u64((uint64_t)(uintptr_t)va);
+    puts_serial(" and ");
+    put_u64((uint64_t)(uintptr_t)vb);
+    puts_serial("\n");
+    if (sched_fini() != SCHED_OK)
+        fail("sched_fini");
+}
+
 void consumer_main(uint32_t mb_info)
 {
-    puts_serial("consumer: a kernel that is not kernelkit, using libmm + libasync\n");
+    puts_serial("consumer: a kernel that is not kernelkit, using libmm + libasync + libsched\n");
     memory_init(mb_info);
     async_demo();
+    sched_demo();
     qemu_exit(0x10);
 }
