@@ -2,8 +2,10 @@
  * bench_sched - host benchmarks of libsched. One line per measurement:
  *   bench sched case=<name> ns_per_op=<x>
  * Reference rows from the same run: reference_indirect_call (a loop of calls through a
- * function pointer) and reference_swapcontext (glibc's swapcontext between two contexts, per
- * switch; it also saves the signal mask with a system call, which libsched does not).
+ * function pointer), reference_swapcontext (glibc's swapcontext between two contexts, per
+ * switch; it also saves the signal mask with a system call, which libsched does not) and
+ * reference_async_yield_wake (libasync: a task wakes itself and returns PENDING, per poll -
+ * the executor's cost of giving the CPU to the next piece of work, beside a thread switch).
  * yield_switch: two threads of equal priority yield to each other (ns per switch).
  * mutex_handoff: two threads take turns on one mutex; each unlock hands it to the other, who
  * is blocked in lock (ns per hand-off, one switch each).
@@ -22,6 +24,7 @@
 #include <time.h>
 #include <ucontext.h>
 
+#include "async/async.h"
 #include "sched/sched.h"
 #include "sched/sync.h"
 
@@ -130,6 +133,77 @@ static void bench_swapcontext(uint64_t n)
         swapcontext(&uc_main, &uc_other);
     uint64_t t1 = now_ns();
     row("reference_swapcontext", t1 - t0, 2 * n);
+}
+
+/* libasync's yield + wake: one task that wakes itself through its context's waker and
+ * returns PENDING, n times. Same single-CPU platform shape: a flag for interrupts, no idle. */
+static unsigned long a_irq_save(void *c)
+{
+    return b_irq_save(c);
+}
+static void a_irq_restore(void *c, unsigned long f)
+{
+    b_irq_restore(c, f != 0);
+}
+static void a_idle(void *c, uint64_t d)
+{
+    b_idle(c, d);
+}
+static uint64_t a_now(void *c)
+{
+    (void)c;
+    return 0;
+}
+static void *a_alloc(void *c, size_t n)
+{
+    (void)c;
+    return aligned_alloc(16, (n + 15) & ~(size_t)15);
+}
+static void a_free(void *c, void *p, size_t n)
+{
+    (void)c;
+    (void)n;
+    free(p);
+}
+
+struct self_waker {
+    struct async_future base;
+    uint64_t left;
+};
+
+static enum async_poll self_waker_poll(struct async_future *f, struct async_context *cx)
+{
+    struct self_waker *y = (struct self_waker *)f;
+    if (y->left == 0)
+        return ASYNC_READY;
+    y->left--;
+    async_waker_wake_by_ref(&cx->waker);
+    return ASYNC_PENDING;
+}
+
+static void bench_async_yield_wake(uint64_t n)
+{
+    struct async_platform p = {
+        .irq_save = a_irq_save,
+        .irq_restore = a_irq_restore,
+        .idle = a_idle,
+        .now = a_now,
+        .ticks_per_second = 1000,
+        .alloc = a_alloc,
+        .free = a_free,
+    };
+    static struct async_executor ex;
+    struct self_waker y = {.left = n};
+    async_future_init(&y.base, self_waker_poll, NULL);
+    if (async_executor_init(&ex, &p) != ASYNC_OK ||
+        async_spawn(&ex, &y.base, sizeof y, "yielder", NULL) != ASYNC_OK)
+        abort();
+    uint64_t t0 = now_ns();
+    if (async_executor_run(&ex) != ASYNC_OK)
+        abort();
+    uint64_t t1 = now_ns();
+    (void)async_executor_shutdown(&ex);
+    row("reference_async_yield_wake", t1 - t0, n);
 }
 
 /* --- libsched ----------------------------------------------------------------------------- */
@@ -248,6 +322,7 @@ int main(int argc, char **argv)
         return 1;
     bench_reference(n * 10);
     bench_swapcontext(n);
+    bench_async_yield_wake(n);
     bench_yield(n, "yield_switch");
     counter_clock = true;
     bench_yield(n, "yield_switch_counter_clock");
