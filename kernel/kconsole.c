@@ -398,6 +398,10 @@ void kconsole_screen_mark(void)
     if (screen == KCONSOLE_SCREEN_VGA &&
         con_vga_write_cell(&vga, con_vga_row(&vga), VGA_COLS - 1, 0x4F00 | '!') != CON_VGA_OK)
         return; /* unreachable: the cursor's row is on the screen */
+    if (screen == KCONSOLE_SCREEN_FB &&
+        con_fb_write_cell(&fbcon, con_fb_row(&fbcon), con_fb_cols(&fbcon) - 1, '!', CON_VGA_WHITE,
+                          CON_VGA_RED) != CON_FB_OK)
+        return; /* unreachable: the cursor's row is on the screen */
 }
 
 int kprintf(const char *fmt, ...)

@@ -861,6 +861,21 @@ void con_fb_put_codepoint(struct con_fb *fb, uint32_t cp)
     autoflush(fb);
 }
 
+enum con_fb_status con_fb_write_cell(struct con_fb *fb, unsigned row, unsigned col, uint32_t cp,
+                                     enum con_vga_color fg, enum con_vga_color bg)
+{
+    if (row >= fb->rows || col >= fb->cols)
+        return CON_FB_BAD_POS;
+    if ((unsigned)fg > 15 || (unsigned)bg > 15)
+        return CON_FB_BAD_COLOR;
+    uint8_t saved = fb->attr;
+    fb->attr = (uint8_t)CON_VGA_ATTR(fg, bg);
+    set_cell(fb, row, col, cp, glyph_for(fb, cp));
+    fb->attr = saved;
+    autoflush(fb);
+    return CON_FB_OK;
+}
+
 enum con_fb_status con_fb_read_cell(const struct con_fb *fb, unsigned row, unsigned col,
                                     uint32_t *cp)
 {

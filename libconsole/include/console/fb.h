@@ -197,6 +197,13 @@ void con_fb_put_codepoint(struct con_fb *fb, uint32_t cp);
 __attribute__((warn_unused_result)) enum con_fb_status
 con_fb_read_cell(const struct con_fb *fb, unsigned row, unsigned col, uint32_t *cp);
 
+/* Show code point cp in colours (fg, bg) at (row, col) without moving the cursor or changing
+ * the current colours, e.g. a status mark; flushed like any write. Errors: CON_FB_BAD_POS for a
+ * position off the grid, CON_FB_BAD_COLOR for a colour above 15. */
+__attribute__((warn_unused_result)) enum con_fb_status
+con_fb_write_cell(struct con_fb *fb, unsigned row, unsigned col, uint32_t cp, enum con_vga_color fg,
+                  enum con_vga_color bg);
+
 /* As con_fb_read_cell, with the glyph drawn and the colours. */
 __attribute__((warn_unused_result)) enum con_fb_status
 con_fb_read_cell_info(const struct con_fb *fb, unsigned row, unsigned col,

@@ -653,6 +653,34 @@ static void test_fb_backspace_clear_and_screen_ops(void **state)
     close_screen(&s);
 }
 
+/* A status mark lands in its cell in its colours and leaves the cursor and colours alone. */
+static void test_fb_write_cell_keeps_cursor_and_colours(void **state)
+{
+    (void)state;
+    struct screen s;
+    open_screen(&s, &formats[0], true, 0, 0);
+    write_str(&s, "typed");
+    unsigned last = con_fb_cols(&s.fb) - 1;
+    uint8_t attr = con_fb_attr(&s.fb);
+    assert_int_equal(con_fb_write_cell(&s.fb, 0, last, '!', CON_VGA_WHITE, CON_VGA_RED), CON_FB_OK);
+    assert_int_equal(con_fb_row(&s.fb), 0);
+    assert_int_equal(con_fb_col(&s.fb), 5);
+    assert_int_equal(con_fb_attr(&s.fb), attr);
+    struct con_fb_cell_info info;
+    assert_int_equal(con_fb_read_cell_info(&s.fb, 0, last, &info), CON_FB_OK);
+    assert_int_equal(info.cp, '!');
+    assert_int_equal(info.fg, CON_VGA_WHITE);
+    assert_int_equal(info.bg, CON_VGA_RED);
+    check_screen(&s, true, true); /* the pixels of the mark are drawn, the cursor still at 5 */
+    assert_int_equal(
+        con_fb_write_cell(&s.fb, con_fb_rows(&s.fb), 0, '!', CON_VGA_WHITE, CON_VGA_RED),
+        CON_FB_BAD_POS);
+    assert_int_equal(con_fb_write_cell(&s.fb, 0, 0, '!', (enum con_vga_color)16, CON_VGA_RED),
+                     CON_FB_BAD_COLOR);
+    assert_int_equal(cp_at(&s, 0, 0), 't');
+    close_screen(&s);
+}
+
 static void test_fb_cursor_moves_and_hides(void **state)
 {
     (void)state;
@@ -1040,6 +1068,7 @@ int main(void)
         T(test_fb_utf8_text_uses_unicode_table_and_replacement),
         T(test_fb_backspace_clear_and_screen_ops),
         T(test_fb_cursor_moves_and_hides),
+        T(test_fb_write_cell_keeps_cursor_and_colours),
         T(test_fb_clears_with_space_glyph_of_font),
         T(test_fb_output_never_depends_on_framebuffer_contents),
         T(test_fb_flush_skips_cells_the_framebuffer_already_shows),
