@@ -312,3 +312,176 @@ KTEST(threads_demo_counters)
     }
     sched_sleep_ns(50 * MS); /* the spinners see the stop and exit */
 }
+
+/* ---- bench: the host's `bench sched` rows in TSC cycles ------------------------------------ */
+
+static void cycles_row(const char *name, uint64_t cycles, uint64_t ops)
+{
+    uint64_t x100 = cycles * 100 / ops;
+    kprintf("bench sched qemu case=%s cycles_per_op=%llu.%02llu\n", name,
+            (unsigned long long)(x100 / 100), (unsigned long long)(x100 % 100));
+}
+
+static __attribute__((noinline)) int add_one(int x)
+{
+    return x + 1;
+}
+static int (*volatile add_fp)(int) = add_one;
+
+static void bench_indirect(uint64_t n)
+{
+    int acc = 0;
+    uint64_t t0 = x86_rdtsc();
+    for (uint64_t i = 0; i < n; i++)
+        acc = add_fp(acc);
+    uint64_t t1 = x86_rdtsc();
+    KASSERT(acc == (int)n);
+    cycles_row("reference_indirect_call", t1 - t0, n);
+}
+
+/* libasync: a task that wakes itself, on a private executor with the kernel's hooks. */
+struct self_waker {
+    struct async_future base;
+    uint64_t left;
+};
+
+static enum async_poll self_waker_poll(struct async_future *f, struct async_context *cx)
+{
+    struct self_waker *y = (struct self_waker *)f;
+    if (y->left == 0)
+        return ASYNC_READY;
+    y->left--;
+    async_waker_wake_by_ref(&cx->waker);
+    return ASYNC_PENDING;
+}
+
+static unsigned long b_irq_save(void *c)
+{
+    (void)c;
+    return (unsigned long)x86_irq_save();
+}
+static void b_irq_restore(void *c, unsigned long f)
+{
+    (void)c;
+    x86_irq_restore(f);
+}
+static void b_idle(void *c, uint64_t d)
+{
+    (void)c;
+    (void)d;
+    ktest_fail(__FILE__, __LINE__, "bench executor idled");
+}
+static uint64_t b_now(void *c)
+{
+    (void)c;
+    return x86_rdtsc();
+}
+static void *b_alloc(void *c, size_t n)
+{
+    (void)c;
+    return kmalloc(n);
+}
+static void b_free(void *c, void *p, size_t n)
+{
+    (void)c;
+    (void)n;
+    kfree(p);
+}
+
+static void bench_async_yield_wake(uint64_t n)
+{
+    static struct async_executor ex;
+    struct async_platform p = {.irq_save = b_irq_save,
+                               .irq_restore = b_irq_restore,
+                               .idle = b_idle,
+                               .now = b_now,
+                               .ticks_per_second = 1000000000,
+                               .alloc = b_alloc,
+                               .free = b_free};
+    struct self_waker y = {.left = n};
+    async_future_init(&y.base, self_waker_poll, NULL);
+    KASSERT(async_executor_init(&ex, &p) == ASYNC_OK);
+    KASSERT(async_spawn(&ex, &y.base, sizeof y, "yielder", NULL) == ASYNC_OK);
+    uint64_t t0 = x86_rdtsc();
+    KASSERT(async_executor_run(&ex) == ASYNC_OK);
+    uint64_t t1 = x86_rdtsc();
+    (void)async_executor_shutdown(&ex);
+    cycles_row("reference_async_yield_wake", t1 - t0, n);
+}
+
+static void *yielder(void *arg)
+{
+    uint64_t n = *(uint64_t *)arg;
+    for (uint64_t i = 0; i < n; i++)
+        sched_thread_yield();
+    return NULL;
+}
+
+static struct sched_mutex handoff_m;
+
+static void *handoff(void *arg)
+{
+    uint64_t n = *(uint64_t *)arg;
+    KASSERT(sched_mutex_lock(&handoff_m) == SCHED_OK);
+    sched_thread_yield(); /* let the other one queue up behind us */
+    for (uint64_t i = 0; i < n; i++)
+        KASSERT(sched_mutex_unlock(&handoff_m) == SCHED_OK &&
+                sched_mutex_lock(&handoff_m) == SCHED_OK);
+    KASSERT(sched_mutex_unlock(&handoff_m) == SCHED_OK);
+    return NULL;
+}
+
+static void *nothing(void *arg)
+{
+    return arg;
+}
+
+static struct sched_sem wake_sem;
+
+static void *wake_target(void *arg)
+{
+    uint64_t n = *(uint64_t *)arg;
+    for (uint64_t i = 0; i < n; i++)
+        KASSERT(sched_sem_down(&wake_sem) == SCHED_OK);
+    return NULL;
+}
+
+/* Secondary figures beside the host's (docs/benchmarks.md): TCG's TSC follows the host's
+ * clock, so only ratios to the reference rows of the same boot mean anything. */
+KTEST(sched_bench)
+{
+    uint64_t n = 20000;
+    bench_indirect(n * 10);
+    bench_async_yield_wake(n);
+
+    /* main (above the default) waits in join; the two threads alternate. */
+    uint64_t t0 = x86_rdtsc();
+    struct sched_thread *a = spawn("yield-a", yielder, &n, 0);
+    struct sched_thread *b = spawn("yield-b", yielder, &n, 0);
+    join(a);
+    join(b);
+    cycles_row("yield_switch", x86_rdtsc() - t0, 2 * n);
+
+    sched_mutex_init(&handoff_m);
+    t0 = x86_rdtsc();
+    a = spawn("handoff-a", handoff, &n, 0);
+    b = spawn("handoff-b", handoff, &n, 0);
+    join(a);
+    join(b);
+    cycles_row("mutex_handoff", x86_rdtsc() - t0, 2 * n);
+
+    uint64_t m = n / 10;
+    t0 = x86_rdtsc();
+    for (uint64_t i = 0; i < m; i++)
+        join(spawn("nothing", nothing, NULL, 0));
+    cycles_row("create_join", x86_rdtsc() - t0, m);
+
+    sched_sem_init(&wake_sem, 0);
+    struct sched_thread *t = spawn("wake-target", wake_target, &n, KTHREAD_PRIO_MAIN + 1);
+    t0 = x86_rdtsc();
+    for (uint64_t i = 0; i < n; i++)
+        sched_sem_up(&wake_sem); /* switches to t and back */
+    cycles_row("sem_wake", x86_rdtsc() - t0, n);
+    join(t);
+    bench_indirect(n * 10);
+}
