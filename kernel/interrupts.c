@@ -9,7 +9,6 @@
 #include "kernel.h"
 #include "memory.h"
 #include "platform.h"
-#include "tasks.h"
 #include "threads.h"
 
 #include <console/fmt.h>
@@ -26,7 +25,9 @@
 #define IRQ_SPURIOUS_MASTER 7
 #define IRQ_SPURIOUS_SLAVE 15
 
-struct x86_ring kbd_ring, serial_ring;
+/* 256 bytes each: a burst of typing or a pasted line fits while the reader is busy. */
+static uint8_t kbd_buf[256], serial_buf[256];
+struct async_ring kbd_ring, serial_ring;
 bool (*kexception_recover)(struct x86_interrupt_frame *frame);
 
 static struct x86_gdt gdt;
@@ -109,9 +110,10 @@ static void keyboard_handler(struct x86_interrupt_frame *frame)
     /* An edge the PIC latched while IRQ1 was masked (the reset's or an LED command's
      * replies, already consumed by polling) can arrive with nothing to read: reading 0x60
      * then would push a stale byte. */
-    if (inb(X86_PS2_STATUS) & X86_PS2_STATUS_OUTPUT_FULL)
-        x86_ring_push(&kbd_ring, x86_ps2_read_data()); /* a full ring counts the drop */
-    kinput_wake_keyboard();
+    if (inb(X86_PS2_STATUS) & X86_PS2_STATUS_OUTPUT_FULL) {
+        uint8_t sc = x86_ps2_read_data();
+        async_ring_push(&kbd_ring, &sc); /* wakes the reader; a full ring counts the drop */
+    }
     kirq_eoi(IRQ_KEYBOARD);
 }
 
@@ -121,13 +123,13 @@ static void keyboard_handler(struct x86_interrupt_frame *frame)
 static void kbd_stray(void *ctx, uint8_t byte)
 {
     (void)ctx;
-    x86_ring_push(&kbd_ring, byte);
+    async_ring_push(&kbd_ring, &byte);
 }
 
 static void serial_push(void *ctx, uint8_t byte)
 {
     (void)ctx;
-    x86_ring_push(&serial_ring, byte);
+    async_ring_push(&serial_ring, &byte);
 }
 
 static void serial_handler(struct x86_interrupt_frame *frame)
@@ -145,7 +147,6 @@ static void serial_handler(struct x86_interrupt_frame *frame)
             con_uart_enable_rx_irq(u, true);
         }
     }
-    kinput_wake_serial();
     kirq_eoi(IRQ_COM1);
 }
 
@@ -215,8 +216,9 @@ void kinterrupts_init(uint32_t hz)
     must_register(X86_PIC_VECTOR_BASE + IRQ_SPURIOUS_SLAVE, spurious_handler);
     kplatform_init(hz);
 
-    x86_ring_init(&kbd_ring);
-    x86_ring_init(&serial_ring);
+    if (async_ring_init(&kbd_ring, kbd_buf, 1, sizeof kbd_buf) != ASYNC_OK ||
+        async_ring_init(&serial_ring, serial_buf, 1, sizeof serial_buf) != ASYNC_OK)
+        kpanic("input rings: bad geometry");
     struct x86_ps2_info info;
     enum x86_ps2_status kst = x86_ps2_init(&info);
     keyboard_ok = kst == X86_PS2_OK;

@@ -2,19 +2,21 @@
  * interrupts.h - the reference kernel's CPU and interrupt setup on top of libx86:
  * GDT + TSS (IST stacks), IDT with a reporting default handler, the platform's interrupt
  * controller, clock and timer (platform.h), PS/2 keyboard and COM1 receive interrupts
- * feeding lock-free byte rings.
+ * feeding libasync's interrupt-fed rings (async/channel.h), as docs/porting-async.md shows.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <async/channel.h>
 #include <x86/idt.h>
-#include <x86/ring.h>
 
-/* Scancodes from IRQ1 and bytes from COM1's receive interrupt. The handlers only push here;
- * everything else happens in task context. */
-extern struct x86_ring kbd_ring, serial_ring;
+/* Scancodes from IRQ1 and bytes from COM1's receive interrupt, one byte per item. The
+ * handlers only push (which wakes the ring's one reader, if it waits); everything else
+ * happens in task context. One consumer at a time: the executor's input task, the plain
+ * loop of echo.c or an in-kernel test. */
+extern struct async_ring kbd_ring, serial_ring;
 
 /* GDT+TSS, IDT, platform (controller, clock, timer at `hz`), keyboard and serial interrupts,
  * then sti and a check that interrupts and timer ticks arrive; one status line per step. */

@@ -263,7 +263,7 @@ KTEST(platform_input)
     while (kuptime_ms() < end && !(serial_done && keys == sizeof want_keys)) {
         uint8_t b;
         bool got = false;
-        while (x86_ring_pop(&serial_ring, &b)) {
+        while (async_ring_try_pop(&serial_ring, &b) == ASYNC_OK) {
             got = true;
             if (serial_done)
                 continue;
@@ -275,7 +275,7 @@ KTEST(platform_input)
                 line[len++] = (char)b;
             }
         }
-        while (x86_ring_pop(&kbd_ring, &b)) {
+        while (async_ring_try_pop(&kbd_ring, &b) == ASYNC_OK) {
             got = true;
             if (keys < sizeof want_keys && b == want_keys[keys]) {
                 kprintf("platform_input: key scancode %#x\n", b);

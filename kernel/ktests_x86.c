@@ -146,12 +146,12 @@ KTEST(keyboard_ring_clean_after_init_and_leds)
     wait_ms(20);
     uint8_t b;
     size_t stale = 0;
-    while (x86_ring_pop(&kbd_ring, &b))
+    while (async_ring_try_pop(&kbd_ring, &b) == ASYNC_OK)
         kprintf("keyboard_ring_clean: stale byte %#x after init\n", b), stale++;
     kkeyboard_set_leds(4);
     kkeyboard_set_leds(0);
     wait_ms(20);
-    while (x86_ring_pop(&kbd_ring, &b))
+    while (async_ring_try_pop(&kbd_ring, &b) == ASYNC_OK)
         kprintf("keyboard_ring_clean: stale byte %#x after LEDs\n", b), stale++;
     KASSERT(stale == 0);
 }

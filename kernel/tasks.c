@@ -1,10 +1,10 @@
 /*
  * tasks.c - the executor and its tasks.
  *
- * Interrupt handlers only push bytes into libx86's rings and wake a waker cell; the tasks
- * below read the rings through a small future (ring_byte), pass the bytes to the shell's
- * sessions (shell.c), and report dropped input once from task context. Nothing here runs in
- * an interrupt handler.
+ * Interrupt handlers only push bytes into libasync's rings (interrupts.c), which wakes the
+ * ring's reader; the tasks below await the rings (async_ring_recv), pass the bytes to the
+ * shell's sessions (shell.c), and report dropped input once from task context. Nothing here
+ * runs in an interrupt handler.
  */
 #include "tasks.h"
 
@@ -25,18 +25,7 @@ struct async_executor kexecutor;
 volatile uint64_t kclock_seconds;
 volatile bool kasync_example_done;
 
-static struct async_waker_cell kbd_cell, serial_cell;
 static const char *stop_line;
-
-void kinput_wake_keyboard(void)
-{
-    async_waker_cell_wake(&kbd_cell);
-}
-
-void kinput_wake_serial(void)
-{
-    async_waker_cell_wake(&serial_cell);
-}
 
 /* --- platform hooks -------------------------------------------------------------------- */
 
@@ -109,38 +98,6 @@ static struct async_platform platform = {
     .free = hook_free,
 };
 
-/* --- a future: the next byte of an interrupt-fed ring ------------------------------------ */
-
-struct ring_byte {
-    struct async_future base;
-    struct x86_ring *ring;
-    struct async_waker_cell *cell;
-};
-
-static enum async_poll ring_byte_poll(struct async_future *self, struct async_context *cx)
-{
-    struct ring_byte *f = (struct ring_byte *)self;
-    uint8_t b;
-    if (x86_ring_pop(f->ring, &b)) {
-        self->result = b;
-        return ASYNC_READY;
-    }
-    async_waker_cell_register(f->cell, &cx->waker);
-    /* A byte pushed between the pop and the register found no waker: look once more. */
-    if (x86_ring_pop(f->ring, &b)) {
-        self->result = b;
-        return ASYNC_READY;
-    }
-    return ASYNC_PENDING;
-}
-
-static void ring_byte_init(struct ring_byte *f, struct x86_ring *ring, struct async_waker_cell *c)
-{
-    async_future_init(&f->base, ring_byte_poll, NULL);
-    f->ring = ring;
-    f->cell = c;
-}
-
 /* --- the input tasks --------------------------------------------------------------------- */
 
 /* How long the serial task waits after an ESC before it counts as the Escape key alone
@@ -154,13 +111,14 @@ struct input_task {
     uint64_t delay_ms;
     uint64_t drops_reported;
     struct async_sleep delay;
-    struct ring_byte next;
+    struct async_ring_recv next;
+    uint8_t byte; /* where next delivers */
 };
 
 static enum async_poll input_poll(struct async_future *self, struct async_context *cx)
 {
     struct input_task *t = (struct input_task *)self;
-    struct x86_ring *ring = t->keyboard ? &kbd_ring : &serial_ring;
+    struct async_ring *ring = t->keyboard ? &kbd_ring : &serial_ring;
     ASYNC_BEGIN(t->state, cx);
     if (t->delay_ms) {
         /* inputdelay=: let input pile up first (the flood tests). */
@@ -168,23 +126,23 @@ static enum async_poll input_poll(struct async_future *self, struct async_contex
         AWAIT(&t->delay.base);
     }
     for (;;) {
-        ring_byte_init(&t->next, ring, t->keyboard ? &kbd_cell : &serial_cell);
+        async_ring_recv_init(&t->next, ring, &t->byte);
         AWAIT(&t->next.base);
         if (t->keyboard)
-            kshell_key_byte((uint8_t)t->next.base.result);
+            kshell_key_byte(t->byte);
         else
-            kshell_serial_byte((uint8_t)t->next.base.result);
+            kshell_serial_byte(t->byte);
         /* Report a burst of drops once, when the burst is over and the ring drained. */
-        uint64_t drops = x86_ring_drops(ring);
-        if (drops != t->drops_reported && x86_ring_count(ring) == 0) {
+        uint64_t drops = async_ring_drops(ring);
+        if (drops != t->drops_reported && async_ring_len(ring) == 0) {
             kprintf("%s: %llu bytes dropped so far (input ring full); still running\n",
                     t->keyboard ? "keyboard" : "serial", (unsigned long long)drops);
             t->drops_reported = drops;
         }
-        if (!t->keyboard && kshell_serial_pending() && x86_ring_count(ring) == 0) {
+        if (!t->keyboard && kshell_serial_pending() && async_ring_len(ring) == 0) {
             async_sleep_init(&t->delay, async_ms_to_ticks(cx->executor, ESC_TIMEOUT_MS));
             AWAIT(&t->delay.base);
-            if (x86_ring_count(ring) == 0)
+            if (async_ring_len(ring) == 0)
                 kshell_serial_idle();
         }
         if (stop_line && kshell_saw(stop_line))
@@ -260,8 +218,6 @@ void kasync_start(const char *until_line)
     ksa_idle_init(&exec_idle);
     if (async_executor_init(&kexecutor, &platform) != ASYNC_OK)
         kpanic("executor init failed");
-    async_waker_cell_init(&kbd_cell);
-    async_waker_cell_init(&serial_cell);
     kshell_init();
 
     uint64_t delay = 0;

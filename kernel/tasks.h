@@ -1,6 +1,6 @@
 /*
  * tasks.h - the reference kernel's async side: libasync's executor on the kernel's platform
- * hooks, async streams over the keyboard and serial input rings, and the standing tasks
+ * hooks, tasks reading the keyboard and serial input rings, and the standing tasks
  * (the `async number: 42` example, the two shell sessions' input, a clock).
  */
 #pragma once
@@ -18,11 +18,6 @@ extern struct async_executor kexecutor;
 void kasync_start(const char *until_line);
 /* Run the executor until it is stopped (never, for the normal kernel). */
 void kasync_run(void);
-
-/* Called by the IRQ1 / IRQ4 handlers after they pushed a byte: wakes the stream's reader.
- * Interrupt-safe, no allocation, no lock. */
-void kinput_wake_keyboard(void);
-void kinput_wake_serial(void);
 
 /* Seconds counted by the clock task. */
 extern volatile uint64_t kclock_seconds;

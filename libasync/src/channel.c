@@ -63,6 +63,16 @@ uint64_t async_ring_drops(const struct async_ring *r)
     return atomic_load_explicit(&r->drops, memory_order_relaxed);
 }
 
+size_t async_ring_len(const struct async_ring *r)
+{
+    size_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    size_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+    size_t n = head - tail;
+
+    /* An observer outside both sides can read tail, then see head move past a later tail. */
+    return n > r->mask + 1 ? r->mask + 1 : n;
+}
+
 static enum async_poll ring_recv_poll(struct async_future *f, struct async_context *cx)
 {
     struct async_ring_recv *rv = (struct async_ring_recv *)f;

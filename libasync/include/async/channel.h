@@ -53,6 +53,11 @@ ASYNC_MUST_CHECK enum async_status async_ring_try_pop(struct async_ring *r, void
 /* Items dropped because the ring was full. Any context. */
 uint64_t async_ring_drops(const struct async_ring *r);
 
+/* Items queued. Exact for the consumer (the producer can only add meanwhile, so 0 may be
+ * stale by the time it returns: to sleep on an empty ring, register a waker first, as
+ * async_ring_recv does, or check with interrupts masked before halting). Any context. */
+size_t async_ring_len(const struct async_ring *r);
+
 /* A future that receives one item into out (READY, result 0). One receiver at a time. */
 struct async_ring_recv {
     struct async_future base;

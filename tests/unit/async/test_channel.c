@@ -48,6 +48,28 @@ static void test_ring_full_counts_drops_and_empty_reports_empty(void **state)
     assert_int_equal(async_ring_drops(&r), 2);
 }
 
+static void test_ring_len_follows_pushes_pops_and_stays_at_capacity_when_full(void **state)
+{
+    (void)state;
+    struct async_ring r;
+    uint8_t buf[4], b = 0;
+    assert_int_equal(async_ring_init(&r, buf, 1, 4), ASYNC_OK);
+    assert_int_equal(async_ring_len(&r), 0);
+    for (uint8_t i = 1; i <= 3; i++) {
+        assert_true(async_ring_push(&r, &i));
+        assert_int_equal(async_ring_len(&r), i);
+    }
+    assert_true(async_ring_push(&r, &b));
+    assert_false(async_ring_push(&r, &b)); /* full: dropped, length unchanged */
+    assert_int_equal(async_ring_len(&r), 4);
+    assert_int_equal(async_ring_try_pop(&r, &b), ASYNC_OK);
+    assert_int_equal(b, 1);
+    assert_int_equal(async_ring_len(&r), 3);
+    while (async_ring_try_pop(&r, &b) == ASYNC_OK)
+        ;
+    assert_int_equal(async_ring_len(&r), 0);
+}
+
 struct ring_reader {
     struct async_future base;
     struct async_ring_recv rv;
@@ -353,6 +375,9 @@ int main(void)
                                         hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_ring_full_counts_drops_and_empty_reports_empty,
                                         hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_ring_len_follows_pushes_pops_and_stays_at_capacity_when_full, hp_fixture_setup,
+            hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_ring_burst_wakes_receiver_once, hp_fixture_setup,
                                         hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_ring_receiver_cancelled_while_waiting_releases_waker,
