@@ -128,9 +128,16 @@ void kconsole_sync(void)
     if (!uart_ok)
         return;
     uint64_t flags = x86_irq_save();
+    /* The machine stops next, so wait much longer than printing does: a terminal or a test
+     * harness that reads slowly holds the UART busy (an emulator keeps THRE clear while its
+     * backend is full), and what is still queued would be lost for good. */
+    uint32_t spins = uart.tx_spins;
+    uart.tx_spins = 100 * CON_UART_DEFAULT_TX_SPINS;
+    uart.tx_stuck = false;
     if (uart_queued)
         con_uart_txq_flush(&uart, &uart_txq);
     (void)con_uart_wait_idle(&uart);
+    uart.tx_spins = spins;
     x86_irq_restore(flags);
 }
 

@@ -122,7 +122,7 @@ def main():
         proc.kill()
     rc = proc.wait()
     for t in readers:
-        t.join(timeout=2)
+        t.join(timeout=10)  # a loaded host may still be delivering the last lines
     elapsed = time.monotonic() - start
 
     print("1..1")
