@@ -16,6 +16,7 @@
  */
 #include "threads.h"
 
+#include "bootclock.h"
 #include "cmdline.h"
 #include "kernel.h"
 #include "memory.h"
@@ -157,8 +158,10 @@ void kthreads_init(void)
     last_tick = ktick_count();
     __atomic_store_n(&threads_up, true, __ATOMIC_RELEASE);
     x86_isr_set_exit_hook(kthreads_irq_exit);
-    kprintf("[ ok ] threads: kmain is thread main (priority %d), %llu us slices, %u stack slots\n",
-            KTHREAD_PRIO_MAIN, (unsigned long long)slice_us, KTHREAD_SLOTS);
+    kprintf("[ ok ] threads: kmain is thread main (priority %d), %llu us slices, %u stack slots "
+            "(%llu us)\n",
+            KTHREAD_PRIO_MAIN, (unsigned long long)slice_us, KTHREAD_SLOTS,
+            (unsigned long long)kbootclock_us());
 }
 
 bool kthreads_running(void)
