@@ -1,5 +1,5 @@
 /*
- * buddy.c - binary buddy frame allocator with out-of-band metadata.
+ * frame.c - the physical frame allocator of mm/frame.h: binary buddy, out-of-band metadata.
  *
  * Frames are numbered by a dense "index": usable region ("zone") z covers indices
  * [z.first, z.first + z.count), in address order. Within a zone index and frame number differ
