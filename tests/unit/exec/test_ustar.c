@@ -118,6 +118,7 @@ static void test_ustar_find_normalises_leading_slash_and_dot(void **state)
     /* Stored as "./dot/file": found under its plain path too. */
     assert_int_equal(exec_ustar_find(tar, size, "/dot/file", &e), EXEC_OK);
     assert_int_equal(e.size, 5);
+    assert_int_equal(exec_ustar_find(tar, size, ".", &e), EXEC_ERR_NOT_FOUND); /* the root */
     assert_int_equal(exec_ustar_find(tar, size, "bin/hell", &e), EXEC_ERR_NOT_FOUND);
     assert_int_equal(exec_ustar_find(tar, size, "bin/hello/x", &e), EXEC_ERR_NOT_FOUND);
     assert_int_equal(exec_ustar_find(tar, size, "in/hello", &e), EXEC_ERR_NOT_FOUND);
@@ -235,6 +236,9 @@ static void test_ustar_non_octal_size_is_refused(void **state)
     memcpy(tar + h + 124, "0000000008\0", 12);
     fix_checksum(tar + h);
     assert_int_equal(walk(tar, size), EXEC_ERR_BAD_NUMBER);
+    memcpy(tar + h + 124, "     1 \0\0\0\0\0", 12); /* leading spaces, space terminator: old tars */
+    fix_checksum(tar + h);
+    assert_int_equal(walk(tar, size), EXEC_END);
     memcpy(tar + h + 124, "00000x00001\0", 12);
     fix_checksum(tar + h);
     assert_int_equal(walk(tar, size), EXEC_ERR_BAD_NUMBER);
