@@ -12,9 +12,19 @@
 
 #include "acpi/acpi.h"
 
-/* A broken invariant inside libacpi (never bad firmware data: that is a status). Traps
- * unless NDEBUG is defined, in host, sanitizer and kernel builds alike. */
+/* A broken invariant inside libacpi (never bad firmware data: that is a status): a trap, as
+ * libmm's MM_ASSERT. ACPI_DEBUG=1 compiles the checks in, 0 leaves them out; unset, it follows
+ * NDEBUG. libacpi/meson.build sets it (on in every build type but release) and exports it as
+ * acpi_c_args for kernels that compile acpi_sources with their own flags. */
+#ifndef ACPI_DEBUG
 #ifdef NDEBUG
+#define ACPI_DEBUG 0
+#else
+#define ACPI_DEBUG 1
+#endif
+#endif
+
+#if !ACPI_DEBUG
 #define ACPI_ASSERT(cond)                                                                          \
     do {                                                                                           \
         if (0)                                                                                     \

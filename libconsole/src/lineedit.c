@@ -9,6 +9,8 @@
 
 #include <console/utf8.h>
 
+#include "con_assert.h"
+
 /* --- PS/2 keys to editing events --------------------------------------------------------- */
 
 bool con_edit_from_key(const struct con_key_event *key, struct con_edit_event *out)
@@ -184,6 +186,8 @@ static bool adjust_scroll(struct con_lineedit *le)
 
 static unsigned cursor_col(const struct con_lineedit *le)
 {
+    /* adjust_scroll keeps the cursor at or right of the window's first character */
+    CON_ASSERT(chars_between(le->buf, 0, le->pos) >= le->scroll);
     return le->prompt_cols + (unsigned)(chars_between(le->buf, 0, le->pos) - le->scroll);
 }
 
@@ -222,6 +226,7 @@ static void bell(struct con_lineedit *le)
 /* Replace buf[from..to) by text[0..n); false (nothing changed) if the result is too long. */
 static bool replace(struct con_lineedit *le, size_t from, size_t to, const char *text, size_t n)
 {
+    CON_ASSERT(from <= to && to <= le->len && le->len <= le->max && le->pos <= le->len);
     size_t new_len = le->len - (to - from) + n;
     if (new_len > le->max)
         return false;

@@ -6,6 +6,8 @@
 
 #include <x86/io.h>
 
+#include "con_assert.h"
+
 static uint8_t reg_read(const struct con_uart *u, uint16_t reg)
 {
     return inb((uint16_t)(u->base + reg));
@@ -154,6 +156,7 @@ size_t con_uart_txq_pending(const struct con_uart_txq *q)
 /* Take the oldest queued byte (the queue is not empty). */
 static uint8_t txq_pop(struct con_uart_txq *q)
 {
+    CON_ASSERT(q->head != q->tail);
     return (uint8_t)q->buf[q->tail++ & (q->cap - 1)];
 }
 
@@ -164,6 +167,7 @@ static void txq_push(struct con_uart *u, struct con_uart_txq *q, char c)
         con_uart_putc_raw(u, txq_pop(q));
         q->polled++;
     }
+    CON_ASSERT(con_uart_txq_pending(q) < q->cap);
     q->buf[q->head++ & (q->cap - 1)] = c;
 }
 

@@ -4,6 +4,7 @@
 #include <x86/clock.h>
 
 #include "muldiv.h"
+#include "x86_assert.h"
 
 const char *x86_clock_status_str(enum x86_clock_status status)
 {
@@ -81,6 +82,7 @@ void x86_counter_ext_init(struct x86_counter_ext *e, uint64_t mask, uint64_t fir
 uint64_t x86_counter_extend(struct x86_counter_ext *e, uint64_t raw)
 {
     raw &= e->mask;
+    X86_ASSERT(e->last <= e->mask); /* init masked it, and so does every step */
     e->total += (raw - e->last) & e->mask;
     e->last = raw;
     return e->total;

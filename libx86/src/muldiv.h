@@ -5,9 +5,12 @@
 
 #include <stdint.h>
 
+#include "x86_assert.h"
+
 /* floor((hi:lo) / c) for c > 0; UINT64_MAX when the quotient does not fit in 64 bits. */
 static inline uint64_t x86_div128(uint64_t hi, uint64_t lo, uint64_t c)
 {
+    X86_ASSERT(c != 0); /* every caller has rejected a zero rate or count already */
     if (hi >= c)
         return UINT64_MAX;
     uint64_t q, r;

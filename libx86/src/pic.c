@@ -2,6 +2,8 @@
 #include <x86/io.h>
 #include <x86/pic.h>
 
+#include "x86_assert.h"
+
 /* ICW1: bit 4 = initialisation, bit 0 = an ICW4 follows (edge triggered, cascaded, interval
  * 8 left at 0). */
 #define ICW1_INIT 0x10
@@ -48,6 +50,7 @@ void x86_pic_remap(uint8_t master_base, uint8_t slave_base)
 
 static uint16_t data_port(uint8_t irq)
 {
+    X86_ASSERT(irq < X86_PIC_IRQ_COUNT); /* callers reject other lines */
     return irq < 8 ? X86_PIC_MASTER_DATA : X86_PIC_SLAVE_DATA;
 }
 
