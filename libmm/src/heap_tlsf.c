@@ -20,6 +20,7 @@
  */
 #include "mm/heap_tlsf.h"
 
+#include "heap_tlsf_slab.h"
 #include "mm_assert.h"
 
 struct mm_tlsf_block {

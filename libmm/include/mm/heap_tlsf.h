@@ -47,7 +47,6 @@
 #define MM_TLSF_SLAB_BYTES ((size_t)1 << MM_TLSF_SLAB_SHIFT) /* chunk size and alignment */
 #define MM_TLSF_SLAB_MAX 512u                                /* largest slab object */
 #define MM_TLSF_NCLASSES 24u
-#define MM_TLSF_SLAB_WORDS 8u /* free-slot bitmap words: up to 512 objects per slab */
 
 /* cfg.flags bit for mm_tlsf_init: no slab front end, every request goes to the TLSF core
  * (smaller footprint on mixed-size workloads, slower small requests). */
@@ -55,17 +54,12 @@
 
 struct mm_tlsf_block;
 
-/* Header at the start of each slab chunk (private; public only so tests can inspect it). */
-struct mm_tlsf_slab {
-    uint64_t free_bits[MM_TLSF_SLAB_WORDS]; /* bit i set: slot i is free */
-    struct mm_tlsf_slab *next, *prev;       /* the class's list of slabs with a free slot */
-    uint32_t size;                          /* object size (the class size) */
-    uint32_t recip;                         /* 2^32 / size + 1: offset -> slot index */
-    uint16_t cap, nfree;                    /* slots, free slots */
-    uint8_t cls, summary;                   /* class index; bit w set: free_bits[w] != 0 */
-    uint16_t reserved;
-};
+/* Header of a slab chunk: private to heap_tlsf.c (src/heap_tlsf_slab.h). */
+struct mm_tlsf_slab;
 
+/* The heap's state. Its layout is public only so an embedder can place a heap in .bss or in
+ * its first region without an allocator; the fields are private to heap_tlsf.c (read them
+ * through mm_heap_get_stats / mm_tlsf_class_stats). */
 struct mm_tlsf_heap {
     struct mm_heap heap; /* must be first: pass &t->heap to the mm_heap_* calls */
     size_t slab_end;     /* requests below this size go to the slabs (0: front end off) */

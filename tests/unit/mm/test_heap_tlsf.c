@@ -17,6 +17,10 @@
 #include <unistd.h>
 
 #include "mm/heap_tlsf.h"
+
+/* Internal: the slab header, to check a slab's bookkeeping. */
+#include "heap_tlsf_slab.h"
+
 #define CONTRACT_HEAP struct mm_tlsf_heap
 #define CONTRACT_INIT mm_tlsf_init
 #define CONTRACT_KEEPS_BLOCKS false
