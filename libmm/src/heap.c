@@ -13,6 +13,7 @@
  * a second free of the same pointer finds the freed magic unless the memory was reused.
  */
 #include "mm/heap.h"
+#include "heap_impl.h"
 
 #define DBG_LIVE 0x4C495645u  /* "LIVE" */
 #define DBG_FREED 0x46524545u /* "FREE" */
@@ -272,8 +273,7 @@ size_t mm_heap_usable_size(struct mm_heap *h, void *ptr)
     if (h->cfg.flags & MM_HEAP_DEBUG) {
         size_t size;
         unsigned char *inner;
-        if (!dbg_lookup(h, ptr, "usable_size: misaligned or foreign pointer", &size, &inner,
-                        false))
+        if (!dbg_lookup(h, ptr, "usable_size: misaligned or foreign pointer", &size, &inner, false))
             return 0;
         return size;
     }

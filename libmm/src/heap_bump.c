@@ -6,6 +6,7 @@
  * the grow hook) takes over, and the rest of the full one is wasted until the next reset.
  */
 #include "mm/heap_bump.h"
+#include "heap_impl.h"
 
 #define TAG 0x42554D504C495645ull       /* "BUMPLIVE" */
 #define FREED_TAG 0x42554D5046524545ull /* "BUMPFREE" */

@@ -7,6 +7,7 @@
  * on its class list keeps FREE_TAG(class) there and its list link in its first word.
  */
 #include "mm/heap_fixed.h"
+#include "heap_impl.h"
 
 #include "mm_assert.h"
 

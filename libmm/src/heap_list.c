@@ -8,6 +8,7 @@
  *   user - 8        always TAG(off) for a used block (it is word 1 when off == 16)
  */
 #include "mm/heap_list.h"
+#include "heap_impl.h"
 
 #include "mm_assert.h"
 

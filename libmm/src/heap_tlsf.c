@@ -19,6 +19,7 @@
  * chunk-map bit is set belongs to that slab: no other block's payload starts inside it.
  */
 #include "mm/heap_tlsf.h"
+#include "heap_impl.h"
 
 #include "heap_tlsf_slab.h"
 #include "mm_assert.h"
