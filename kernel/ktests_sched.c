@@ -248,9 +248,9 @@ static void *bridge_thread(void *arg)
 
 KTEST(sched_async_bridge)
 {
-    kasync_start(NULL);
+    ktasks_start(NULL);
     struct sched_thread *t = spawn("bridge", bridge_thread, NULL, 0);
-    kasync_run(); /* returns once the bridge thread stops the executor */
+    ktasks_run(); /* returns once the bridge thread stops the executor */
     join(t);
     KASSERT(bridge_block_status == ASYNC_OK);
     struct async_stats st;

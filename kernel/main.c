@@ -84,7 +84,7 @@ void kmain(void)
     kprintf("It did not crash!\n");
 
     ktest_run_from_cmdline(kboot.cmdline);
-    kasync_start(NULL);
-    kasync_run();
+    ktasks_start(NULL);
+    ktasks_run();
     kpanic("the executor returned");
 }

@@ -45,9 +45,9 @@ static void dump_screen(void)
 
 static void run_shell(void)
 {
-    kasync_start("stop");
+    ktasks_start("stop");
     kprintf("shell: ready\n");
-    kasync_run();
+    ktasks_run();
     dump_screen();
     KASSERT(kshell_saw("stop"));
 }

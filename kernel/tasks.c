@@ -22,8 +22,8 @@
 #include <x86/cpu.h>
 
 struct async_executor kexecutor;
-volatile uint64_t kclock_seconds;
-volatile bool kasync_example_done;
+volatile uint64_t ktasks_clock_seconds;
+volatile bool ktasks_example_done;
 
 static const char *stop_line;
 
@@ -177,7 +177,7 @@ static enum async_poll example_poll(struct async_future *self, struct async_cont
     async_future_init(&t->number.base, number_poll, NULL);
     AWAIT(&t->number.base);
     kprintf("async number: %d\n", (int)t->number.base.result);
-    kasync_example_done = true;
+    ktasks_example_done = true;
     ASYNC_END();
 }
 
@@ -194,10 +194,10 @@ static enum async_poll clock_poll(struct async_future *self, struct async_contex
     struct clock_task *t = (struct clock_task *)self;
     ASYNC_BEGIN(t->state, cx);
     for (;;) {
-        async_sleep_until_init(&t->tick, (kclock_seconds + 1) * platform.ticks_per_second);
+        async_sleep_until_init(&t->tick, (ktasks_clock_seconds + 1) * platform.ticks_per_second);
         AWAIT(&t->tick.base);
-        kclock_seconds = kclock_seconds + 1;
-        kconsole_status_clock(kclock_seconds);
+        ktasks_clock_seconds = ktasks_clock_seconds + 1;
+        kconsole_status_clock(ktasks_clock_seconds);
     }
     ASYNC_END();
 }
@@ -211,7 +211,7 @@ static void spawn(const struct async_future *f, size_t size, const char *name)
         kpanic("spawn %s: %s", name, async_status_str(s));
 }
 
-void kasync_start(const char *until_line)
+void ktasks_start(const char *until_line)
 {
     stop_line = until_line;
     platform.ticks_per_second = 1000000; /* now() counts microseconds */
@@ -241,7 +241,7 @@ void kasync_start(const char *until_line)
             (unsigned long long)kbootclock_us());
 }
 
-void kasync_run(void)
+void ktasks_run(void)
 {
     kprintf("executor: running\n");
     async_executor_run(&kexecutor);

@@ -15,11 +15,11 @@ extern struct async_executor kexecutor;
 /* Set up the executor, start the shell (kshell_init) and spawn the standing tasks.
  * `until_line`: when a line entered on either console equals it, the executor stops (in-kernel
  * tests); NULL runs forever. */
-void kasync_start(const char *until_line);
+void ktasks_start(const char *until_line);
 /* Run the executor until it is stopped (never, for the normal kernel). */
-void kasync_run(void);
+void ktasks_run(void);
 
 /* Seconds counted by the clock task. */
-extern volatile uint64_t kclock_seconds;
+extern volatile uint64_t ktasks_clock_seconds;
 /* True once the example task printed `async number: 42`. */
-extern volatile bool kasync_example_done;
+extern volatile bool ktasks_example_done;
