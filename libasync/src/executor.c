@@ -639,6 +639,18 @@ static inline __attribute__((always_inline)) void run_local(struct async_executo
         requeue_self(ex, t, chain);
 }
 
+/* Wake every timer whose deadline is <= now, earliest first. The executor's own pass: a task
+ * waker of ex goes on the ready list without atomics. */
+static void fire_timers(struct async_executor *ex, uint64_t now)
+{
+    struct async_timer *t;
+
+    while ((t = async_timers_pop_due(ex, now)) != NULL) {
+        async_waker_wake_in(ex, &t->waker);
+        ex->timers_fired++;
+    }
+}
+
 /* One pass: due timers, then every task woken before or during it, each polled at most
  * once. The ready list of this pass always ends empty; the shared queue stops at the first
  * task polled in this pass already. With chain (run() only), a pass whose successor would
@@ -651,7 +663,7 @@ static inline __attribute__((always_inline)) size_t run_pass(struct async_execut
     ex->pass++;
     ex->in_pass = true;
     if (ex->timers) /* the clock is read only when a timer could fire */
-        ex->timers_fired += async_timers_fire(ex, ex->plat.now(ex->plat.ctx));
+        fire_timers(ex, ex->plat.now(ex->plat.ctx));
     for (;;) {
         /* re-read each time: requeue_self may have moved on to later passes */
         struct async_lnode *ready = &ex->ready[ex->pass & 1];

@@ -21,8 +21,10 @@
 void async_waker_wake_in(struct async_executor *ex, struct async_waker *w);
 void async_waker_wake_by_ref_in(struct async_executor *ex, const struct async_waker *w);
 
-/* timer.c: fire every timer with deadline <= now; return how many fired. */
-uint64_t async_timers_fire(struct async_executor *ex, uint64_t now);
+/* timer.c: take the earliest timer off ex's heap and mark it fired if its deadline is <= now,
+ * else NULL. The caller (the executor's pass) wakes its waker: timer.c calls nothing of
+ * executor.c. */
+struct async_timer *async_timers_pop_due(struct async_executor *ex, uint64_t now);
 /* timer.c: deadline of the earliest armed timer, UINT64_MAX if none. */
 uint64_t async_timers_next(const struct async_executor *ex);
 

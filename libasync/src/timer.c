@@ -94,17 +94,15 @@ static void heap_remove(struct async_executor *ex, struct async_timer *t)
     t->armed = false;
 }
 
-uint64_t async_timers_fire(struct async_executor *ex, uint64_t now)
+struct async_timer *async_timers_pop_due(struct async_executor *ex, uint64_t now)
 {
-    uint64_t n = 0;
-    while (ex->timers && ex->timers->deadline <= now) {
-        struct async_timer *t = ex->timers;
-        heap_remove(ex, t);
-        t->fired = true;
-        async_waker_wake_in(ex, &t->waker); /* the executor's own pass: no atomics needed */
-        n++;
-    }
-    return n;
+    struct async_timer *t = ex->timers;
+
+    if (!t || t->deadline > now)
+        return NULL;
+    heap_remove(ex, t);
+    t->fired = true;
+    return t;
 }
 
 uint64_t async_timers_next(const struct async_executor *ex)
