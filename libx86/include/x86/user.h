@@ -1,0 +1,139 @@
+/*
+ * x86/user.h - ring 3: the syscall/sysret entry and exit, entering user mode the first time,
+ * SMEP/SMAP, and the faulting user-memory copy routines with their exception fixups.
+ *
+ * Entry: `syscall` jumps to x86_syscall_entry (LSTAR) with IF, TF, DF, AC and NT cleared
+ * (SFMASK). The stub does swapgs, saves the user rsp in the per-CPU area, loads the kernel
+ * stack from it, swaps GS back and builds a struct x86_interrupt_frame (vector
+ * X86_SYSCALL_VECTOR, cs/ss the user selectors, rip = rcx, rflags = r11) on that stack, then
+ * calls the handler given to x86_syscall_init. GS is swapped only for those few instructions,
+ * so kernel code (interrupt handlers included) never depends on which GS base is live, and a
+ * thread switch in the middle of a syscall needs no GS bookkeeping. The per-CPU area is one
+ * struct x86_percpu per CPU, found through IA32_KERNEL_GS_BASE (one CPU for now: SMP sets
+ * that MSR per CPU).
+ *
+ * Exit: the handler's frame is copied back; rflags is reduced to the bits user code may
+ * own (x86_user_rflags) with IF set. If cs/ss are the user selectors and rip is below
+ * X86_USER_TOP the stub returns with sysretq; otherwise (a non-canonical or kernel rip, the
+ * Intel SYSRET #GP-in-ring-0 erratum class) it returns with iretq, whose fault, if any, is a
+ * kernel-mode #GP at x86_user_iret_rip() on a kernel stack: the kernel's fault handler
+ * recognises that address (x86_user_fault_is_iret) and ends the process.
+ *
+ * Interrupts and exceptions from ring 3 switch to TSS.RSP0; the kernel keeps RSP0 and the
+ * per-CPU kernel_rsp equal to the top of the current user thread's kernel stack
+ * (x86_user_set_kernel_stack on every switch to such a thread).
+ */
+#pragma once
+
+/* The frame vector of a syscall (not a real IDT vector). */
+#define X86_SYSCALL_VECTOR 0x100
+/* sysret only to rip below this: the last user page is left out as Linux does, so a syscall
+ * instruction ending exactly at the canonical boundary returns through iretq. */
+#define X86_USER_TOP 0x00007ffffffff000
+/* RFLAGS cleared on syscall entry: IF, TF, DF, AC, NT. */
+#define X86_SFMASK_BITS UINT64_C(0x44700)
+/* RFLAGS bits user code may set: CF PF AF ZF SF TF DF OF AC ID. */
+#define X86_USER_RFLAGS_MASK UINT64_C(0x240DD5)
+
+#define X86_CR4_SMEP (UINT64_C(1) << 20)
+#define X86_CR4_SMAP (UINT64_C(1) << 21)
+#define X86_CPUID7_EBX_SMEP (1u << 7)
+#define X86_CPUID7_EBX_SMAP (1u << 20)
+
+/* Byte offsets in struct x86_percpu, shared with user_entry.S. */
+#define X86_PERCPU_KERNEL_RSP 8
+#define X86_PERCPU_USER_RSP 16
+
+/* The user selectors as plain numbers for the stub (x86/gdt.h's X86_SEL_UDATA/UCODE). */
+#define X86_USER_SS 0x1b
+#define X86_USER_CS 0x23
+
+#ifndef __ASSEMBLER__
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <x86/gdt.h>
+#include <x86/idt.h>
+
+_Static_assert(X86_USER_SS == X86_SEL_UDATA && X86_USER_CS == X86_SEL_UCODE, "user selectors");
+
+/* One per CPU; reached through IA32_KERNEL_GS_BASE during syscall entry. */
+struct x86_percpu {
+    struct x86_percpu *self;
+    uint64_t kernel_rsp; /* top of the running user thread's kernel stack (16-byte aligned) */
+    uint64_t user_rsp;   /* scratch: the user rsp between swapgs and the first push */
+    uint64_t cpu;        /* the CPU's number (0 for now) */
+};
+_Static_assert(offsetof(struct x86_percpu, kernel_rsp) == X86_PERCPU_KERNEL_RSP, "kernel_rsp");
+_Static_assert(offsetof(struct x86_percpu, user_rsp) == X86_PERCPU_USER_RSP, "user_rsp");
+
+/* Called by the entry stub with the frame of a syscall (rax number, rdi rsi rdx r10 r8 r9
+ * arguments, result into frame->rax), interrupts off. It may enable interrupts, block and
+ * be preempted; it may change the frame (rip, rsp, registers) for the return. */
+typedef void (*x86_syscall_handler)(struct x86_interrupt_frame *frame);
+
+/* The STAR value for the GDT of x86/gdt.h: syscall CS 0x08/SS 0x10, sysret base 0x10. Pure. */
+uint64_t x86_star_value(void);
+
+/*
+ * Set up syscall on this CPU: pc->self, IA32_KERNEL_GS_BASE = pc, STAR, LSTAR =
+ * x86_syscall_entry, SFMASK = X86_SFMASK_BITS, EFER.SCE. handler must not be NULL (nothing
+ * is written then). Interrupts off; kernel mode; after x86_gdt_load.
+ */
+void x86_syscall_init(struct x86_percpu *pc, x86_syscall_handler handler);
+
+/* The kernel stack for the next entry from user mode: pc->kernel_rsp and tss->rsp[0]. */
+void x86_user_set_kernel_stack(struct x86_percpu *pc, struct x86_tss *tss, uint64_t top);
+
+/* rflags as the return to user mode loads them: the user bits of `rflags`, IF and bit 1. */
+uint64_t x86_user_rflags(uint64_t rflags);
+
+/* True when a return to frame may use sysretq: user cs and ss, rip below X86_USER_TOP. */
+bool x86_user_sysret_ok(const struct x86_interrupt_frame *frame);
+
+/* The entry stub's C part: runs the handler, fixes rflags, returns 1 for sysretq, 0 for
+ * iretq. Not for other callers. */
+int x86_syscall_dispatch(struct x86_interrupt_frame *frame);
+
+/* LSTAR target (user_entry.S). */
+void x86_syscall_entry(void);
+
+/* Enter ring 3 at rip with rsp, IF set, all other registers zero. Interrupts may be on or
+ * off; the caller has set the kernel stack (x86_user_set_kernel_stack) and CR3. */
+__attribute__((noreturn)) void x86_user_enter(uint64_t rip, uint64_t rsp);
+
+/* Address of the iretq that returns to user mode from a syscall. */
+uint64_t x86_user_iret_rip(void);
+/* True if frame is a fault raised by that iretq (a bad user return address): ring 0 at
+ * x86_user_iret_rip(). */
+bool x86_user_fault_is_iret(const struct x86_interrupt_frame *frame);
+
+/* Which protections x86_user_protect_enable turned on. */
+enum x86_user_protect { X86_PROTECT_SMEP = 1u, X86_PROTECT_SMAP = 2u };
+
+/* Set CR4.SMEP / CR4.SMAP for the features CPUID leaf 7 reports (both only if leaf 7
+ * exists) and return the X86_PROTECT_* bits set. With SMAP on, x86_copy_*_user put stac/clac
+ * around their access. Kernel mode, once per CPU. */
+unsigned x86_user_protect_enable(void);
+/* The bits the last x86_user_protect_enable set (0 before). */
+unsigned x86_user_protect(void);
+
+/*
+ * Raw user-memory access; the caller has validated the range (libmm's mm_user_range_check).
+ * A fault on the user side (unmapped page, SMAP, protection) returns through the fixup:
+ * copy returns 0 or -1 on a fault; strncpy copies up to n bytes and returns the string's
+ * length when a NUL was copied within n, n when none was, -1 on a fault. Kernel mode.
+ */
+int x86_copy_from_user(void *dst, const void *user_src, size_t n);
+int x86_copy_to_user(void *user_dst, const void *src, size_t n);
+int64_t x86_strncpy_from_user(char *dst, const char *user_src, size_t n);
+
+/* If rip is one of the user-access instructions above, the address to resume at (which
+ * makes the routine return -1); else 0. Pure. */
+uint64_t x86_uaccess_fixup_rip(uint64_t rip);
+/* Apply that fixup to a fault frame: true if frame->rip was redirected. */
+bool x86_uaccess_fixup(struct x86_interrupt_frame *frame);
+
+#endif /* __ASSEMBLER__ */

@@ -1,0 +1,144 @@
+/*
+ * user_entry.S - the syscall entry/exit stub, the first entry to ring 3 and the faulting
+ * user-memory copy loops with their fixup table. See x86/user.h.
+ */
+#include <x86/user.h>
+
+    .text
+
+/* syscall: rcx = user rip, r11 = user rflags, IF/TF/DF/AC/NT cleared by SFMASK. */
+    .globl x86_syscall_entry
+    .type x86_syscall_entry, @function
+x86_syscall_entry:
+    swapgs
+    movq %rsp, %gs:X86_PERCPU_USER_RSP
+    movq %gs:X86_PERCPU_KERNEL_RSP, %rsp
+    pushq $X86_USER_SS                 /* ss */
+    pushq %gs:X86_PERCPU_USER_RSP        /* rsp */
+    swapgs
+    pushq %r11                           /* rflags */
+    pushq $X86_USER_CS                 /* cs */
+    pushq %rcx                           /* rip */
+    pushq $0                             /* error code */
+    pushq $X86_SYSCALL_VECTOR            /* vector */
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, %rdi
+    xorl %ebp, %ebp
+    call x86_syscall_dispatch
+    cli
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    testl %eax, %eax
+    popq %rax
+    jz 1f
+    /* sysretq: rip from rcx, rflags from r11 (vector 0, error 8, rip 16, rflags 32, rsp 40). */
+    movq 16(%rsp), %rcx
+    movq 32(%rsp), %r11
+    movq 40(%rsp), %rsp
+    sysretq
+1:  addq $16, %rsp
+    .globl x86_user_iret_insn
+x86_user_iret_insn:
+    iretq
+    .size x86_syscall_entry, . - x86_syscall_entry
+
+/* void x86_user_enter(uint64_t rip (rdi), uint64_t rsp (rsi)) */
+    .globl x86_user_enter
+    .type x86_user_enter, @function
+x86_user_enter:
+    cli
+    pushq $X86_USER_SS
+    pushq %rsi
+    pushq $0x202
+    pushq $X86_USER_CS
+    pushq %rdi
+    xorl %eax, %eax
+    xorl %ebx, %ebx
+    xorl %ecx, %ecx
+    xorl %edx, %edx
+    xorl %esi, %esi
+    xorl %edi, %edi
+    xorl %ebp, %ebp
+    xorl %r8d, %r8d
+    xorl %r9d, %r9d
+    xorl %r10d, %r10d
+    xorl %r11d, %r11d
+    xorl %r12d, %r12d
+    xorl %r13d, %r13d
+    xorl %r14d, %r14d
+    xorl %r15d, %r15d
+    iretq
+    .size x86_user_enter, . - x86_user_enter
+
+/* int x86_user_copy_raw(void *dst (rdi), const void *src (rsi), size_t n (rdx)): 0, or -1
+ * when a byte access faulted (through the fixup). */
+    .globl x86_user_copy_raw
+    .type x86_user_copy_raw, @function
+x86_user_copy_raw:
+    movq %rdx, %rcx
+.Lcopy_insn:
+    rep movsb
+    xorl %eax, %eax
+    ret
+.Lcopy_fault:
+    movl $-1, %eax
+    ret
+    .size x86_user_copy_raw, . - x86_user_copy_raw
+
+/* int64_t x86_user_strncpy_raw(char *dst (rdi), const char *src (rsi), size_t n (rdx)):
+ * length if a NUL was copied within n, n if not, -1 on a fault. */
+    .globl x86_user_strncpy_raw
+    .type x86_user_strncpy_raw, @function
+x86_user_strncpy_raw:
+    xorl %eax, %eax
+2:  cmpq %rdx, %rax
+    jae 3f
+.Lstr_insn:
+    movb (%rsi,%rax), %cl
+    movb %cl, (%rdi,%rax)
+    testb %cl, %cl
+    jz 3f
+    incq %rax
+    jmp 2b
+3:  ret
+.Lstr_fault:
+    movq $-1, %rax
+    ret
+    .size x86_user_strncpy_raw, . - x86_user_strncpy_raw
+
+/* (faulting instruction, resume address) pairs, ended by a zero pair. */
+    .section .data.rel.ro, "aw"
+    .p2align 3
+    .globl x86_uaccess_fixups
+x86_uaccess_fixups:
+    .quad .Lcopy_insn, .Lcopy_fault
+    .quad .Lstr_insn, .Lstr_fault
+    .quad 0, 0
+
+    .section .note.GNU-stack, "", @progbits
