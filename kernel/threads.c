@@ -31,6 +31,7 @@
 #include <x86/idt.h>
 
 static bool slot_used[KTHREAD_SLOTS];
+static struct sched_mutex ps_mutex; /* the snapshot buffer of ps_lines */
 static bool threads_up;
 static uint64_t last_tick;
 
@@ -155,6 +156,7 @@ void kthreads_init(void)
     st = sched_set_priority(sched_current(), KTHREAD_PRIO_MAIN);
     if (st != SCHED_OK)
         kpanic("threads: main's priority: %s", sched_status_str(st));
+    sched_mutex_init(&ps_mutex);
     last_tick = ktick_count();
     __atomic_store_n(&threads_up, true, __ATOMIC_RELEASE);
     x86_isr_set_exit_hook(kthreads_irq_exit);
@@ -230,12 +232,6 @@ static bool streq(const char *a, const char *b)
 static void ps_lines(void (*out)(void *ctx, const char *line), void *ctx)
 {
     static struct sched_thread_info info[PS_MAX]; /* one snapshot at a time (thread context) */
-    static struct sched_mutex ps_mutex = {0};
-    static bool ps_mutex_ready;
-    if (!ps_mutex_ready) {
-        sched_mutex_init(&ps_mutex);
-        ps_mutex_ready = true;
-    }
     if (sched_mutex_lock(&ps_mutex) != SCHED_OK)
         return;
     size_t n = sched_snapshot(info, PS_MAX);

@@ -13,12 +13,13 @@
 #include <sched/sched.h>
 #include <sched/sync.h>
 
-/* Thread stacks live in slots of KTHREAD_SLOT bytes from KTHREAD_STACKS_BASE; a stack is
- * mapped at the top of its slot and the rest of the slot (at least one page) stays
+#include "layout.h"
+
+/* Thread stacks live in slots of KTHREAD_SLOT bytes from KTHREAD_STACKS_BASE (layout.h); a
+ * stack is mapped at the top of its slot and the rest of the slot (at least one page) stays
  * unmapped, so an overflow faults in a guard page. */
-#define KTHREAD_STACKS_BASE 0xffffc80000000000ull
 #define KTHREAD_SLOT (64u * 1024u)
-#define KTHREAD_SLOTS 256u
+#define KTHREAD_SLOTS (unsigned)(KTHREAD_STACKS_SIZE / KTHREAD_SLOT)
 #define KTHREAD_STACK_MAX (KTHREAD_SLOT - 4096u)
 /* Time slice, and kmain's priority (the executor and the shell): above the default, so the
  * shell answers while threads of the default priority compute. */
