@@ -19,7 +19,7 @@ const struct ktest *ktest_current(void)
     return current;
 }
 
-void kqemu_exit(uint8_t code)
+void ktest_qemu_exit(uint8_t code)
 {
     /* The harness judges the serial output: let the last line leave the UART first. */
     kconsole_sync();
@@ -33,14 +33,14 @@ void ktest_finish(bool passed, const char *why)
     const struct ktest *t = current;
     kprintf("%s 1 - %s%s%s\n", passed ? "ok" : "not ok", t ? t->name : "?", why ? " # " : "",
             why ? why : "");
-    kqemu_exit(passed ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);
+    ktest_qemu_exit(passed ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);
 }
 
 void ktest_skip(const char *why)
 {
     const struct ktest *t = current;
     kprintf("ok 1 - %s # SKIP %s\n", t ? t->name : "?", why);
-    kqemu_exit(QEMU_EXIT_PASS);
+    ktest_qemu_exit(QEMU_EXIT_PASS);
 }
 
 /* The panic hook: a test that panics ends here, and so does a panic before the test began
@@ -58,7 +58,7 @@ static void on_panic(void)
         m = con_snprintf(line, sizeof line, "1..1\nnot ok 1 - %s # panic before the test started\n",
                          requested);
     kconsole_write_unlocked(line, m > 0 && (size_t)m < sizeof line ? (size_t)m : 0);
-    kqemu_exit(t && t->expect_panic ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);
+    ktest_qemu_exit(t && t->expect_panic ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);
 }
 
 void ktest_arm(const char *cmdline)
@@ -99,7 +99,7 @@ void ktest_run_from_cmdline(const char *cmdline)
     if (str_eq(name, "list")) {
         for (const struct ktest *t = __ktests_start; t < __ktests_end; t++)
             kprintf("ktest: %s%s\n", t->name, t->expect_panic ? " (should panic)" : "");
-        kqemu_exit(QEMU_EXIT_PASS);
+        ktest_qemu_exit(QEMU_EXIT_PASS);
     }
     for (const struct ktest *t = __ktests_start; t < __ktests_end; t++) {
         if (!str_eq(t->name, name))
@@ -112,5 +112,5 @@ void ktest_run_from_cmdline(const char *cmdline)
         ktest_finish(true, NULL);
     }
     kprintf("1..1\nnot ok 1 - %s # no such test (ktest=list lists them)\n", name);
-    kqemu_exit(QEMU_EXIT_FAIL);
+    ktest_qemu_exit(QEMU_EXIT_FAIL);
 }

@@ -54,4 +54,4 @@ __attribute__((noreturn)) void ktest_finish(bool passed, const char *why);
 /* End the running test as skipped, with the reason on its TAP line (exits QEMU as a pass). */
 __attribute__((noreturn)) void ktest_skip(const char *why);
 /* Write `code` to the isa-debug-exit port, then halt. */
-__attribute__((noreturn)) void kqemu_exit(uint8_t code);
+__attribute__((noreturn)) void ktest_qemu_exit(uint8_t code);
