@@ -169,48 +169,51 @@ static void list_remove(struct mm_frames *fa, uint32_t g, unsigned order)
 
 /* ---- zone lookup --------------------------------------------------------------------------- */
 
-static const struct mm_frame_zone *zone_of_pfn(const struct mm_frames *fa, uint64_t pfn)
+/* Offset of v inside zone z, counted from z's base frame number (by_index false) or from its
+ * first index (by_index true); >= z->count (wrapping below the base) when v is outside z. */
+static uint64_t zone_offset(const struct mm_frame_zone *z, uint64_t v, bool by_index)
 {
-    const struct mm_frame_zone *z = &fa->zones[fa->last_zone];
-    size_t lo = 0, hi = fa->nzones;
-
-    if (pfn >= z->base_pfn && pfn - z->base_pfn < z->count)
-        return z;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-
-        z = &fa->zones[mid];
-        if (pfn < z->base_pfn)
-            hi = mid;
-        else if (pfn - z->base_pfn >= z->count)
-            lo = mid + 1;
-        else
-            return z;
-    }
-    return NULL;
+    return v - (by_index ? z->first : z->base_pfn);
 }
 
-static const struct mm_frame_zone *zone_of_index(struct mm_frames *fa, uint32_t g)
+/* Position in fa->zones of the zone holding v (a frame number, or an index when by_index),
+ * or fa->nzones if none: the last hit first, then a binary search (zones are sorted by both
+ * keys alike). */
+static size_t zone_find(const struct mm_frames *fa, uint64_t v, bool by_index)
 {
-    const struct mm_frame_zone *z = &fa->zones[fa->last_zone];
     size_t lo = 0, hi = fa->nzones;
 
-    if (g >= z->first && g - z->first < z->count)
-        return z;
+    if (zone_offset(&fa->zones[fa->last_zone], v, by_index) < fa->zones[fa->last_zone].count)
+        return fa->last_zone;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
+        const struct mm_frame_zone *z = &fa->zones[mid];
 
-        z = &fa->zones[mid];
-        if (g < z->first)
+        if (v < (by_index ? z->first : z->base_pfn))
             hi = mid;
-        else if (g - z->first >= z->count) {
+        else if (zone_offset(z, v, by_index) >= z->count)
             lo = mid + 1;
-        } else {
-            fa->last_zone = mid;
-            return z;
-        }
+        else
+            return mid;
     }
-    return NULL; /* unreachable while the metadata is intact */
+    return fa->nzones;
+}
+
+static const struct mm_frame_zone *zone_of_pfn(const struct mm_frames *fa, uint64_t pfn)
+{
+    size_t i = zone_find(fa, pfn, false);
+
+    return i < fa->nzones ? &fa->zones[i] : NULL;
+}
+
+/* The zone of index g, which must be an index of some zone (a listed or allocated block). */
+static const struct mm_frame_zone *zone_of_index(struct mm_frames *fa, uint32_t g)
+{
+    size_t i = zone_find(fa, g, true);
+
+    MM_ASSERT(i < fa->nzones);
+    fa->last_zone = i;
+    return &fa->zones[i];
 }
 
 static uint32_t index_of(const struct mm_frame_zone *z, uint64_t pfn)
