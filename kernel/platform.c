@@ -953,6 +953,7 @@ bool kplatform_reset_fadt(void)
             : g->space_id == ACPI_SPACE_MEMORY ? "memory"
                                                : "unsupported space",
             (unsigned long long)g->address, fadt.reset_value);
+    kconsole_sync(); /* the reset must not swallow the lines still queued for the UART */
     if (g->space_id == ACPI_SPACE_IO && g->address <= 0xFFFF) {
         outb((uint16_t)g->address, fadt.reset_value);
     } else if (g->space_id == ACPI_SPACE_MEMORY) {
@@ -979,6 +980,7 @@ __attribute__((noreturn)) void kplatform_reboot(void)
     x86_cli();
     if (kplatform_has_8042()) {
         kprintf("reboot: 8042 reset pulse\n");
+        kconsole_sync();
         for (uint32_t i = 0; i < 100000u && (inb(0x64) & 0x02); i++)
             x86_pause();
         outb(0x64, 0xFE);
@@ -987,6 +989,7 @@ __attribute__((noreturn)) void kplatform_reboot(void)
         kprintf("reboot: the 8042 did not reset the machine\n");
     }
     kprintf("reboot: triple fault\n");
+    kconsole_sync();
     static const struct x86_dt_pointer empty = {0, 0};
     x86_lidt(&empty);
     __asm__ volatile("int3");
