@@ -14,12 +14,30 @@
 #include "sched/sync.h"
 
 /* Broken invariants stop here: a trap is all a freestanding library can do, and the
- * debugger shows file:line. */
+ * debugger shows file:line. SCHED_DEBUG=1 compiles the checks in, 0 leaves them out (cond type-checked, not evaluated);
+ * unset, it follows NDEBUG. libsched/meson.build sets it per build type and exports it as
+ * sched_c_args for kernels that compile sched_sources, as the other libraries do. */
+#ifndef SCHED_DEBUG
+#ifdef NDEBUG
+#define SCHED_DEBUG 0
+#else
+#define SCHED_DEBUG 1
+#endif
+#endif
+
+#if SCHED_DEBUG
 #define SCHED_ASSERT(cond)                                                                         \
     do {                                                                                           \
-        if (!(cond))                                                                               \
+        if (__builtin_expect(!(cond), 0))                                                          \
             __builtin_trap();                                                                      \
     } while (0)
+#else
+#define SCHED_ASSERT(cond)                                                                         \
+    do {                                                                                           \
+        if (0)                                                                                     \
+            (void)(cond);                                                                          \
+    } while (0)
+#endif
 
 /* ASan needs to be told when the stack changes under it (its fiber API). */
 #if defined(__SANITIZE_ADDRESS__)
