@@ -163,7 +163,7 @@ static void spurious_handler(struct x86_interrupt_frame *frame)
 
 static void must_register(uint8_t vector, x86_isr_handler h)
 {
-    if (x86_isr_register(vector, h) != X86_IDT_OK)
+    if (x86_isr_register(vector, h) != X86_OK)
         kpanic("cannot register a handler for vector %u", vector);
 }
 
@@ -187,10 +187,10 @@ void kkeyboard_set_leds(uint8_t leds)
      * are bounded; the clock source keeps time meanwhile. An edge latched during the command
      * finds the output buffer empty and pushes nothing. */
     uint64_t flags = x86_irq_save();
-    enum x86_ps2_status st = x86_ps2_keyboard_command(X86_PS2_KBD_SET_LEDS, 1, leds);
+    enum x86_status st = x86_ps2_keyboard_command(X86_PS2_KBD_SET_LEDS, 1, leds);
     x86_irq_restore(flags);
-    if (st != X86_PS2_OK)
-        kprintf("keyboard: setting LEDs failed: %s\n", x86_ps2_status_str(st));
+    if (st != X86_OK)
+        kprintf("keyboard: setting LEDs failed: %s\n", x86_status_str(st));
 }
 
 static void ok(const char *what)
@@ -220,8 +220,8 @@ void kinterrupts_init(uint32_t hz)
         async_ring_init(&serial_ring, serial_buf, 1, sizeof serial_buf) != ASYNC_OK)
         kpanic("input rings: bad geometry");
     struct x86_ps2_info info;
-    enum x86_ps2_status kst = x86_ps2_init(&info);
-    keyboard_ok = kst == X86_PS2_OK;
+    enum x86_status kst = x86_ps2_init(&info);
+    keyboard_ok = kst == X86_OK;
     if (keyboard_ok) {
         x86_ps2_set_stray_sink(kbd_stray, NULL);
         if (kirq_route(IRQ_KEYBOARD, keyboard_handler)) {
@@ -231,7 +231,7 @@ void kinterrupts_init(uint32_t hz)
             kprintf("[fail] PS/2 keyboard: IRQ1 cannot be routed\n");
         }
     } else {
-        kprintf("[warn] PS/2 keyboard: %s\n", x86_ps2_status_str(kst));
+        kprintf("[warn] PS/2 keyboard: %s\n", x86_status_str(kst));
     }
     struct con_uart *u = kconsole_uart();
     if (u) {

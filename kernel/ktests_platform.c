@@ -116,11 +116,11 @@ KTEST(lapic_self_ipi_round_trip)
     const struct x86_lapic *l = klapic();
     if (!l)
         ktest_skip("8259 mode: no local APIC");
-    KASSERT(x86_isr_register(KVEC_ROUND_TRIP, round_trip_handler) == X86_IDT_OK);
+    KASSERT(x86_isr_register(KVEC_ROUND_TRIP, round_trip_handler) == X86_OK);
     KASSERT(x86_lapic_read_esr(l) == 0);
     for (int i = 0; i < 100; i++) {
         uint64_t before = round_trips;
-        KASSERT(x86_lapic_ipi_self(l, KVEC_ROUND_TRIP, 0) == X86_APIC_OK);
+        KASSERT(x86_lapic_ipi_self(l, KVEC_ROUND_TRIP, 0) == X86_OK);
         uint64_t end = kclock_ns() + 50000000u;
         while (round_trips == before && kclock_ns() < end)
             x86_pause();
@@ -215,7 +215,7 @@ KTEST(bench_platform)
      * interrupt itself on demand: its row is a software interrupt to the same stub path plus
      * the 8259 EOI write, which is the part of an 8259 round trip the CPU pays. */
     const uint32_t rounds = 2000;
-    KASSERT(x86_isr_register(KVEC_BENCH_PIC, bench_pic_handler) == X86_IDT_OK);
+    KASSERT(x86_isr_register(KVEC_BENCH_PIC, bench_pic_handler) == X86_OK);
     ipi_hits = 0;
     t = kclock_ns();
     for (uint32_t i = 0; i < rounds; i++)
@@ -230,12 +230,12 @@ KTEST(bench_platform)
         kprintf("bench interrupt path=lapic_self_ipi absent (8259 mode)\n");
         return;
     }
-    KASSERT(x86_isr_register(KVEC_BENCH, bench_ipi_handler) == X86_IDT_OK);
+    KASSERT(x86_isr_register(KVEC_BENCH, bench_ipi_handler) == X86_OK);
     ipi_hits = 0;
     t = kclock_ns();
     for (uint32_t i = 0; i < rounds; i++) {
         uint64_t before = ipi_hits;
-        KASSERT(x86_lapic_ipi_self(l, KVEC_BENCH, 0) == X86_APIC_OK);
+        KASSERT(x86_lapic_ipi_self(l, KVEC_BENCH, 0) == X86_OK);
         while (ipi_hits == before)
             x86_pause();
     }

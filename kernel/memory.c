@@ -353,10 +353,9 @@ static void paging_init(void)
                 "stays read-only\n");
     pat_on = x86_pat_supported();
     if (pat_on) {
-        enum x86_pat_status ps = x86_pat_program(pat_types);
-        if (ps != X86_PAT_OK) {
-            kprintf("[warn] PAT: %s; write-combining falls back to uncached\n",
-                    x86_pat_status_str(ps));
+        enum x86_status ps = x86_pat_program(pat_types);
+        if (ps != X86_OK) {
+            kprintf("[warn] PAT: %s; write-combining falls back to uncached\n", x86_status_str(ps));
             pat_on = false;
         }
     }

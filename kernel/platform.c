@@ -143,7 +143,7 @@ const struct x86_lapic *klapic(void)
 
 static void must_register(uint8_t vector, x86_isr_handler h)
 {
-    if (x86_isr_register(vector, h) != X86_IDT_OK)
+    if (x86_isr_register(vector, h) != X86_OK)
         kpanic("cannot register a handler for vector %u", vector);
 }
 
@@ -186,12 +186,12 @@ static void setup_lints(void)
         lint_nmi[1] = true;
     for (unsigned l = 0; l < 2; l++) {
         /* LINT0 would be the 8259's ExtINT input: the 8259 is masked, so LINT0 is too. */
-        enum x86_apic_status st =
+        enum x86_status st =
             lint_nmi[l] ? x86_lapic_set_lint(&lapic, l, 0, X86_APIC_NMI,
                                              inti[l].polarity == ACPI_ACTIVE_LOW, false, false)
                         : x86_lapic_set_lint(&lapic, l, 0, X86_APIC_EXTINT, false, false, true);
-        if (st != X86_APIC_OK)
-            kprintf("interrupts: LINT%u: %s\n", l, x86_apic_status_str(st));
+        if (st != X86_OK)
+            kprintf("interrupts: LINT%u: %s\n", l, x86_status_str(st));
     }
 }
 
@@ -216,8 +216,8 @@ static bool apic_init(bool want_x2apic, const char **why)
     must_register(KVEC_APIC_SPURIOUS, apic_spurious_handler);
     must_register(KVEC_APIC_ERROR, apic_error_handler);
     must_register(KVEC_SELF_TEST, self_test_handler);
-    if (x86_lapic_enable(&lapic, KVEC_APIC_SPURIOUS) != X86_APIC_OK ||
-        x86_lapic_setup_error(&lapic, KVEC_APIC_ERROR) != X86_APIC_OK) {
+    if (x86_lapic_enable(&lapic, KVEC_APIC_SPURIOUS) != X86_OK ||
+        x86_lapic_setup_error(&lapic, KVEC_APIC_ERROR) != X86_OK) {
         *why = "local APIC refused its vectors";
         return false;
     }
@@ -294,7 +294,7 @@ bool kirq_route(uint8_t isa_irq, x86_isr_handler h)
     if (!apic_mode)
         return true;
     struct x86_isa_route r;
-    if (x86_isa_irq_route(isa_irq, isa_overrides, n_isa_overrides, &r) != X86_IOAPIC_OK)
+    if (x86_isa_irq_route(isa_irq, isa_overrides, n_isa_overrides, &r) != X86_OK)
         return false;
     for (size_t i = 0; i < nioapics; i++) {
         if (!x86_ioapic_serves(&ioapics[i], r.gsi))
@@ -308,13 +308,13 @@ bool kirq_route(uint8_t isa_irq, x86_isr_handler h)
             .dest = (uint8_t)x86_lapic_id(&lapic),
         };
         uint64_t fl = x86_spin_lock_irqsave(&irq_lock);
-        enum x86_ioapic_status st = x86_ioapic_set(&ioapics[i], r.gsi, &e);
-        if (st == X86_IOAPIC_OK) {
+        enum x86_status st = x86_ioapic_set(&ioapics[i], r.gsi, &e);
+        if (st == X86_OK) {
             line_ioapic[isa_irq] = (int8_t)i;
             line_gsi[isa_irq] = r.gsi;
         }
         x86_spin_unlock_irqrestore(&irq_lock, fl);
-        return st == X86_IOAPIC_OK;
+        return st == X86_OK;
     }
     return false;
 }
@@ -331,7 +331,7 @@ static void set_mask(uint8_t isa_irq, bool masked)
             x86_pic_unmask(isa_irq);
     } else if (line_ioapic[isa_irq] >= 0) {
         /* Cannot fail: kirq_route checked the line belongs to that I/O APIC. */
-        enum x86_ioapic_status st =
+        enum x86_status st =
             x86_ioapic_mask(&ioapics[line_ioapic[isa_irq]], line_gsi[isa_irq], masked);
         (void)st;
     }
@@ -428,7 +428,7 @@ static bool hpet_probe(void)
     if (!have_hpet_table)
         return false;
     struct x86_mmio m = {kmemory_map_device(hpet_table.address, 1024, KCACHE_UC), NULL, NULL};
-    if (!m.base || x86_hpet_init(&hpet, &m) != X86_HPET_OK)
+    if (!m.base || x86_hpet_init(&hpet, &m) != X86_OK)
         return false;
     x86_hpet_enable(&hpet);
     uint64_t first = x86_hpet_read(&hpet);
@@ -641,11 +641,10 @@ static void clock_init(bool lapic_usable, bool tsc_deadline)
                                               : X86_CLOCK_NONE;
     const char *tsc_why = "no reference counter";
     if (reference(best, &ref, &mask, &window)) {
-        enum x86_clock_status cs =
-            x86_clock_calibrate(&tsc, &ref, mask, window, CAL_MAX_POLLS, &tsc_hz);
-        if (cs != X86_CLOCK_OK) {
+        enum x86_status cs = x86_clock_calibrate(&tsc, &ref, mask, window, CAL_MAX_POLLS, &tsc_hz);
+        if (cs != X86_OK) {
             tsc_hz = 0;
-            tsc_why = x86_clock_status_str(cs);
+            tsc_why = x86_status_str(cs);
         } else {
             kbootclock_set_tsc_hz(tsc_hz);
         }
@@ -785,7 +784,7 @@ static uint64_t read_clock_counts(void *ctx)
 static bool lapic_timer_init(uint32_t hz, const char **why)
 {
     if (choice.tick == X86_TICK_LAPIC_DEADLINE) {
-        if (x86_lapic_timer_tsc_deadline(&lapic, KVEC_LAPIC_TIMER, true) != X86_APIC_OK) {
+        if (x86_lapic_timer_tsc_deadline(&lapic, KVEC_LAPIC_TIMER, true) != X86_OK) {
             *why = "TSC-deadline mode refused";
             return false;
         }
@@ -795,8 +794,8 @@ static bool lapic_timer_init(uint32_t hz, const char **why)
         x86_lapic_tsc_deadline_arm(next_deadline);
         return true;
     }
-    if (x86_lapic_timer_set_divisor(&lapic, 16) != X86_APIC_OK ||
-        x86_lapic_timer_start(&lapic, KVEC_LAPIC_TIMER, 0xFFFFFFFFu, false) != X86_APIC_OK) {
+    if (x86_lapic_timer_set_divisor(&lapic, 16) != X86_OK ||
+        x86_lapic_timer_start(&lapic, KVEC_LAPIC_TIMER, 0xFFFFFFFFu, false) != X86_OK) {
         *why = "timer refused its setup";
         return false;
     }
@@ -804,23 +803,23 @@ static bool lapic_timer_init(uint32_t hz, const char **why)
     struct x86_counter clk = {read_clock_counts, NULL, clock_hz};
     struct x86_counter tmr = {read_lapic_timer, NULL, 0};
     uint64_t timer_hz = 0;
-    enum x86_clock_status cs =
+    enum x86_status cs =
         x86_clock_calibrate(&tmr, &clk, UINT64_MAX, clock_hz / 100, CAL_MAX_POLLS, &timer_hz);
     x86_lapic_timer_stop(&lapic);
-    if (cs != X86_CLOCK_OK) {
-        *why = x86_clock_status_str(cs);
+    if (cs != X86_OK) {
+        *why = x86_status_str(cs);
         return false;
     }
     lapic.timer_hz = timer_hz;
     uint32_t count, actual;
-    enum x86_apic_status st = x86_lapic_timer_count_for_hz(&lapic, hz, &count, &actual);
+    enum x86_status st = x86_lapic_timer_count_for_hz(&lapic, hz, &count, &actual);
     oneshot_period_ns = 1000000000u / actual;
     oneshot_next_ns = kclock_ns() + oneshot_period_ns;
-    if (st == X86_APIC_OK)
+    if (st == X86_OK)
         st = x86_lapic_timer_start(&lapic, KVEC_LAPIC_TIMER, count,
                                    choice.tick == X86_TICK_LAPIC_PERIODIC);
-    if (st != X86_APIC_OK) {
-        *why = x86_apic_status_str(st);
+    if (st != X86_OK) {
+        *why = x86_status_str(st);
         return false;
     }
     tick_rate = actual;
@@ -831,10 +830,10 @@ static bool pit_timer_init(uint32_t hz)
 {
     if (!kirq_route(0, pit_handler))
         return false;
-    enum x86_pit_status pst = x86_pit_start(hz);
-    if (pst != X86_PIT_OK) {
-        kprintf("[warn] PIT: %u Hz: %s; using 1000 Hz\n", hz, x86_pit_status_str(pst));
-        if (x86_pit_start(1000) != X86_PIT_OK)
+    enum x86_status pst = x86_pit_start(hz);
+    if (pst != X86_OK) {
+        kprintf("[warn] PIT: %u Hz: %s; using 1000 Hz\n", hz, x86_status_str(pst));
+        if (x86_pit_start(1000) != X86_OK)
             return false;
     }
     tick_rate = x86_pit_hz();
@@ -887,7 +886,7 @@ void kplatform_verify(void)
     const char *clock = kclock_name();
     if (apic_mode) {
         uint64_t before = self_test_hits;
-        if (x86_lapic_ipi_self(&lapic, KVEC_SELF_TEST, 0) != X86_APIC_OK)
+        if (x86_lapic_ipi_self(&lapic, KVEC_SELF_TEST, 0) != X86_OK)
             step("fail", "interrupts enabled, but the self-IPI could not be sent");
         spin_ms(2);
         if (self_test_hits == before)

@@ -6,21 +6,6 @@
 #include "muldiv.h"
 #include "x86_assert.h"
 
-const char *x86_clock_status_str(enum x86_clock_status status)
-{
-    switch (status) {
-    case X86_CLOCK_OK:
-        return "ok";
-    case X86_CLOCK_BAD_ARGUMENT:
-        return "bad argument";
-    case X86_CLOCK_REF_STUCK:
-        return "the reference counter did not advance";
-    case X86_CLOCK_SUBJECT_STUCK:
-        return "the measured counter did not advance";
-    }
-    return "unknown clock status";
-}
-
 uint64_t x86_clock_rate(uint64_t counts, uint64_t ref_counts, uint64_t ref_hz)
 {
     if (!ref_counts)
@@ -35,20 +20,20 @@ uint64_t x86_counts_to_ns(uint64_t counts, uint64_t hz)
     return x86_muldiv64(counts, 1000000000u, hz);
 }
 
-enum x86_clock_status x86_clock_calibrate(const struct x86_counter *subject,
-                                          const struct x86_counter *ref, uint64_t ref_mask,
-                                          uint64_t ref_counts, uint64_t max_polls, uint64_t *hz)
+enum x86_status x86_clock_calibrate(const struct x86_counter *subject,
+                                    const struct x86_counter *ref, uint64_t ref_mask,
+                                    uint64_t ref_counts, uint64_t max_polls, uint64_t *hz)
 {
     if (!subject || !ref || !hz || !subject->read || !ref->read || !ref->hz || !ref_counts ||
         ref_counts > ref_mask / 2)
-        return X86_CLOCK_BAD_ARGUMENT;
+        return X86_ERR_BAD_ARGUMENT;
     /* Start right after a reference edge so the measured window is not short by up to one
      * reference count. */
     uint64_t r0 = ref->read(ref->ctx) & ref_mask, r;
     uint64_t polls = 0;
     do {
         if (++polls > max_polls)
-            return X86_CLOCK_REF_STUCK;
+            return X86_ERR_REF_STUCK;
         r = ref->read(ref->ctx) & ref_mask;
     } while (r == r0);
     uint64_t s_start = subject->read(subject->ctx);
@@ -56,15 +41,15 @@ enum x86_clock_status x86_clock_calibrate(const struct x86_counter *subject,
     polls = 0;
     do {
         if (++polls > max_polls)
-            return X86_CLOCK_REF_STUCK;
+            return X86_ERR_REF_STUCK;
         r = ref->read(ref->ctx) & ref_mask;
         elapsed = (r - r_start) & ref_mask;
     } while (elapsed < ref_counts);
     uint64_t s_end = subject->read(subject->ctx);
     if (s_end == s_start)
-        return X86_CLOCK_SUBJECT_STUCK;
+        return X86_ERR_SUBJECT_STUCK;
     *hz = x86_clock_rate(s_end - s_start, elapsed, ref->hz);
-    return X86_CLOCK_OK;
+    return X86_OK;
 }
 
 uint64_t x86_ns_to_counts(uint64_t ns, uint64_t hz)

@@ -1,31 +1,20 @@
 /* hpet.c - HPET capabilities, enable and main counter. */
 #include <x86/hpet.h>
 
-const char *x86_hpet_status_str(enum x86_hpet_status status)
-{
-    switch (status) {
-    case X86_HPET_OK:
-        return "ok";
-    case X86_HPET_BAD_PERIOD:
-        return "counter period 0 or above 100 ns: no usable HPET";
-    }
-    return "unknown HPET status";
-}
-
-enum x86_hpet_status x86_hpet_decode_caps(struct x86_hpet *h, uint64_t caps)
+enum x86_status x86_hpet_decode_caps(struct x86_hpet *h, uint64_t caps)
 {
     uint32_t period = (uint32_t)(caps >> 32);
     if (period == 0 || period > X86_HPET_MAX_PERIOD_FS)
-        return X86_HPET_BAD_PERIOD;
+        return X86_ERR_BAD_PERIOD;
     h->period_fs = period;
     h->hz = (UINT64_C(1000000000000000) + period / 2) / period;
     h->counter_64 = (caps & X86_HPET_CAPS_COUNT_64) != 0;
     h->comparators = (uint8_t)(((caps >> 8) & 0x1F) + 1);
     h->vendor = (uint16_t)(caps >> 16);
-    return X86_HPET_OK;
+    return X86_OK;
 }
 
-enum x86_hpet_status x86_hpet_init(struct x86_hpet *h, const struct x86_mmio *mmio)
+enum x86_status x86_hpet_init(struct x86_hpet *h, const struct x86_mmio *mmio)
 {
     h->mmio = *mmio;
     return x86_hpet_decode_caps(h, x86_mmio_read64(&h->mmio, X86_HPET_CAPS));

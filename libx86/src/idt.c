@@ -12,21 +12,6 @@ static x86_isr_handler handlers[X86_IDT_VECTORS];
 static x86_isr_handler default_handler;
 static uint64_t counts[X86_IDT_VECTORS];
 
-const char *x86_idt_status_str(enum x86_idt_status status)
-{
-    switch (status) {
-    case X86_IDT_OK:
-        return "ok";
-    case X86_IDT_ERR_INVALID:
-        return "invalid argument";
-    case X86_IDT_ERR_BUSY:
-        return "handler already registered";
-    case X86_IDT_ERR_NOT_REGISTERED:
-        return "no handler registered";
-    }
-    return "unknown status";
-}
-
 struct x86_idt_gate x86_idt_encode_gate(uint64_t handler, uint16_t selector, uint8_t ist,
                                         enum x86_gate_type type, uint8_t dpl)
 {
@@ -65,15 +50,15 @@ void x86_idt_init(void)
     }
 }
 
-enum x86_idt_status x86_idt_set_gate(uint8_t vector, uint64_t handler, uint8_t ist,
-                                     enum x86_gate_type type, uint8_t dpl)
+enum x86_status x86_idt_set_gate(uint8_t vector, uint64_t handler, uint8_t ist,
+                                 enum x86_gate_type type, uint8_t dpl)
 {
     if (handler == 0 || ist > 7 || dpl > 3)
-        return X86_IDT_ERR_INVALID;
+        return X86_ERR_BAD_ARGUMENT;
     if (type != X86_GATE_INTERRUPT && type != X86_GATE_TRAP)
-        return X86_IDT_ERR_INVALID;
+        return X86_ERR_BAD_ARGUMENT;
     idt[vector] = x86_idt_encode_gate(handler, X86_SEL_KCODE, ist, type, dpl);
-    return X86_IDT_OK;
+    return X86_OK;
 }
 
 const struct x86_idt_gate *x86_idt_table(void)
@@ -90,31 +75,31 @@ void x86_idt_load(void)
     x86_lidt(&ptr);
 }
 
-enum x86_idt_status x86_isr_register(uint8_t vector, x86_isr_handler handler)
+enum x86_status x86_isr_register(uint8_t vector, x86_isr_handler handler)
 {
     if (!handler)
-        return X86_IDT_ERR_INVALID;
+        return X86_ERR_BAD_ARGUMENT;
     x86_isr_handler expected = NULL;
     if (!__atomic_compare_exchange_n(&handlers[vector], &expected, handler, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE))
-        return X86_IDT_ERR_BUSY;
-    return X86_IDT_OK;
+        return X86_ERR_VECTOR_BUSY;
+    return X86_OK;
 }
 
-enum x86_idt_status x86_isr_replace(uint8_t vector, x86_isr_handler handler, x86_isr_handler *old)
+enum x86_status x86_isr_replace(uint8_t vector, x86_isr_handler handler, x86_isr_handler *old)
 {
     if (!handler)
-        return X86_IDT_ERR_INVALID;
+        return X86_ERR_BAD_ARGUMENT;
     x86_isr_handler prev = __atomic_exchange_n(&handlers[vector], handler, __ATOMIC_ACQ_REL);
     if (old)
         *old = prev;
-    return X86_IDT_OK;
+    return X86_OK;
 }
 
-enum x86_idt_status x86_isr_unregister(uint8_t vector)
+enum x86_status x86_isr_unregister(uint8_t vector)
 {
     x86_isr_handler prev = __atomic_exchange_n(&handlers[vector], NULL, __ATOMIC_ACQ_REL);
-    return prev ? X86_IDT_OK : X86_IDT_ERR_NOT_REGISTERED;
+    return prev ? X86_OK : X86_ERR_NOT_REGISTERED;
 }
 
 x86_isr_handler x86_isr_handler_of(uint8_t vector)

@@ -1,21 +1,6 @@
 /* ioapic.c - I/O APIC redirection entries and ISA IRQ routing. */
 #include <x86/ioapic.h>
 
-const char *x86_ioapic_status_str(enum x86_ioapic_status status)
-{
-    switch (status) {
-    case X86_IOAPIC_OK:
-        return "ok";
-    case X86_IOAPIC_BAD_VECTOR:
-        return "bad vector (0..31 are reserved for exceptions)";
-    case X86_IOAPIC_BAD_LINE:
-        return "no such input on this I/O APIC";
-    case X86_IOAPIC_BAD_ARGUMENT:
-        return "bad argument";
-    }
-    return "unknown I/O APIC status";
-}
-
 uint32_t x86_ioapic_read(const struct x86_ioapic *io, uint8_t index)
 {
     x86_mmio_write32(&io->mmio, X86_IOAPIC_REGSEL, index);
@@ -81,51 +66,51 @@ static uint8_t low_index(const struct x86_ioapic *io, uint32_t gsi)
     return (uint8_t)(X86_IOAPIC_REG_REDIR0 + 2 * (gsi - io->gsi_base));
 }
 
-enum x86_ioapic_status x86_ioapic_set(const struct x86_ioapic *io, uint32_t gsi,
-                                      const struct x86_ioapic_redirect *r)
+enum x86_status x86_ioapic_set(const struct x86_ioapic *io, uint32_t gsi,
+                               const struct x86_ioapic_redirect *r)
 {
     if (!x86_ioapic_serves(io, gsi))
-        return X86_IOAPIC_BAD_LINE;
+        return X86_ERR_BAD_LINE;
     /* Fixed (0) and lowest-priority (1) deliver the vector; the others ignore it. */
     if (r->delivery <= 1 && r->vector < 32)
-        return X86_IOAPIC_BAD_VECTOR;
+        return X86_ERR_BAD_VECTOR;
     uint64_t v = x86_ioapic_encode(r);
     uint8_t idx = low_index(io, gsi);
     x86_ioapic_write(io, idx, (uint32_t)v | X86_IOAPIC_MASKED);
     x86_ioapic_write(io, (uint8_t)(idx + 1), (uint32_t)(v >> 32));
     if (!r->masked)
         x86_ioapic_write(io, idx, (uint32_t)v);
-    return X86_IOAPIC_OK;
+    return X86_OK;
 }
 
-enum x86_ioapic_status x86_ioapic_get(const struct x86_ioapic *io, uint32_t gsi,
-                                      struct x86_ioapic_redirect *out)
+enum x86_status x86_ioapic_get(const struct x86_ioapic *io, uint32_t gsi,
+                               struct x86_ioapic_redirect *out)
 {
     if (!x86_ioapic_serves(io, gsi))
-        return X86_IOAPIC_BAD_LINE;
+        return X86_ERR_BAD_LINE;
     uint8_t idx = low_index(io, gsi);
     uint64_t v =
         x86_ioapic_read(io, idx) | ((uint64_t)x86_ioapic_read(io, (uint8_t)(idx + 1)) << 32);
     *out = x86_ioapic_decode(v);
-    return X86_IOAPIC_OK;
+    return X86_OK;
 }
 
-enum x86_ioapic_status x86_ioapic_mask(const struct x86_ioapic *io, uint32_t gsi, bool masked)
+enum x86_status x86_ioapic_mask(const struct x86_ioapic *io, uint32_t gsi, bool masked)
 {
     if (!x86_ioapic_serves(io, gsi))
-        return X86_IOAPIC_BAD_LINE;
+        return X86_ERR_BAD_LINE;
     uint8_t idx = low_index(io, gsi);
     uint32_t low = x86_ioapic_read(io, idx);
     low = masked ? (low | X86_IOAPIC_MASKED) : (low & ~X86_IOAPIC_MASKED);
     x86_ioapic_write(io, idx, low);
-    return X86_IOAPIC_OK;
+    return X86_OK;
 }
 
-enum x86_ioapic_status x86_isa_irq_route(uint8_t irq, const struct x86_isa_override *overrides,
-                                         size_t n, struct x86_isa_route *out)
+enum x86_status x86_isa_irq_route(uint8_t irq, const struct x86_isa_override *overrides, size_t n,
+                                  struct x86_isa_route *out)
 {
     if (irq > 15 || !out || (n && !overrides))
-        return X86_IOAPIC_BAD_ARGUMENT;
+        return X86_ERR_BAD_ARGUMENT;
     /* ISA's own convention: active high, edge triggered. */
     struct x86_isa_route r = {.gsi = irq, .active_low = false, .level = false};
     for (size_t i = 0; i < n; i++) {
@@ -138,5 +123,5 @@ enum x86_ioapic_status x86_isa_irq_route(uint8_t irq, const struct x86_isa_overr
         break;
     }
     *out = r;
-    return X86_IOAPIC_OK;
+    return X86_OK;
 }

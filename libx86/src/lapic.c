@@ -8,25 +8,6 @@
 /* Bounded wait default when a caller passes 0. */
 #define DEFAULT_SPIN_LIMIT 100000u
 
-const char *x86_apic_status_str(enum x86_apic_status status)
-{
-    switch (status) {
-    case X86_APIC_OK:
-        return "ok";
-    case X86_APIC_BAD_VECTOR:
-        return "bad vector (0..31 are reserved for exceptions)";
-    case X86_APIC_BAD_ARGUMENT:
-        return "bad argument";
-    case X86_APIC_TIMEOUT:
-        return "IPI still pending after the bounded wait";
-    case X86_APIC_UNSUPPORTED:
-        return "not supported by this CPU";
-    case X86_APIC_OUT_OF_RANGE:
-        return "count out of the timer's 32-bit range";
-    }
-    return "unknown APIC status";
-}
-
 struct x86_apic_features x86_apic_features_from_cpuid(const struct x86_cpuid_regs *leaf1)
 {
     struct x86_apic_features f = {
@@ -103,15 +84,15 @@ void x86_lapic_version(const struct x86_lapic *l, uint8_t *version, uint8_t *lvt
         *lvt_entries = (uint8_t)(((v >> 16) & 0xFF) + 1);
 }
 
-enum x86_apic_status x86_lapic_enable(const struct x86_lapic *l, uint8_t spurious_vector)
+enum x86_status x86_lapic_enable(const struct x86_lapic *l, uint8_t spurious_vector)
 {
     if (spurious_vector < 32)
-        return X86_APIC_BAD_VECTOR;
+        return X86_ERR_BAD_VECTOR;
     x86_lapic_write(l, X86_LAPIC_TPR, 0);
     uint32_t svr = x86_lapic_read(l, X86_LAPIC_SVR);
     svr = (svr & ~0xFFu) | spurious_vector | X86_LAPIC_SVR_ENABLE;
     x86_lapic_write(l, X86_LAPIC_SVR, svr);
-    return X86_APIC_OK;
+    return X86_OK;
 }
 
 void x86_lapic_disable(const struct x86_lapic *l)
@@ -148,29 +129,29 @@ uint32_t x86_lapic_lvt_encode(uint8_t vector, enum x86_apic_delivery mode, bool 
     return v;
 }
 
-enum x86_apic_status x86_lapic_set_lint(const struct x86_lapic *l, unsigned lint, uint8_t vector,
-                                        enum x86_apic_delivery mode, bool active_low, bool level,
-                                        bool masked)
+enum x86_status x86_lapic_set_lint(const struct x86_lapic *l, unsigned lint, uint8_t vector,
+                                   enum x86_apic_delivery mode, bool active_low, bool level,
+                                   bool masked)
 {
     if (lint > 1)
-        return X86_APIC_BAD_ARGUMENT;
+        return X86_ERR_BAD_ARGUMENT;
     if (mode != X86_APIC_FIXED && mode != X86_APIC_SMI && mode != X86_APIC_NMI &&
         mode != X86_APIC_INIT && mode != X86_APIC_EXTINT)
-        return X86_APIC_BAD_ARGUMENT;
+        return X86_ERR_BAD_ARGUMENT;
     if (mode == X86_APIC_FIXED && vector < 32)
-        return X86_APIC_BAD_VECTOR;
+        return X86_ERR_BAD_VECTOR;
     x86_lapic_write(l, lint ? X86_LAPIC_LVT_LINT1 : X86_LAPIC_LVT_LINT0,
                     x86_lapic_lvt_encode(vector, mode, active_low, level, masked));
-    return X86_APIC_OK;
+    return X86_OK;
 }
 
-enum x86_apic_status x86_lapic_setup_error(const struct x86_lapic *l, uint8_t vector)
+enum x86_status x86_lapic_setup_error(const struct x86_lapic *l, uint8_t vector)
 {
     if (vector < 32)
-        return X86_APIC_BAD_VECTOR;
+        return X86_ERR_BAD_VECTOR;
     x86_lapic_write(l, X86_LAPIC_LVT_ERROR, vector);
     (void)x86_lapic_read_esr(l);
-    return X86_APIC_OK;
+    return X86_OK;
 }
 
 uint32_t x86_lapic_read_esr(const struct x86_lapic *l)
@@ -206,8 +187,8 @@ static bool wait_idle(const struct x86_lapic *l, uint32_t limit)
     return false;
 }
 
-enum x86_apic_status x86_lapic_send_ipi(const struct x86_lapic *l, uint32_t dest, uint32_t icr_low,
-                                        uint32_t spin_limit)
+enum x86_status x86_lapic_send_ipi(const struct x86_lapic *l, uint32_t dest, uint32_t icr_low,
+                                   uint32_t spin_limit)
 {
     if (spin_limit == 0)
         spin_limit = DEFAULT_SPIN_LIMIT;
@@ -215,38 +196,36 @@ enum x86_apic_status x86_lapic_send_ipi(const struct x86_lapic *l, uint32_t dest
     if (l->x2apic) {
         /* One 64-bit write; the destination is a full 32-bit x2APIC ID. */
         x86_wrmsr(msr_of(X86_LAPIC_ICR_LOW), ((uint64_t)dest << 32) | icr_low);
-        return X86_APIC_OK;
+        return X86_OK;
     }
     if (!wait_idle(l, spin_limit))
-        return X86_APIC_TIMEOUT;
+        return X86_ERR_TIMEOUT;
     /* The write of the low word sends: the destination must be in place first. */
     x86_lapic_write(l, X86_LAPIC_ICR_HIGH, (dest & 0xFFu) << 24);
     x86_lapic_write(l, X86_LAPIC_ICR_LOW, icr_low);
-    return wait_idle(l, spin_limit) ? X86_APIC_OK : X86_APIC_TIMEOUT;
+    return wait_idle(l, spin_limit) ? X86_OK : X86_ERR_TIMEOUT;
 }
 
-enum x86_apic_status x86_lapic_ipi_fixed(const struct x86_lapic *l, uint32_t dest, uint8_t vector,
-                                         uint32_t spin_limit)
+enum x86_status x86_lapic_ipi_fixed(const struct x86_lapic *l, uint32_t dest, uint8_t vector,
+                                    uint32_t spin_limit)
 {
     if (vector < 32)
-        return X86_APIC_BAD_VECTOR;
+        return X86_ERR_BAD_VECTOR;
     return x86_lapic_send_ipi(l, dest, X86_ICR_ASSERT | vector, spin_limit);
 }
 
-enum x86_apic_status x86_lapic_ipi_self(const struct x86_lapic *l, uint8_t vector,
-                                        uint32_t spin_limit)
+enum x86_status x86_lapic_ipi_self(const struct x86_lapic *l, uint8_t vector, uint32_t spin_limit)
 {
     if (vector < 32)
-        return X86_APIC_BAD_VECTOR;
+        return X86_ERR_BAD_VECTOR;
     if (l->x2apic) {
         x86_wrmsr(X86_MSR_X2APIC_SELF_IPI, vector);
-        return X86_APIC_OK;
+        return X86_OK;
     }
     return x86_lapic_send_ipi(l, 0, X86_ICR_SELF | X86_ICR_ASSERT | vector, spin_limit);
 }
 
-enum x86_apic_status x86_lapic_ipi_init(const struct x86_lapic *l, uint32_t dest,
-                                        uint32_t spin_limit)
+enum x86_status x86_lapic_ipi_init(const struct x86_lapic *l, uint32_t dest, uint32_t spin_limit)
 {
     return x86_lapic_send_ipi(l, dest,
                               ((uint32_t)X86_APIC_INIT << X86_ICR_DELIVERY_SHIFT) | X86_ICR_ASSERT |
@@ -254,54 +233,54 @@ enum x86_apic_status x86_lapic_ipi_init(const struct x86_lapic *l, uint32_t dest
                               spin_limit);
 }
 
-enum x86_apic_status x86_lapic_ipi_startup(const struct x86_lapic *l, uint32_t dest, uint8_t page,
-                                           uint32_t spin_limit)
+enum x86_status x86_lapic_ipi_startup(const struct x86_lapic *l, uint32_t dest, uint8_t page,
+                                      uint32_t spin_limit)
 {
     return x86_lapic_send_ipi(
         l, dest, ((uint32_t)X86_APIC_STARTUP << X86_ICR_DELIVERY_SHIFT) | X86_ICR_ASSERT | page,
         spin_limit);
 }
 
-enum x86_apic_status x86_lapic_divide_encode(uint32_t divisor, uint32_t *bits)
+enum x86_status x86_lapic_divide_encode(uint32_t divisor, uint32_t *bits)
 {
     /* Divide value d = log2(divisor) - 1 (mod 8) spread over bits 0, 1 and 3. */
     static const uint32_t table[8] = {0xB, 0x0, 0x1, 0x2, 0x3, 0x8, 0x9, 0xA};
     for (unsigned shift = 0; shift < 8; shift++) {
         if (divisor == (1u << shift)) {
             *bits = table[shift];
-            return X86_APIC_OK;
+            return X86_OK;
         }
     }
-    return X86_APIC_BAD_ARGUMENT;
+    return X86_ERR_BAD_ARGUMENT;
 }
 
-enum x86_apic_status x86_lapic_timer_set_divisor(struct x86_lapic *l, uint32_t divisor)
+enum x86_status x86_lapic_timer_set_divisor(struct x86_lapic *l, uint32_t divisor)
 {
     uint32_t bits;
-    if (x86_lapic_divide_encode(divisor, &bits) != X86_APIC_OK)
-        return X86_APIC_BAD_ARGUMENT;
+    if (x86_lapic_divide_encode(divisor, &bits) != X86_OK)
+        return X86_ERR_BAD_ARGUMENT;
     if (l->timer_divisor != divisor && l->timer_hz)
         l->timer_hz = l->timer_hz * l->timer_divisor / divisor;
     l->timer_divisor = (uint8_t)divisor;
-    return X86_APIC_OK;
+    return X86_OK;
 }
 
-enum x86_apic_status x86_lapic_timer_start(const struct x86_lapic *l, uint8_t vector,
-                                           uint32_t count, bool periodic)
+enum x86_status x86_lapic_timer_start(const struct x86_lapic *l, uint8_t vector, uint32_t count,
+                                      bool periodic)
 {
     if (vector < 32)
-        return X86_APIC_BAD_VECTOR;
+        return X86_ERR_BAD_VECTOR;
     if (count == 0)
-        return X86_APIC_BAD_ARGUMENT;
+        return X86_ERR_BAD_ARGUMENT;
     uint32_t bits;
-    if (x86_lapic_divide_encode(l->timer_divisor, &bits) != X86_APIC_OK)
-        return X86_APIC_BAD_ARGUMENT;
+    if (x86_lapic_divide_encode(l->timer_divisor, &bits) != X86_OK)
+        return X86_ERR_BAD_ARGUMENT;
     x86_lapic_write(l, X86_LAPIC_TIMER_DIVIDE, bits);
     x86_lapic_write(l, X86_LAPIC_LVT_TIMER,
                     vector | (periodic ? X86_LVT_TIMER_PERIODIC : X86_LVT_TIMER_ONESHOT));
     /* Writing the initial count starts the countdown. */
     x86_lapic_write(l, X86_LAPIC_TIMER_INITIAL, count);
-    return X86_APIC_OK;
+    return X86_OK;
 }
 
 void x86_lapic_timer_stop(const struct x86_lapic *l)
@@ -316,15 +295,15 @@ uint32_t x86_lapic_timer_current(const struct x86_lapic *l)
     return x86_lapic_read(l, X86_LAPIC_TIMER_CURRENT);
 }
 
-enum x86_apic_status x86_lapic_timer_tsc_deadline(const struct x86_lapic *l, uint8_t vector,
-                                                  bool have_deadline)
+enum x86_status x86_lapic_timer_tsc_deadline(const struct x86_lapic *l, uint8_t vector,
+                                             bool have_deadline)
 {
     if (!have_deadline)
-        return X86_APIC_UNSUPPORTED;
+        return X86_ERR_UNSUPPORTED;
     if (vector < 32)
-        return X86_APIC_BAD_VECTOR;
+        return X86_ERR_BAD_VECTOR;
     x86_lapic_write(l, X86_LAPIC_LVT_TIMER, vector | X86_LVT_TIMER_TSC_DEADLINE);
-    return X86_APIC_OK;
+    return X86_OK;
 }
 
 void x86_lapic_tsc_deadline_arm(uint64_t tsc_value)
@@ -332,25 +311,25 @@ void x86_lapic_tsc_deadline_arm(uint64_t tsc_value)
     x86_wrmsr(X86_MSR_TSC_DEADLINE, tsc_value);
 }
 
-enum x86_apic_status x86_lapic_timer_calibrated(struct x86_lapic *l, uint64_t timer_counts,
-                                                uint64_t ref_counts, uint64_t ref_hz)
+enum x86_status x86_lapic_timer_calibrated(struct x86_lapic *l, uint64_t timer_counts,
+                                           uint64_t ref_counts, uint64_t ref_hz)
 {
     if (!timer_counts || !ref_counts || !ref_hz)
-        return X86_APIC_BAD_ARGUMENT;
+        return X86_ERR_BAD_ARGUMENT;
     l->timer_hz = x86_muldiv64_round(timer_counts, ref_hz, ref_counts);
-    return l->timer_hz ? X86_APIC_OK : X86_APIC_BAD_ARGUMENT;
+    return l->timer_hz ? X86_OK : X86_ERR_BAD_ARGUMENT;
 }
 
-enum x86_apic_status x86_lapic_timer_count_for_hz(const struct x86_lapic *l, uint32_t tick_hz,
-                                                  uint32_t *count, uint32_t *actual_hz)
+enum x86_status x86_lapic_timer_count_for_hz(const struct x86_lapic *l, uint32_t tick_hz,
+                                             uint32_t *count, uint32_t *actual_hz)
 {
     if (!l->timer_hz || !tick_hz)
-        return X86_APIC_BAD_ARGUMENT;
+        return X86_ERR_BAD_ARGUMENT;
     uint64_t c = (l->timer_hz + tick_hz / 2) / tick_hz;
     if (c == 0 || c > UINT32_MAX)
-        return X86_APIC_OUT_OF_RANGE;
+        return X86_ERR_OUT_OF_RANGE;
     *count = (uint32_t)c;
     if (actual_hz)
         *actual_hz = (uint32_t)((l->timer_hz + c / 2) / c);
-    return X86_APIC_OK;
+    return X86_OK;
 }

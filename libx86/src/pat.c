@@ -3,21 +3,6 @@
 
 #include "x86/cpu.h"
 
-const char *x86_pat_status_str(enum x86_pat_status status)
-{
-    switch (status) {
-    case X86_PAT_OK:
-        return "ok";
-    case X86_PAT_ERR_UNSUPPORTED:
-        return "no PAT on this CPU";
-    case X86_PAT_ERR_BAD_TYPE:
-        return "bad memory type";
-    case X86_PAT_ERR_READBACK:
-        return "PAT MSR did not keep the value";
-    }
-    return "unknown PAT status";
-}
-
 bool x86_pat_supported(void)
 {
     return (x86_cpuid(1, 0).edx >> 16) & 1u;
@@ -28,17 +13,17 @@ bool x86_pat_type_valid(unsigned type)
     return type <= 7 && type != 2 && type != 3;
 }
 
-enum x86_pat_status x86_pat_encode(const uint8_t types[X86_PAT_ENTRIES], uint64_t *out)
+enum x86_status x86_pat_encode(const uint8_t types[X86_PAT_ENTRIES], uint64_t *out)
 {
     uint64_t v = 0;
 
     for (unsigned i = 0; i < X86_PAT_ENTRIES; i++) {
         if (!x86_pat_type_valid(types[i]))
-            return X86_PAT_ERR_BAD_TYPE;
+            return X86_ERR_BAD_MEMORY_TYPE;
         v |= (uint64_t)types[i] << (8 * i);
     }
     *out = v;
-    return X86_PAT_OK;
+    return X86_OK;
 }
 
 unsigned x86_pat_entry(uint64_t pat, unsigned index)
@@ -54,13 +39,13 @@ unsigned x86_pat_find(uint64_t pat, unsigned type)
     return X86_PAT_ENTRIES;
 }
 
-enum x86_pat_status x86_pat_program(const uint8_t types[X86_PAT_ENTRIES])
+enum x86_status x86_pat_program(const uint8_t types[X86_PAT_ENTRIES])
 {
     uint64_t v;
-    enum x86_pat_status st = x86_pat_encode(types, &v);
+    enum x86_status st = x86_pat_encode(types, &v);
 
-    if (st != X86_PAT_OK)
+    if (st != X86_OK)
         return st;
     x86_wrmsr(X86_MSR_PAT, v);
-    return x86_rdmsr(X86_MSR_PAT) == v ? X86_PAT_OK : X86_PAT_ERR_READBACK;
+    return x86_rdmsr(X86_MSR_PAT) == v ? X86_OK : X86_ERR_READBACK;
 }

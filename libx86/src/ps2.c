@@ -21,29 +21,6 @@
 /* Unrelated bytes (keystrokes) tolerated while waiting for an ack before calling it garbage. */
 #define DISCARD_LIMIT 16u
 
-const char *x86_ps2_status_str(enum x86_ps2_status status)
-{
-    switch (status) {
-    case X86_PS2_OK:
-        return "ok";
-    case X86_PS2_NO_CONTROLLER:
-        return "no PS/2 controller: status port floats (0xFF) or never becomes ready";
-    case X86_PS2_TIMEOUT:
-        return "PS/2 controller stopped responding (bounded wait expired)";
-    case X86_PS2_SELF_TEST_FAILED:
-        return "PS/2 controller self-test failed (0xAA did not answer 0x55)";
-    case X86_PS2_PORT_TEST_FAILED:
-        return "PS/2 port 1 test failed (0xAB did not answer 0x00)";
-    case X86_PS2_NO_KEYBOARD:
-        return "no keyboard on PS/2 port 1 (reset not answered)";
-    case X86_PS2_KEYBOARD_FAILED:
-        return "keyboard failed: self-test error or unexpected replies";
-    case X86_PS2_RESEND_LIMIT:
-        return "keyboard kept asking for a resend (0xFE)";
-    }
-    return "unknown PS/2 status";
-}
-
 static bool wait_input_clear(void)
 {
     for (uint32_t i = 0; i < X86_PS2_POLL_LIMIT; i++)
@@ -109,96 +86,96 @@ void x86_ps2_set_stray_sink(void (*sink)(void *ctx, uint8_t byte), void *ctx)
  * neither (keystrokes typed meanwhile) go to the stray sink if one is set, else are dropped.
  * `resends` counts the 0xFE replies.
  */
-static enum x86_ps2_status keyboard_send(uint8_t byte, uint32_t *resends)
+static enum x86_status keyboard_send(uint8_t byte, uint32_t *resends)
 {
     for (uint32_t attempt = 0;; attempt++) {
         if (!send_data(byte))
-            return X86_PS2_TIMEOUT;
+            return X86_ERR_TIMEOUT;
         uint8_t reply = 0;
         uint32_t discarded = 0;
         for (;;) {
             if (!read_data(&reply, X86_PS2_POLL_LIMIT))
-                return X86_PS2_TIMEOUT;
+                return X86_ERR_TIMEOUT;
             if (reply == X86_PS2_KBD_ACK || reply == X86_PS2_KBD_RESEND)
                 break;
             if (stray_sink)
                 stray_sink(stray_ctx, reply);
             if (++discarded > DISCARD_LIMIT)
-                return X86_PS2_KEYBOARD_FAILED;
+                return X86_ERR_KEYBOARD_FAILED;
         }
         if (reply == X86_PS2_KBD_ACK)
-            return X86_PS2_OK;
+            return X86_OK;
         (*resends)++;
         if (attempt >= X86_PS2_MAX_RESENDS)
-            return X86_PS2_RESEND_LIMIT;
+            return X86_ERR_RESEND_LIMIT;
     }
 }
 
-static enum x86_ps2_status reset_keyboard(struct x86_ps2_info *info)
+static enum x86_status reset_keyboard(struct x86_ps2_info *info)
 {
-    enum x86_ps2_status st = keyboard_send(X86_PS2_KBD_RESET, &info->resends);
-    if (st == X86_PS2_TIMEOUT)
-        return X86_PS2_NO_KEYBOARD;
-    if (st != X86_PS2_OK)
+    enum x86_status st = keyboard_send(X86_PS2_KBD_RESET, &info->resends);
+    if (st == X86_ERR_TIMEOUT)
+        return X86_ERR_NO_KEYBOARD;
+    if (st != X86_OK)
         return st;
     /* The self-test after a reset takes hundreds of milliseconds on real keyboards. */
     if (!read_data(&info->keyboard_bat, X86_PS2_RESET_POLL_LIMIT))
-        return X86_PS2_KEYBOARD_FAILED;
-    return info->keyboard_bat == X86_PS2_KBD_SELF_TEST_OK ? X86_PS2_OK : X86_PS2_KEYBOARD_FAILED;
+        return X86_ERR_KEYBOARD_FAILED;
+    return info->keyboard_bat == X86_PS2_KBD_SELF_TEST_OK ? X86_OK : X86_ERR_KEYBOARD_FAILED;
 }
 
-static enum x86_ps2_status init(struct x86_ps2_info *info)
+static enum x86_status init(struct x86_ps2_info *info)
 {
     /* Nothing decodes 0x64: the floating ISA bus reads all ones. */
     if (inb(X86_PS2_STATUS) == 0xFF)
-        return X86_PS2_NO_CONTROLLER;
+        return X86_ERR_NO_CONTROLLER;
     if (!send_command(CMD_DISABLE_PORT1))
-        return X86_PS2_NO_CONTROLLER;
+        return X86_ERR_NO_CONTROLLER;
     if (!send_command(CMD_DISABLE_PORT2))
-        return X86_PS2_TIMEOUT;
+        return X86_ERR_TIMEOUT;
 
     while (inb(X86_PS2_STATUS) & X86_PS2_STATUS_OUTPUT_FULL) {
         if (info->flushed >= FLUSH_LIMIT)
-            return X86_PS2_NO_CONTROLLER;
+            return X86_ERR_NO_CONTROLLER;
         (void)inb(X86_PS2_DATA);
         info->flushed++;
     }
 
     uint8_t config;
     if (!command_reply(CMD_READ_CONFIG, &config))
-        return X86_PS2_TIMEOUT;
+        return X86_ERR_TIMEOUT;
     info->config_before = config;
     /* No IRQs while we poll; translation on because the decoder reads scancode set 1. */
     config &= (uint8_t) ~(X86_PS2_CONFIG_PORT1_IRQ | X86_PS2_CONFIG_PORT2_IRQ);
     config |= X86_PS2_CONFIG_TRANSLATION;
     if (!write_config(config))
-        return X86_PS2_TIMEOUT;
+        return X86_ERR_TIMEOUT;
 
     if (!command_reply(CMD_SELF_TEST, &info->self_test))
-        return X86_PS2_TIMEOUT;
+        return X86_ERR_TIMEOUT;
     if (info->self_test != SELF_TEST_PASSED)
-        return X86_PS2_SELF_TEST_FAILED;
+        return X86_ERR_SELF_TEST_FAILED;
     /* Some controllers reset the configuration byte during their self-test. */
     if (!write_config(config))
-        return X86_PS2_TIMEOUT;
+        return X86_ERR_TIMEOUT;
 
     if (!command_reply(CMD_TEST_PORT1, &info->port1_test))
-        return X86_PS2_TIMEOUT;
+        return X86_ERR_TIMEOUT;
     if (info->port1_test != PORT_TEST_PASSED)
-        return X86_PS2_PORT_TEST_FAILED;
+        return X86_ERR_PORT_TEST_FAILED;
 
     if (!send_command(CMD_ENABLE_PORT1))
-        return X86_PS2_TIMEOUT;
+        return X86_ERR_TIMEOUT;
     config |= X86_PS2_CONFIG_PORT1_IRQ;
     config &= (uint8_t)~X86_PS2_CONFIG_PORT1_CLOCK_OFF;
     if (!write_config(config))
-        return X86_PS2_TIMEOUT;
+        return X86_ERR_TIMEOUT;
     info->config_after = config;
 
     return reset_keyboard(info);
 }
 
-enum x86_ps2_status x86_ps2_init(struct x86_ps2_info *info)
+enum x86_status x86_ps2_init(struct x86_ps2_info *info)
 {
     struct x86_ps2_info scratch;
     if (!info)
@@ -207,11 +184,11 @@ enum x86_ps2_status x86_ps2_init(struct x86_ps2_info *info)
     return init(info);
 }
 
-enum x86_ps2_status x86_ps2_keyboard_command(uint8_t cmd, int has_arg, uint8_t arg)
+enum x86_status x86_ps2_keyboard_command(uint8_t cmd, int has_arg, uint8_t arg)
 {
     uint32_t resends = 0;
-    enum x86_ps2_status st = keyboard_send(cmd, &resends);
-    if (st != X86_PS2_OK || !has_arg)
+    enum x86_status st = keyboard_send(cmd, &resends);
+    if (st != X86_OK || !has_arg)
         return st;
     /* A resend asked for after the argument means "the argument", not the whole command. */
     return keyboard_send(arg, &resends);

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <x86/status.h>
 
 /* A free-running counter: read() returns its current value (any width up to 64 bits). */
 struct x86_counter {
@@ -17,15 +18,6 @@ struct x86_counter {
     void *ctx;
     uint64_t hz; /* counts per second; 0 while unknown */
 };
-
-enum x86_clock_status {
-    X86_CLOCK_OK = 0,
-    X86_CLOCK_BAD_ARGUMENT,
-    X86_CLOCK_REF_STUCK,     /* the reference did not advance within the poll budget */
-    X86_CLOCK_SUBJECT_STUCK, /* the counter being measured did not advance */
-};
-
-const char *x86_clock_status_str(enum x86_clock_status status);
 
 /*
  * Measure `subject`'s rate against `ref` (whose hz must be known): wait for the reference to
@@ -36,7 +28,7 @@ const char *x86_clock_status_str(enum x86_clock_status status);
  * *hz. Errors: BAD_ARGUMENT (NULL, ref->hz 0, ref_counts 0 or > ref_mask / 2), REF_STUCK,
  * SUBJECT_STUCK. Interrupts off for a clean measurement.
  */
-__attribute__((warn_unused_result)) enum x86_clock_status
+__attribute__((warn_unused_result)) enum x86_status
 x86_clock_calibrate(const struct x86_counter *subject, const struct x86_counter *ref,
                     uint64_t ref_mask, uint64_t ref_counts, uint64_t max_polls, uint64_t *hz);
 

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <x86/mmio.h>
+#include <x86/status.h>
 
 #define X86_HPET_CAPS 0x000u
 #define X86_HPET_CONFIG 0x010u
@@ -27,11 +28,6 @@
 /* The specification caps the period at 100 ns (a counter of at least 10 MHz). */
 #define X86_HPET_MAX_PERIOD_FS UINT32_C(100000000)
 
-enum x86_hpet_status {
-    X86_HPET_OK = 0,
-    X86_HPET_BAD_PERIOD, /* period 0 or above 100 ns: not an HPET, or an all-ones bus read */
-};
-
 struct x86_hpet {
     struct x86_mmio mmio;
     uint32_t period_fs; /* counter period in femtoseconds */
@@ -41,17 +37,15 @@ struct x86_hpet {
     uint16_t vendor;
 };
 
-const char *x86_hpet_status_str(enum x86_hpet_status status);
-
 /* Decode a capabilities register value into h (period, hz, width, comparators, vendor).
  * Errors: BAD_PERIOD. Pure apart from writing *h. */
-__attribute__((warn_unused_result)) enum x86_hpet_status x86_hpet_decode_caps(struct x86_hpet *h,
-                                                                              uint64_t caps);
+__attribute__((warn_unused_result)) enum x86_status x86_hpet_decode_caps(struct x86_hpet *h,
+                                                                         uint64_t caps);
 
 /* Describe the HPET at `mmio` and read its capabilities. Errors: BAD_PERIOD. Touches only
  * the capabilities register. */
-__attribute__((warn_unused_result)) enum x86_hpet_status x86_hpet_init(struct x86_hpet *h,
-                                                                       const struct x86_mmio *mmio);
+__attribute__((warn_unused_result)) enum x86_status x86_hpet_init(struct x86_hpet *h,
+                                                                  const struct x86_mmio *mmio);
 
 /* Start the main counter (legacy replacement routing off, so the PIT and RTC keep their
  * interrupts). The counter continues from its current value. Interrupts off. */

@@ -10,7 +10,7 @@
  * Typical use (once, interrupts off, after x86_gdt_load()):
  *     x86_idt_init();
  *     x86_isr_set_default(my_report_and_panic);
- *     if (x86_isr_register(14, my_page_fault_handler) != X86_IDT_OK)
+ *     if (x86_isr_register(14, my_page_fault_handler) != X86_OK)
  *         kpanic("page fault handler already installed");
  *     x86_idt_load();
  *
@@ -34,6 +34,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <x86/status.h>
 
 /*
  * The stack at the call of x86_isr_dispatch(), lowest address first: the general registers
@@ -79,16 +80,6 @@ struct x86_idt_gate {
 
 _Static_assert(sizeof(struct x86_idt_gate) == 16, "long-mode gates are 16 bytes");
 
-enum x86_idt_status {
-    X86_IDT_OK = 0,
-    X86_IDT_ERR_INVALID,        /* NULL handler, IST > 7, DPL > 3 or unknown gate type */
-    X86_IDT_ERR_BUSY,           /* the vector already has a handler */
-    X86_IDT_ERR_NOT_REGISTERED, /* the vector has no handler to remove */
-};
-
-/* A short English description of a status ("handler already registered"). Never NULL. */
-const char *x86_idt_status_str(enum x86_idt_status status);
-
 typedef void (*x86_isr_handler)(struct x86_interrupt_frame *frame);
 
 /* Entry stub of every vector, from isr_stubs.S (absolute 64-bit addresses). */
@@ -111,12 +102,13 @@ void x86_idt_init(void);
 
 /*
  * Replace one gate with a present gate to `handler` (kernel code selector). Errors:
- * X86_IDT_ERR_INVALID for handler 0, ist > 7, dpl > 3 or a bad type. Interrupts off, or
+ * X86_ERR_BAD_ARGUMENT for handler 0, ist > 7, dpl > 3 or a bad type. Interrupts off, or
  * before x86_idt_load(): a gate is two stores that an interrupt could see half done.
  */
-__attribute__((warn_unused_result)) enum x86_idt_status
-x86_idt_set_gate(uint8_t vector, uint64_t handler, uint8_t ist, enum x86_gate_type type,
-                 uint8_t dpl);
+__attribute__((warn_unused_result)) enum x86_status x86_idt_set_gate(uint8_t vector,
+                                                                     uint64_t handler, uint8_t ist,
+                                                                     enum x86_gate_type type,
+                                                                     uint8_t dpl);
 
 /* The 256-gate table (for inspection and tests). */
 const struct x86_idt_gate *x86_idt_table(void);
@@ -125,26 +117,26 @@ const struct x86_idt_gate *x86_idt_table(void);
 void x86_idt_load(void);
 
 /*
- * Install `handler` for `vector`. Errors: X86_IDT_ERR_INVALID for NULL, X86_IDT_ERR_BUSY if
+ * Install `handler` for `vector`. Errors: X86_ERR_BAD_ARGUMENT for NULL, X86_ERR_VECTOR_BUSY if
  * the vector already has one (use x86_isr_replace() to swap deliberately). Safe with
  * interrupts on and from a handler: the slot is updated atomically.
  */
-__attribute__((warn_unused_result)) enum x86_idt_status x86_isr_register(uint8_t vector,
-                                                                         x86_isr_handler handler);
+__attribute__((warn_unused_result)) enum x86_status x86_isr_register(uint8_t vector,
+                                                                     x86_isr_handler handler);
 
 /*
  * Install `handler` for `vector` whatever was there; the previous one (or NULL) goes to *old
- * if old is not NULL. Errors: X86_IDT_ERR_INVALID for a NULL handler. Any context.
+ * if old is not NULL. Errors: X86_ERR_BAD_ARGUMENT for a NULL handler. Any context.
  */
-__attribute__((warn_unused_result)) enum x86_idt_status
+__attribute__((warn_unused_result)) enum x86_status
 x86_isr_replace(uint8_t vector, x86_isr_handler handler, x86_isr_handler *old);
 
 /*
  * Remove the handler of `vector`; afterwards it reaches the default handler. Errors:
- * X86_IDT_ERR_NOT_REGISTERED if it had none. Any context. A handler running on another CPU
+ * X86_ERR_NOT_REGISTERED if it had none. Any context. A handler running on another CPU
  * may still finish after this returns.
  */
-__attribute__((warn_unused_result)) enum x86_idt_status x86_isr_unregister(uint8_t vector);
+__attribute__((warn_unused_result)) enum x86_status x86_isr_unregister(uint8_t vector);
 
 /* The handler registered for `vector`, or NULL. Any context. */
 x86_isr_handler x86_isr_handler_of(uint8_t vector);

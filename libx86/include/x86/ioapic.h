@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include <x86/mmio.h>
+#include <x86/status.h>
 
 #define X86_IOAPIC_REGSEL 0x00u
 #define X86_IOAPIC_WINDOW 0x10u
@@ -35,13 +36,6 @@
 #define X86_IOAPIC_REMOTE_IRR (1u << 14)
 #define X86_IOAPIC_LEVEL (1u << 15)
 #define X86_IOAPIC_MASKED (1u << 16)
-
-enum x86_ioapic_status {
-    X86_IOAPIC_OK = 0,
-    X86_IOAPIC_BAD_VECTOR, /* fixed/lowest-priority delivery needs a vector >= 32 */
-    X86_IOAPIC_BAD_LINE,   /* the GSI is not one of this I/O APIC's inputs */
-    X86_IOAPIC_BAD_ARGUMENT,
-};
 
 /* One redirection entry, decoded. */
 struct x86_ioapic_redirect {
@@ -80,8 +74,6 @@ struct x86_isa_route {
     bool level;
 };
 
-const char *x86_ioapic_status_str(enum x86_ioapic_status status);
-
 /*
  * Describe the I/O APIC at `mmio` serving GSIs from `gsi_base`, read its ID and version and
  * mask every redirection entry (what firmware left programmed is not the kernel's business).
@@ -104,16 +96,16 @@ struct x86_ioapic_redirect x86_ioapic_decode(uint64_t raw);
  * Program the entry of `gsi`. The entry is written masked first and unmasked last (when
  * r->masked is false), so no half-written entry can fire. Errors: BAD_LINE, BAD_VECTOR.
  */
-__attribute__((warn_unused_result)) enum x86_ioapic_status
+__attribute__((warn_unused_result)) enum x86_status
 x86_ioapic_set(const struct x86_ioapic *io, uint32_t gsi, const struct x86_ioapic_redirect *r);
 
 /* Read back the entry of `gsi`. Errors: BAD_LINE. */
-__attribute__((warn_unused_result)) enum x86_ioapic_status
+__attribute__((warn_unused_result)) enum x86_status
 x86_ioapic_get(const struct x86_ioapic *io, uint32_t gsi, struct x86_ioapic_redirect *out);
 
 /* Set or clear the mask bit of `gsi`'s entry, leaving the rest. Errors: BAD_LINE. */
-__attribute__((warn_unused_result)) enum x86_ioapic_status
-x86_ioapic_mask(const struct x86_ioapic *io, uint32_t gsi, bool masked);
+__attribute__((warn_unused_result)) enum x86_status x86_ioapic_mask(const struct x86_ioapic *io,
+                                                                    uint32_t gsi, bool masked);
 
 /*
  * Where ISA `irq` (0..15) arrives, given the MADT's overrides: the override for that IRQ if
@@ -121,6 +113,6 @@ x86_ioapic_mask(const struct x86_ioapic *io, uint32_t gsi, bool masked);
  * else the identity GSI, active high, edge. Errors: BAD_ARGUMENT (irq > 15, NULL out, or
  * overrides NULL with n > 0). Pure.
  */
-__attribute__((warn_unused_result)) enum x86_ioapic_status
+__attribute__((warn_unused_result)) enum x86_status
 x86_isa_irq_route(uint8_t irq, const struct x86_isa_override *overrides, size_t n,
                   struct x86_isa_route *out);

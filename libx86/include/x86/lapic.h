@@ -22,6 +22,7 @@
 
 #include <x86/cpu.h>
 #include <x86/mmio.h>
+#include <x86/status.h>
 
 /* IA32_APIC_BASE and its bits; IA32_TSC_DEADLINE. */
 #define X86_MSR_APIC_BASE 0x1Bu
@@ -102,15 +103,6 @@ enum x86_apic_delivery {
 #define X86_ESR_RECV_ILLEGAL_VECTOR (1u << 6)
 #define X86_ESR_ILLEGAL_REGISTER (1u << 7)
 
-enum x86_apic_status {
-    X86_APIC_OK = 0,
-    X86_APIC_BAD_VECTOR,   /* vectors 0..15 are reserved; fixed-delivery needs >= 32 */
-    X86_APIC_BAD_ARGUMENT, /* LINT number, delivery mode, zero count, unknown divisor... */
-    X86_APIC_TIMEOUT,      /* an IPI stayed "send pending" for the whole bounded wait */
-    X86_APIC_UNSUPPORTED,  /* the CPU lacks the feature (x2APIC, TSC-deadline) */
-    X86_APIC_OUT_OF_RANGE, /* a computed count does not fit the 32-bit timer */
-};
-
 /* What CPUID leaf 1 says about the APIC. */
 struct x86_apic_features {
     bool apic;          /* EDX bit 9: an on-chip APIC */
@@ -126,9 +118,6 @@ struct x86_lapic {
     uint64_t timer_hz;
     uint8_t timer_divisor; /* 1, 2, 4, ..., 128; what x86_lapic_timer_* programs */
 };
-
-/* One-line reason for a status, never NULL. */
-const char *x86_apic_status_str(enum x86_apic_status status);
 
 /* Decode CPUID leaf 1 (as returned by x86_cpuid(1, 0)). Pure. */
 struct x86_apic_features x86_apic_features_from_cpuid(const struct x86_cpuid_regs *leaf1);
@@ -159,10 +148,10 @@ void x86_lapic_version(const struct x86_lapic *l, uint8_t *version, uint8_t *lvt
 
 /*
  * Software-enable the APIC with `spurious_vector` (32..255; the low four bits should be 1s
- * for P6-era parts, e.g. 0xFF) and accept every priority (TPR 0). Errors: X86_APIC_BAD_VECTOR.
+ * for P6-era parts, e.g. 0xFF) and accept every priority (TPR 0). Errors: X86_ERR_BAD_VECTOR.
  */
-__attribute__((warn_unused_result)) enum x86_apic_status x86_lapic_enable(const struct x86_lapic *l,
-                                                                          uint8_t spurious_vector);
+__attribute__((warn_unused_result)) enum x86_status x86_lapic_enable(const struct x86_lapic *l,
+                                                                     uint8_t spurious_vector);
 
 /* Clear the software enable bit: the APIC then delivers nothing but NMI/INIT/SMI. */
 void x86_lapic_disable(const struct x86_lapic *l);
@@ -183,19 +172,19 @@ uint32_t x86_lapic_lvt_encode(uint8_t vector, enum x86_apic_delivery mode, bool 
 
 /*
  * Program LINT0 or LINT1 (`lint` 0 or 1) with the entry x86_lapic_lvt_encode gives. Errors:
- * X86_APIC_BAD_ARGUMENT (lint > 1, delivery mode LOWEST/STARTUP), X86_APIC_BAD_VECTOR (fixed
+ * X86_ERR_BAD_ARGUMENT (lint > 1, delivery mode LOWEST/STARTUP), X86_ERR_BAD_VECTOR (fixed
  * delivery with a vector below 32).
  */
-__attribute__((warn_unused_result)) enum x86_apic_status
+__attribute__((warn_unused_result)) enum x86_status
 x86_lapic_set_lint(const struct x86_lapic *l, unsigned lint, uint8_t vector,
                    enum x86_apic_delivery mode, bool active_low, bool level, bool masked);
 
 /*
  * Deliver APIC errors as `vector` (32..255) and clear the error status. Errors:
- * X86_APIC_BAD_VECTOR.
+ * X86_ERR_BAD_VECTOR.
  */
-__attribute__((warn_unused_result)) enum x86_apic_status
-x86_lapic_setup_error(const struct x86_lapic *l, uint8_t vector);
+__attribute__((warn_unused_result)) enum x86_status x86_lapic_setup_error(const struct x86_lapic *l,
+                                                                          uint8_t vector);
 
 /*
  * Latch and return the error status (X86_ESR_* bits): the register is written first, which
@@ -211,23 +200,23 @@ void x86_lapic_mask_all(const struct x86_lapic *l);
  * Send an IPI: `icr_low` holds vector, delivery mode, trigger and shorthand bits (X86_ICR_*),
  * `dest` the destination APIC ID (ignored with a shorthand). In xAPIC mode the function first
  * waits for a previous IPI to be accepted, then writes the high and low words, then waits for
- * this one, each wait bounded by `spin_limit` register reads: X86_APIC_TIMEOUT if it stays
+ * this one, each wait bounded by `spin_limit` register reads: X86_ERR_TIMEOUT if it stays
  * pending. x2APIC has no pending bit (one MSR write). Interrupts off if the caller may be
  * interrupted by code that sends IPIs as well.
  */
-__attribute__((warn_unused_result)) enum x86_apic_status
+__attribute__((warn_unused_result)) enum x86_status
 x86_lapic_send_ipi(const struct x86_lapic *l, uint32_t dest, uint32_t icr_low, uint32_t spin_limit);
 
 /* Fixed IPI of `vector` (32..255) to APIC `dest`. Errors as x86_lapic_send_ipi, BAD_VECTOR. */
-__attribute__((warn_unused_result)) enum x86_apic_status
+__attribute__((warn_unused_result)) enum x86_status
 x86_lapic_ipi_fixed(const struct x86_lapic *l, uint32_t dest, uint8_t vector, uint32_t spin_limit);
 
 /* IPI of `vector` to this CPU itself (x2APIC: the SELF IPI register). BAD_VECTOR below 32. */
-__attribute__((warn_unused_result)) enum x86_apic_status
+__attribute__((warn_unused_result)) enum x86_status
 x86_lapic_ipi_self(const struct x86_lapic *l, uint8_t vector, uint32_t spin_limit);
 
 /* INIT IPI (level assert) to APIC `dest`: resets that CPU into wait-for-SIPI. */
-__attribute__((warn_unused_result)) enum x86_apic_status
+__attribute__((warn_unused_result)) enum x86_status
 x86_lapic_ipi_init(const struct x86_lapic *l, uint32_t dest, uint32_t spin_limit);
 
 /*
@@ -235,26 +224,26 @@ x86_lapic_ipi_init(const struct x86_lapic *l, uint32_t dest, uint32_t spin_limit
  * (`page` < 256, i.e. below 1 MiB). Send it twice, 200 us apart, after the INIT (the SDM's
  * MP initialisation sequence); the waiting is the caller's.
  */
-__attribute__((warn_unused_result)) enum x86_apic_status
+__attribute__((warn_unused_result)) enum x86_status
 x86_lapic_ipi_startup(const struct x86_lapic *l, uint32_t dest, uint8_t page, uint32_t spin_limit);
 
 /*
  * Divide configuration register value for a timer divisor of 1, 2, 4, ..., 128 (bits 0, 1
- * and 3). X86_APIC_BAD_ARGUMENT for anything else. Pure.
+ * and 3). X86_ERR_BAD_ARGUMENT for anything else. Pure.
  */
-__attribute__((warn_unused_result)) enum x86_apic_status x86_lapic_divide_encode(uint32_t divisor,
-                                                                                 uint32_t *bits);
+__attribute__((warn_unused_result)) enum x86_status x86_lapic_divide_encode(uint32_t divisor,
+                                                                            uint32_t *bits);
 
 /* Set the timer divisor used by the x86_lapic_timer_* calls (1..128, power of two). */
-__attribute__((warn_unused_result)) enum x86_apic_status
-x86_lapic_timer_set_divisor(struct x86_lapic *l, uint32_t divisor);
+__attribute__((warn_unused_result)) enum x86_status x86_lapic_timer_set_divisor(struct x86_lapic *l,
+                                                                                uint32_t divisor);
 
 /*
  * Start the timer counting down from `count` (> 0) at the configured divisor; `periodic`
  * reloads it at zero, else it stops. Each expiry raises `vector`. Errors: BAD_VECTOR,
  * BAD_ARGUMENT (count 0).
  */
-__attribute__((warn_unused_result)) enum x86_apic_status
+__attribute__((warn_unused_result)) enum x86_status
 x86_lapic_timer_start(const struct x86_lapic *l, uint8_t vector, uint32_t count, bool periodic);
 
 /* Stop the timer (initial count 0) and mask its LVT entry. */
@@ -266,9 +255,9 @@ uint32_t x86_lapic_timer_current(const struct x86_lapic *l);
 /*
  * Put the timer in TSC-deadline mode on `vector`: it fires once when the TSC reaches the
  * value written with x86_lapic_tsc_deadline_arm. `have_deadline` is the CPUID bit
- * (x86_apic_features.tsc_deadline): X86_APIC_UNSUPPORTED without it; BAD_VECTOR.
+ * (x86_apic_features.tsc_deadline): X86_ERR_UNSUPPORTED without it; BAD_VECTOR.
  */
-__attribute__((warn_unused_result)) enum x86_apic_status
+__attribute__((warn_unused_result)) enum x86_status
 x86_lapic_timer_tsc_deadline(const struct x86_lapic *l, uint8_t vector, bool have_deadline);
 
 /* Arm (or with 0 disarm) the TSC deadline. */
@@ -279,7 +268,7 @@ void x86_lapic_tsc_deadline_arm(uint64_t tsc_value);
  * clock of `ref_hz` advanced `ref_counts`. Stores the timer rate in l->timer_hz (counts per
  * second at the current divisor). Errors: BAD_ARGUMENT (any input 0).
  */
-__attribute__((warn_unused_result)) enum x86_apic_status
+__attribute__((warn_unused_result)) enum x86_status
 x86_lapic_timer_calibrated(struct x86_lapic *l, uint64_t timer_counts, uint64_t ref_counts,
                            uint64_t ref_hz);
 
@@ -288,6 +277,6 @@ x86_lapic_timer_calibrated(struct x86_lapic *l, uint64_t timer_counts, uint64_t 
  * resulting actual rate in *actual_hz (may be NULL). Errors: BAD_ARGUMENT (uncalibrated or
  * tick_hz 0), OUT_OF_RANGE (count would be 0 or above 2^32 - 1). Pure apart from reading l.
  */
-__attribute__((warn_unused_result)) enum x86_apic_status
+__attribute__((warn_unused_result)) enum x86_status
 x86_lapic_timer_count_for_hz(const struct x86_lapic *l, uint32_t tick_hz, uint32_t *count,
                              uint32_t *actual_hz);

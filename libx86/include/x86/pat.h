@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <x86/status.h>
 
 #define X86_MSR_PAT 0x277u
 #define X86_PAT_ENTRIES 8
@@ -31,25 +32,15 @@ enum x86_pat_type {
     X86_PAT_UC_MINUS = 7, /* uncacheable unless an MTRR says WC */
 };
 
-enum x86_pat_status {
-    X86_PAT_OK = 0,
-    X86_PAT_ERR_UNSUPPORTED, /* CPUID.01H:EDX.PAT is clear */
-    X86_PAT_ERR_BAD_TYPE,    /* a reserved memory type (2, 3 or above 7) */
-    X86_PAT_ERR_READBACK,    /* the MSR did not keep the value written */
-};
-
-/* A constant name for status ("ok", "bad memory type", ...). */
-const char *x86_pat_status_str(enum x86_pat_status status);
-
 /* True if the CPU has the PAT (CPUID.01H:EDX bit 16). Every x86_64 CPU should. */
 bool x86_pat_supported(void);
 
 /* True if type is one of enum x86_pat_type. */
 bool x86_pat_type_valid(unsigned type);
 
-/* The MSR value holding types[0..7] (entry i in byte i). Errors: X86_PAT_ERR_BAD_TYPE (then
+/* The MSR value holding types[0..7] (entry i in byte i). Errors: X86_ERR_BAD_MEMORY_TYPE (then
  * *out is unchanged). */
-__attribute__((warn_unused_result)) enum x86_pat_status
+__attribute__((warn_unused_result)) enum x86_status
 x86_pat_encode(const uint8_t types[X86_PAT_ENTRIES], uint64_t *out);
 
 /* The memory type of entry index (0..7) in the MSR value pat. */
@@ -62,10 +53,10 @@ unsigned x86_pat_find(uint64_t pat, unsigned type);
  * Write types[0..7] to IA32_PAT and read it back. The caller checks x86_pat_supported first
  * (the MSR does not exist otherwise) and flushes the TLBs and caches as the SDM requires when
  * entries in use change meaning (nothing to do if only entries no mapping uses yet change).
- * Errors: X86_PAT_ERR_BAD_TYPE (nothing written), X86_PAT_ERR_READBACK.
+ * Errors: X86_ERR_BAD_MEMORY_TYPE (nothing written), X86_ERR_READBACK.
  * Privileged; call with interrupts in any state, on each CPU (the MSR is per CPU).
  */
-__attribute__((warn_unused_result)) enum x86_pat_status
+__attribute__((warn_unused_result)) enum x86_status
 x86_pat_program(const uint8_t types[X86_PAT_ENTRIES]);
 
 #endif /* X86_PAT_H */

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <x86/status.h>
 
 #define X86_PIT_BASE_HZ 1193182u
 #define X86_PIT_MIN_DIVISOR 2u
@@ -28,24 +29,14 @@
 /* Command byte: channel 0, access lobyte/hibyte, mode 2 (rate generator), binary. */
 #define X86_PIT_CMD_CH0_LOHI_MODE2 0x34
 
-enum x86_pit_status {
-    X86_PIT_OK = 0,
-    X86_PIT_RATE_TOO_LOW,  /* hz < X86_PIT_MIN_HZ, including 0 */
-    X86_PIT_RATE_TOO_HIGH, /* hz > X86_PIT_MAX_HZ */
-    X86_PIT_BAD_DIVISOR,   /* divisor outside X86_PIT_MIN_DIVISOR..X86_PIT_MAX_DIVISOR */
-};
-
-/* One-line reason for a status, never NULL. Any context. */
-const char *x86_pit_status_str(enum x86_pit_status status);
-
 /*
  * Compute the channel-0 divisor for `hz`, rounded to the nearest divisor, without touching the
  * hardware. On success *divisor is the 16-bit reload value to program (0 stands for 65536) and
  * *actual_hz the resulting rate rounded to the nearest Hz; either pointer may be NULL. On error
- * (X86_PIT_RATE_TOO_LOW, X86_PIT_RATE_TOO_HIGH) the outputs are not written. Pure; any context.
+ * (X86_ERR_RATE_TOO_LOW, X86_ERR_RATE_TOO_HIGH) the outputs are not written. Pure; any context.
  */
-__attribute__((warn_unused_result)) enum x86_pit_status
-x86_pit_divisor(uint32_t hz, uint16_t *divisor, uint32_t *actual_hz);
+__attribute__((warn_unused_result)) enum x86_status x86_pit_divisor(uint32_t hz, uint16_t *divisor,
+                                                                    uint32_t *actual_hz);
 
 /*
  * Program channel 0 as a rate generator (command 0x34, mode 2, lobyte then hibyte) at the
@@ -54,13 +45,13 @@ x86_pit_divisor(uint32_t hz, uint16_t *divisor, uint32_t *actual_hz);
  * the PIT is not touched. Call with interrupts off (or IRQ0 masked): the tick counter and the
  * rate must change together.
  */
-__attribute__((warn_unused_result)) enum x86_pit_status x86_pit_start(uint32_t hz);
+__attribute__((warn_unused_result)) enum x86_status x86_pit_start(uint32_t hz);
 
 /*
- * As x86_pit_start() with an explicit divisor, 2..65536 (X86_PIT_BAD_DIVISOR otherwise).
+ * As x86_pit_start() with an explicit divisor, 2..65536 (X86_ERR_BAD_DIVISOR otherwise).
  * 65536 gives the BIOS default of about 18.2 Hz.
  */
-__attribute__((warn_unused_result)) enum x86_pit_status x86_pit_start_divisor(uint32_t divisor);
+__attribute__((warn_unused_result)) enum x86_status x86_pit_start_divisor(uint32_t divisor);
 
 /* Count one tick. Call it from the IRQ0 handler, once per interrupt. Atomic; IRQ context. */
 void x86_pit_tick(void);

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <x86/status.h>
 
 #define X86_PS2_DATA 0x60
 #define X86_PS2_STATUS 0x64
@@ -51,17 +52,6 @@
 /* How often a byte the keyboard answered with 0xFE (resend) is sent again before giving up. */
 #define X86_PS2_MAX_RESENDS 3u
 
-enum x86_ps2_status {
-    X86_PS2_OK = 0,
-    X86_PS2_NO_CONTROLLER,    /* status reads 0xFF or the controller never becomes ready */
-    X86_PS2_TIMEOUT,          /* the controller answered earlier, then stopped responding */
-    X86_PS2_SELF_TEST_FAILED, /* command 0xAA did not answer 0x55 */
-    X86_PS2_PORT_TEST_FAILED, /* command 0xAB did not answer 0x00 (see info->port1_test) */
-    X86_PS2_NO_KEYBOARD,      /* nothing answered on port 1 */
-    X86_PS2_KEYBOARD_FAILED,  /* the keyboard answered, but not with ack / self-test passed */
-    X86_PS2_RESEND_LIMIT,     /* the keyboard kept asking for a resend (0xFE) */
-};
-
 /* What x86_ps2_init() found, for boot messages and diagnostics. */
 struct x86_ps2_info {
     uint8_t config_before; /* firmware's configuration byte, read with both ports disabled */
@@ -73,9 +63,6 @@ struct x86_ps2_info {
     uint32_t resends;      /* 0xFE replies seen while resetting the keyboard */
 };
 
-/* One-line human-readable reason for a status, never NULL. Any context. */
-const char *x86_ps2_status_str(enum x86_ps2_status status);
-
 /*
  * Bring up the controller and the keyboard: disable both ports, flush the output buffer,
  * disable port IRQs and keep translation on in the configuration byte, controller self-test
@@ -84,15 +71,15 @@ const char *x86_ps2_status_str(enum x86_ps2_status status);
  * (expects 0xFA then 0xAA, resending on 0xFE up to X86_PS2_MAX_RESENDS times).
  *
  * `info` may be NULL; otherwise it is filled in as far as init got, also on error.
- * Errors: X86_PS2_NO_CONTROLLER (status reads 0xFF, the first command is never accepted, or
- * the output buffer never empties), X86_PS2_TIMEOUT (a later wait expired),
- * X86_PS2_SELF_TEST_FAILED, X86_PS2_PORT_TEST_FAILED, X86_PS2_NO_KEYBOARD (reset not
- * acknowledged), X86_PS2_RESEND_LIMIT, X86_PS2_KEYBOARD_FAILED (bad or missing self-test
+ * Errors: X86_ERR_NO_CONTROLLER (status reads 0xFF, the first command is never accepted, or
+ * the output buffer never empties), X86_ERR_TIMEOUT (a later wait expired),
+ * X86_ERR_SELF_TEST_FAILED, X86_ERR_PORT_TEST_FAILED, X86_ERR_NO_KEYBOARD (reset not
+ * acknowledged), X86_ERR_RESEND_LIMIT, X86_ERR_KEYBOARD_FAILED (bad or missing self-test
  * result after the ack). On any error the keyboard is unusable; port 1 may be left disabled.
  * Task context, IRQ1 masked (see above); takes up to about a second when the keyboard is slow
  * or missing.
  */
-__attribute__((warn_unused_result)) enum x86_ps2_status x86_ps2_init(struct x86_ps2_info *info);
+__attribute__((warn_unused_result)) enum x86_status x86_ps2_init(struct x86_ps2_info *info);
 
 /*
  * Send a command to the keyboard, with one argument byte if has_arg is non-zero (e.g.
@@ -102,8 +89,8 @@ __attribute__((warn_unused_result)) enum x86_ps2_status x86_ps2_init(struct x86_
  * Bytes that are neither ack nor resend (keystrokes) go to the stray sink set with
  * x86_ps2_set_stray_sink (e.g. the keyboard ring, so a key released meanwhile is not lost),
  * or are discarded when there is none.
- * Errors: X86_PS2_TIMEOUT (controller busy or no reply within the bounded wait),
- * X86_PS2_RESEND_LIMIT, X86_PS2_KEYBOARD_FAILED (more than a handful of unrelated bytes
+ * Errors: X86_ERR_TIMEOUT (controller busy or no reply within the bounded wait),
+ * X86_ERR_RESEND_LIMIT, X86_ERR_KEYBOARD_FAILED (more than a handful of unrelated bytes
  * instead of an ack). Task context, IRQ1 masked (see above).
  */
 /*
@@ -113,7 +100,7 @@ __attribute__((warn_unused_result)) enum x86_ps2_status x86_ps2_init(struct x86_
  */
 void x86_ps2_set_stray_sink(void (*sink)(void *ctx, uint8_t byte), void *ctx);
 
-__attribute__((warn_unused_result)) enum x86_ps2_status
+__attribute__((warn_unused_result)) enum x86_status
 x86_ps2_keyboard_command(uint8_t cmd, int has_arg, uint8_t arg);
 
 /*

@@ -145,7 +145,7 @@ static int reset(void **state)
     (void)state;
     for (unsigned v = 0; v < X86_IDT_VECTORS; v++) {
         if (x86_isr_handler_of((uint8_t)v))
-            assert_int_equal(x86_isr_unregister((uint8_t)v), X86_IDT_OK);
+            assert_int_equal(x86_isr_unregister((uint8_t)v), X86_OK);
     }
     x86_isr_set_default(NULL);
     calls = default_calls = 0;
@@ -233,16 +233,15 @@ static void test_idt_set_gate_validates_and_writes(void **state)
 {
     (void)state;
     x86_idt_init();
-    assert_int_equal(x86_idt_set_gate(0x80, 0, 0, X86_GATE_TRAP, 3), X86_IDT_ERR_INVALID);
-    assert_int_equal(x86_idt_set_gate(0x80, 0x1000, 8, X86_GATE_TRAP, 3), X86_IDT_ERR_INVALID);
-    assert_int_equal(x86_idt_set_gate(0x80, 0x1000, 0, X86_GATE_TRAP, 4), X86_IDT_ERR_INVALID);
+    assert_int_equal(x86_idt_set_gate(0x80, 0, 0, X86_GATE_TRAP, 3), X86_ERR_BAD_ARGUMENT);
+    assert_int_equal(x86_idt_set_gate(0x80, 0x1000, 8, X86_GATE_TRAP, 3), X86_ERR_BAD_ARGUMENT);
+    assert_int_equal(x86_idt_set_gate(0x80, 0x1000, 0, X86_GATE_TRAP, 4), X86_ERR_BAD_ARGUMENT);
     assert_int_equal(x86_idt_set_gate(0x80, 0x1000, 0, (enum x86_gate_type)0xC, 0),
-                     X86_IDT_ERR_INVALID);
+                     X86_ERR_BAD_ARGUMENT);
     /* Rejected calls left the gate alone. */
     assert_int_equal(gate_handler(&x86_idt_table()[0x80]), x86_isr_stub_table[0x80]);
 
-    assert_int_equal(x86_idt_set_gate(0x80, 0xFFFFFFFF80001000ull, 4, X86_GATE_TRAP, 3),
-                     X86_IDT_OK);
+    assert_int_equal(x86_idt_set_gate(0x80, 0xFFFFFFFF80001000ull, 4, X86_GATE_TRAP, 3), X86_OK);
     const struct x86_idt_gate *g = &x86_idt_table()[0x80];
     assert_int_equal(gate_handler(g), 0xFFFFFFFF80001000ull);
     assert_int_equal(g->ist, 4);
@@ -271,7 +270,7 @@ static void test_isr_dispatch_reaches_registered_handler(void **state)
 {
     (void)state;
     x86_isr_set_default(default_handler);
-    assert_int_equal(x86_isr_register(33, recording_handler), X86_IDT_OK);
+    assert_int_equal(x86_isr_register(33, recording_handler), X86_OK);
     struct x86_interrupt_frame f = frame_for(33);
     f.rbx = 0x1234;
     x86_isr_dispatch(&f);
@@ -286,7 +285,7 @@ static void test_isr_dispatch_sends_unclaimed_vectors_to_default_handler(void **
 {
     (void)state;
     x86_isr_set_default(default_handler);
-    assert_int_equal(x86_isr_register(33, recording_handler), X86_IDT_OK);
+    assert_int_equal(x86_isr_register(33, recording_handler), X86_OK);
     struct x86_interrupt_frame f = frame_for(34);
     x86_isr_dispatch(&f);
     assert_int_equal(default_calls, 1);
@@ -315,24 +314,24 @@ static void test_isr_dispatch_without_any_handler_halts_with_interrupts_off(void
 static void test_isr_register_twice_is_busy_until_replaced(void **state)
 {
     (void)state;
-    assert_int_equal(x86_isr_register(50, recording_handler), X86_IDT_OK);
-    assert_int_equal(x86_isr_register(50, other_handler), X86_IDT_ERR_BUSY);
+    assert_int_equal(x86_isr_register(50, recording_handler), X86_OK);
+    assert_int_equal(x86_isr_register(50, other_handler), X86_ERR_VECTOR_BUSY);
     assert_ptr_equal(x86_isr_handler_of(50), recording_handler);
 
     x86_isr_handler old = NULL;
-    assert_int_equal(x86_isr_replace(50, other_handler, &old), X86_IDT_OK);
+    assert_int_equal(x86_isr_replace(50, other_handler, &old), X86_OK);
     assert_ptr_equal(old, recording_handler);
     assert_ptr_equal(x86_isr_handler_of(50), other_handler);
 
-    assert_int_equal(x86_isr_replace(51, other_handler, &old), X86_IDT_OK);
+    assert_int_equal(x86_isr_replace(51, other_handler, &old), X86_OK);
     assert_null(old);
-    assert_int_equal(x86_isr_replace(51, NULL, NULL), X86_IDT_ERR_INVALID);
+    assert_int_equal(x86_isr_replace(51, NULL, NULL), X86_ERR_BAD_ARGUMENT);
 }
 
 static void test_isr_register_rejects_null_handler(void **state)
 {
     (void)state;
-    assert_int_equal(x86_isr_register(60, NULL), X86_IDT_ERR_INVALID);
+    assert_int_equal(x86_isr_register(60, NULL), X86_ERR_BAD_ARGUMENT);
     assert_null(x86_isr_handler_of(60));
 }
 
@@ -340,9 +339,9 @@ static void test_isr_unregister_falls_back_to_default_and_reports_missing(void *
 {
     (void)state;
     x86_isr_set_default(default_handler);
-    assert_int_equal(x86_isr_register(70, recording_handler), X86_IDT_OK);
-    assert_int_equal(x86_isr_unregister(70), X86_IDT_OK);
-    assert_int_equal(x86_isr_unregister(70), X86_IDT_ERR_NOT_REGISTERED);
+    assert_int_equal(x86_isr_register(70, recording_handler), X86_OK);
+    assert_int_equal(x86_isr_unregister(70), X86_OK);
+    assert_int_equal(x86_isr_unregister(70), X86_ERR_NOT_REGISTERED);
     struct x86_interrupt_frame f = frame_for(70);
     x86_isr_dispatch(&f);
     assert_int_equal(calls, 0);
@@ -366,14 +365,21 @@ static void test_interrupt_count_counts_each_vector_separately(void **state)
     assert_int_equal(x86_interrupt_count(44), c44);
 }
 
-static void test_idt_status_str_describes_every_status(void **state)
+static void test_x86_status_str_describes_every_status(void **state)
 {
     (void)state;
-    assert_string_equal(x86_idt_status_str(X86_IDT_OK), "ok");
-    assert_string_equal(x86_idt_status_str(X86_IDT_ERR_INVALID), "invalid argument");
-    assert_string_equal(x86_idt_status_str(X86_IDT_ERR_BUSY), "handler already registered");
-    assert_string_equal(x86_idt_status_str(X86_IDT_ERR_NOT_REGISTERED), "no handler registered");
-    assert_string_equal(x86_idt_status_str((enum x86_idt_status)42), "unknown status");
+    const char *unknown = x86_status_str(X86_STATUS_COUNT);
+    assert_string_equal(x86_status_str(X86_OK), "ok");
+    assert_string_equal(x86_status_str(X86_ERR_VECTOR_BUSY), "handler already registered");
+    assert_string_equal(x86_status_str(X86_ERR_NOT_REGISTERED), "no handler registered");
+    /* Every value has a reason of its own, none of them the fallback. */
+    for (int a = X86_OK; a < X86_STATUS_COUNT; a++) {
+        assert_string_not_equal(x86_status_str((enum x86_status)a), unknown);
+        for (int b = a + 1; b < X86_STATUS_COUNT; b++)
+            assert_string_not_equal(x86_status_str((enum x86_status)a),
+                                    x86_status_str((enum x86_status)b));
+    }
+    assert_string_equal(x86_status_str((enum x86_status)1234), unknown);
 }
 
 static uint16_t read_cs(void)
@@ -393,7 +399,7 @@ static uint16_t read_ss(void)
 static void check_stub_frame(uint8_t vector, uint64_t error, bool cpu_pushes_error)
 {
     reset(NULL);
-    assert_int_equal(x86_isr_register(vector, recording_handler), X86_IDT_OK);
+    assert_int_equal(x86_isr_register(vector, recording_handler), X86_OK);
     uint64_t before = x86_interrupt_count(vector);
     uint64_t rax = fake_interrupt(x86_isr_stub_table[vector], error, cpu_pushes_error);
 
@@ -460,7 +466,7 @@ int main(void)
         cmocka_unit_test_setup(test_isr_unregister_falls_back_to_default_and_reports_missing,
                                reset),
         cmocka_unit_test_setup(test_interrupt_count_counts_each_vector_separately, reset),
-        cmocka_unit_test(test_idt_status_str_describes_every_status),
+        cmocka_unit_test(test_x86_status_str_describes_every_status),
         cmocka_unit_test_setup(test_stub_builds_frame_for_vector_without_error_code, reset),
         cmocka_unit_test_setup(test_stub_keeps_cpu_error_code_for_error_code_vectors, reset),
     };

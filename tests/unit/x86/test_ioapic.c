@@ -59,11 +59,11 @@ static void test_set_programs_entry_and_device_delivers_vector(void **state)
 {
     (void)state;
     struct x86_ioapic_redirect r = {.vector = 0x21, .dest = 1};
-    assert_int_equal(x86_ioapic_set(&io, 1, &r), X86_IOAPIC_OK);
+    assert_int_equal(x86_ioapic_set(&io, 1, &r), X86_OK);
     assert_int_equal(fake_ioapic_assert(&hw, 1), 0x21);
     assert_int_equal(hw.redir[1] >> 56, 1);
     struct x86_ioapic_redirect back;
-    assert_int_equal(x86_ioapic_get(&io, 1, &back), X86_IOAPIC_OK);
+    assert_int_equal(x86_ioapic_get(&io, 1, &back), X86_OK);
     assert_int_equal(back.vector, 0x21);
     assert_false(back.masked);
 }
@@ -72,14 +72,14 @@ static void test_mask_and_unmask_one_line(void **state)
 {
     (void)state;
     struct x86_ioapic_redirect r = {.vector = 0x24, .level = true, .active_low = true};
-    assert_int_equal(x86_ioapic_set(&io, 9, &r), X86_IOAPIC_OK);
-    assert_int_equal(x86_ioapic_mask(&io, 9, true), X86_IOAPIC_OK);
+    assert_int_equal(x86_ioapic_set(&io, 9, &r), X86_OK);
+    assert_int_equal(x86_ioapic_mask(&io, 9, true), X86_OK);
     assert_int_equal(fake_ioapic_assert(&hw, 9), -1);
-    assert_int_equal(x86_ioapic_mask(&io, 9, false), X86_IOAPIC_OK);
+    assert_int_equal(x86_ioapic_mask(&io, 9, false), X86_OK);
     assert_int_equal(fake_ioapic_assert(&hw, 9), 0x24);
     /* The rest of the entry survived the mask round trip. */
     struct x86_ioapic_redirect back;
-    assert_int_equal(x86_ioapic_get(&io, 9, &back), X86_IOAPIC_OK);
+    assert_int_equal(x86_ioapic_get(&io, 9, &back), X86_OK);
     assert_true(back.level && back.active_low);
     assert_int_equal(hw.redir[10] & X86_IOAPIC_MASKED, X86_IOAPIC_MASKED);
 }
@@ -92,11 +92,11 @@ static void test_lines_outside_this_ioapic_rejected(void **state)
     fake_ioapic_init(&hw2, 3, 8);
     x86_ioapic_init(&second, &hw2.mmio, 24);
     struct x86_ioapic_redirect r = {.vector = 0x30};
-    assert_int_equal(x86_ioapic_set(&io, 24, &r), X86_IOAPIC_BAD_LINE);
-    assert_int_equal(x86_ioapic_set(&second, 23, &r), X86_IOAPIC_BAD_LINE);
-    assert_int_equal(x86_ioapic_set(&second, 31, &r), X86_IOAPIC_OK);
+    assert_int_equal(x86_ioapic_set(&io, 24, &r), X86_ERR_BAD_LINE);
+    assert_int_equal(x86_ioapic_set(&second, 23, &r), X86_ERR_BAD_LINE);
+    assert_int_equal(x86_ioapic_set(&second, 31, &r), X86_OK);
     assert_int_equal(fake_ioapic_assert(&hw2, 7), 0x30);
-    assert_int_equal(x86_ioapic_mask(&second, 32, true), X86_IOAPIC_BAD_LINE);
+    assert_int_equal(x86_ioapic_mask(&second, 32, true), X86_ERR_BAD_LINE);
     assert_int_equal(hw.bad_accesses + hw2.bad_accesses, 0);
 }
 
@@ -104,10 +104,10 @@ static void test_fixed_delivery_needs_real_vector(void **state)
 {
     (void)state;
     struct x86_ioapic_redirect r = {.vector = 8};
-    assert_int_equal(x86_ioapic_set(&io, 2, &r), X86_IOAPIC_BAD_VECTOR);
+    assert_int_equal(x86_ioapic_set(&io, 2, &r), X86_ERR_BAD_VECTOR);
     assert_true(hw.redir[2] & X86_IOAPIC_MASKED);
     struct x86_ioapic_redirect nmi = {.vector = 0, .delivery = 4};
-    assert_int_equal(x86_ioapic_set(&io, 2, &nmi), X86_IOAPIC_OK);
+    assert_int_equal(x86_ioapic_set(&io, 2, &nmi), X86_OK);
 }
 
 static void test_isa_route_applies_qemu_overrides(void **state)
@@ -118,14 +118,14 @@ static void test_isa_route_applies_qemu_overrides(void **state)
         {0, 2, 0}, {5, 5, 0xD}, {9, 9, 0xD}, {10, 10, 0xD}, {11, 11, 0xD},
     };
     struct x86_isa_route r;
-    assert_int_equal(x86_isa_irq_route(0, ov, 5, &r), X86_IOAPIC_OK);
+    assert_int_equal(x86_isa_irq_route(0, ov, 5, &r), X86_OK);
     assert_int_equal(r.gsi, 2);
     assert_false(r.level || r.active_low);
-    assert_int_equal(x86_isa_irq_route(9, ov, 5, &r), X86_IOAPIC_OK);
+    assert_int_equal(x86_isa_irq_route(9, ov, 5, &r), X86_OK);
     assert_int_equal(r.gsi, 9);
     assert_true(r.level);
     assert_false(r.active_low);
-    assert_int_equal(x86_isa_irq_route(1, ov, 5, &r), X86_IOAPIC_OK);
+    assert_int_equal(x86_isa_irq_route(1, ov, 5, &r), X86_OK);
     assert_int_equal(r.gsi, 1);
     assert_false(r.level || r.active_low);
 }
@@ -135,12 +135,12 @@ static void test_isa_route_active_low_and_errors(void **state)
     (void)state;
     const struct x86_isa_override ov[] = {{4, 20, 0xF}};
     struct x86_isa_route r;
-    assert_int_equal(x86_isa_irq_route(4, ov, 1, &r), X86_IOAPIC_OK);
+    assert_int_equal(x86_isa_irq_route(4, ov, 1, &r), X86_OK);
     assert_int_equal(r.gsi, 20);
     assert_true(r.active_low && r.level);
-    assert_int_equal(x86_isa_irq_route(16, ov, 1, &r), X86_IOAPIC_BAD_ARGUMENT);
-    assert_int_equal(x86_isa_irq_route(4, NULL, 1, &r), X86_IOAPIC_BAD_ARGUMENT);
-    assert_int_equal(x86_isa_irq_route(4, NULL, 0, &r), X86_IOAPIC_OK);
+    assert_int_equal(x86_isa_irq_route(16, ov, 1, &r), X86_ERR_BAD_ARGUMENT);
+    assert_int_equal(x86_isa_irq_route(4, NULL, 1, &r), X86_ERR_BAD_ARGUMENT);
+    assert_int_equal(x86_isa_irq_route(4, NULL, 0, &r), X86_OK);
     assert_int_equal(r.gsi, 4);
 }
 

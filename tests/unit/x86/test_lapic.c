@@ -80,7 +80,7 @@ static void test_enable_sets_spurious_vector_and_software_enable(void **state)
 {
     (void)state;
     hw.tpr = 0x20;
-    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_APIC_OK);
+    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_OK);
     assert_int_equal(hw.svr & 0xFF, 0xFF);
     assert_true(hw.svr & X86_LAPIC_SVR_ENABLE);
     assert_int_equal(hw.tpr, 0);
@@ -91,7 +91,7 @@ static void test_enable_sets_spurious_vector_and_software_enable(void **state)
 static void test_enable_rejects_exception_vector(void **state)
 {
     (void)state;
-    assert_int_equal(x86_lapic_enable(&l, 15), X86_APIC_BAD_VECTOR);
+    assert_int_equal(x86_lapic_enable(&l, 15), X86_ERR_BAD_VECTOR);
     assert_false(hw.svr & X86_LAPIC_SVR_ENABLE);
 }
 
@@ -108,34 +108,33 @@ static void test_id_and_version(void **state)
 static void test_lint_setup_nmi_and_extint(void **state)
 {
     (void)state;
-    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_APIC_OK);
-    assert_int_equal(x86_lapic_set_lint(&l, 1, 0, X86_APIC_NMI, false, true, false), X86_APIC_OK);
+    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_OK);
+    assert_int_equal(x86_lapic_set_lint(&l, 1, 0, X86_APIC_NMI, false, true, false), X86_OK);
     /* NMI is edge whatever was asked; unmasked; delivery mode 4. */
     assert_int_equal(hw.lvt[4], 4u << 8);
-    assert_int_equal(x86_lapic_set_lint(&l, 0, 0, X86_APIC_EXTINT, false, false, true),
-                     X86_APIC_OK);
+    assert_int_equal(x86_lapic_set_lint(&l, 0, 0, X86_APIC_EXTINT, false, false, true), X86_OK);
     assert_int_equal(hw.lvt[3], (7u << 8) | X86_LVT_MASKED);
     assert_int_equal(x86_lapic_set_lint(&l, 2, 0, X86_APIC_NMI, false, false, false),
-                     X86_APIC_BAD_ARGUMENT);
+                     X86_ERR_BAD_ARGUMENT);
     assert_int_equal(x86_lapic_set_lint(&l, 0, 5, X86_APIC_FIXED, false, false, false),
-                     X86_APIC_BAD_VECTOR);
+                     X86_ERR_BAD_VECTOR);
     assert_int_equal(x86_lapic_set_lint(&l, 0, 0, X86_APIC_STARTUP, false, false, false),
-                     X86_APIC_BAD_ARGUMENT);
+                     X86_ERR_BAD_ARGUMENT);
 }
 
 static void test_lvt_on_software_disabled_apic_stays_masked(void **state)
 {
     (void)state;
     /* The reason enable comes first: LVT writes do not unmask a disabled APIC. */
-    assert_int_equal(x86_lapic_set_lint(&l, 1, 0, X86_APIC_NMI, false, false, false), X86_APIC_OK);
+    assert_int_equal(x86_lapic_set_lint(&l, 1, 0, X86_APIC_NMI, false, false, false), X86_OK);
     assert_true(hw.lvt[4] & X86_LVT_MASKED);
 }
 
 static void test_error_interrupt_reports_esr_after_write(void **state)
 {
     (void)state;
-    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_APIC_OK);
-    assert_int_equal(x86_lapic_setup_error(&l, 0xFE), X86_APIC_OK);
+    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_OK);
+    assert_int_equal(x86_lapic_setup_error(&l, 0xFE), X86_OK);
     assert_int_equal(hw.lvt[5], 0xFE);
     fake_lapic_raise_error(&hw, X86_ESR_SEND_ILLEGAL_VECTOR);
     assert_int_equal(fake_lapic_accept(&hw), 0xFE);
@@ -148,9 +147,9 @@ static void test_error_interrupt_reports_esr_after_write(void **state)
 static void test_eoi_retires_highest_in_service(void **state)
 {
     (void)state;
-    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_APIC_OK);
-    assert_int_equal(x86_lapic_ipi_self(&l, 0x40, 0), X86_APIC_OK);
-    assert_int_equal(x86_lapic_ipi_self(&l, 0x80, 0), X86_APIC_OK);
+    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_OK);
+    assert_int_equal(x86_lapic_ipi_self(&l, 0x40, 0), X86_OK);
+    assert_int_equal(x86_lapic_ipi_self(&l, 0x80, 0), X86_OK);
     assert_int_equal(fake_lapic_accept(&hw), 0x80);
     assert_true(x86_lapic_in_service(&l, 0x80));
     x86_lapic_eoi(&l);
@@ -165,11 +164,11 @@ static void test_eoi_retires_highest_in_service(void **state)
 static void test_ipi_fixed_writes_destination_before_sending(void **state)
 {
     (void)state;
-    assert_int_equal(x86_lapic_ipi_fixed(&l, 7, 0x50, 0), X86_APIC_OK);
+    assert_int_equal(x86_lapic_ipi_fixed(&l, 7, 0x50, 0), X86_OK);
     assert_int_equal(hw.ipi_count, 1);
     assert_int_equal(hw.ipis[0].dest, 7);
     assert_int_equal(hw.ipis[0].icr_low, X86_ICR_ASSERT | 0x50);
-    assert_int_equal(x86_lapic_ipi_fixed(&l, 7, 3, 0), X86_APIC_BAD_VECTOR);
+    assert_int_equal(x86_lapic_ipi_fixed(&l, 7, 3, 0), X86_ERR_BAD_VECTOR);
     assert_int_equal(hw.ipi_count, 1);
 }
 
@@ -177,20 +176,20 @@ static void test_ipi_waits_while_delivery_pending(void **state)
 {
     (void)state;
     hw.icr_busy_reads = 5;
-    assert_int_equal(x86_lapic_ipi_fixed(&l, 1, 0x50, 10), X86_APIC_OK);
+    assert_int_equal(x86_lapic_ipi_fixed(&l, 1, 0x50, 10), X86_OK);
     assert_int_equal(hw.busy_left, 0);
     /* Stuck longer than the bound: a timeout, not a hang. */
     hw.icr_busy_reads = 1000;
-    assert_int_equal(x86_lapic_ipi_fixed(&l, 1, 0x51, 10), X86_APIC_TIMEOUT);
-    assert_int_equal(x86_lapic_ipi_fixed(&l, 1, 0x52, 10), X86_APIC_TIMEOUT);
+    assert_int_equal(x86_lapic_ipi_fixed(&l, 1, 0x51, 10), X86_ERR_TIMEOUT);
+    assert_int_equal(x86_lapic_ipi_fixed(&l, 1, 0x52, 10), X86_ERR_TIMEOUT);
     assert_int_equal(hw.ipi_count, 2); /* the third never went out: previous still pending */
 }
 
 static void test_init_and_startup_ipis(void **state)
 {
     (void)state;
-    assert_int_equal(x86_lapic_ipi_init(&l, 1, 0), X86_APIC_OK);
-    assert_int_equal(x86_lapic_ipi_startup(&l, 1, 0x08, 0), X86_APIC_OK);
+    assert_int_equal(x86_lapic_ipi_init(&l, 1, 0), X86_OK);
+    assert_int_equal(x86_lapic_ipi_startup(&l, 1, 0x08, 0), X86_OK);
     assert_int_equal(hw.ipis[0].icr_low, (5u << 8) | X86_ICR_ASSERT | X86_ICR_LEVEL);
     assert_int_equal(hw.ipis[1].icr_low, (6u << 8) | X86_ICR_ASSERT | 0x08);
     assert_int_equal(hw.ipis[1].dest, 1);
@@ -199,7 +198,7 @@ static void test_init_and_startup_ipis(void **state)
 static void test_self_ipi_sets_own_irr(void **state)
 {
     (void)state;
-    assert_int_equal(x86_lapic_ipi_self(&l, 0x99, 0), X86_APIC_OK);
+    assert_int_equal(x86_lapic_ipi_self(&l, 0x99, 0), X86_OK);
     assert_int_equal(fake_lapic_accept(&hw), 0x99);
     assert_int_equal(fake_lapic_accept(&hw), -1);
 }
@@ -210,23 +209,23 @@ static void test_divide_encoding_covers_all_divisors(void **state)
     const uint32_t div[] = {1, 2, 4, 8, 16, 32, 64, 128};
     for (unsigned i = 0; i < 8; i++) {
         uint32_t bits = 0xFFFF;
-        assert_int_equal(x86_lapic_divide_encode(div[i], &bits), X86_APIC_OK);
+        assert_int_equal(x86_lapic_divide_encode(div[i], &bits), X86_OK);
         /* The model decodes the register as the SDM's table does. */
         hw.divide_config = bits;
         assert_int_equal(fake_lapic_divisor(&hw), div[i]);
     }
     uint32_t bits;
-    assert_int_equal(x86_lapic_divide_encode(3, &bits), X86_APIC_BAD_ARGUMENT);
-    assert_int_equal(x86_lapic_divide_encode(256, &bits), X86_APIC_BAD_ARGUMENT);
-    assert_int_equal(x86_lapic_divide_encode(0, &bits), X86_APIC_BAD_ARGUMENT);
+    assert_int_equal(x86_lapic_divide_encode(3, &bits), X86_ERR_BAD_ARGUMENT);
+    assert_int_equal(x86_lapic_divide_encode(256, &bits), X86_ERR_BAD_ARGUMENT);
+    assert_int_equal(x86_lapic_divide_encode(0, &bits), X86_ERR_BAD_ARGUMENT);
 }
 
 static void test_periodic_timer_fires_each_period(void **state)
 {
     (void)state;
-    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_APIC_OK);
-    assert_int_equal(x86_lapic_timer_set_divisor(&l, 16), X86_APIC_OK);
-    assert_int_equal(x86_lapic_timer_start(&l, 0x30, 1000, true), X86_APIC_OK);
+    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_OK);
+    assert_int_equal(x86_lapic_timer_set_divisor(&l, 16), X86_OK);
+    assert_int_equal(x86_lapic_timer_start(&l, 0x30, 1000, true), X86_OK);
     fake_lapic_advance(&hw, 16 * 1000 * 5 + 16 * 10);
     assert_int_equal(hw.timer_expiries, 5);
     assert_int_equal(x86_lapic_timer_current(&l), 990);
@@ -239,13 +238,13 @@ static void test_periodic_timer_fires_each_period(void **state)
 static void test_oneshot_timer_fires_once(void **state)
 {
     (void)state;
-    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_APIC_OK);
-    assert_int_equal(x86_lapic_timer_set_divisor(&l, 1), X86_APIC_OK);
-    assert_int_equal(x86_lapic_timer_start(&l, 0x30, 500, false), X86_APIC_OK);
+    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_OK);
+    assert_int_equal(x86_lapic_timer_set_divisor(&l, 1), X86_OK);
+    assert_int_equal(x86_lapic_timer_start(&l, 0x30, 500, false), X86_OK);
     fake_lapic_advance(&hw, 5000);
     assert_int_equal(hw.timer_expiries, 1);
     assert_int_equal(x86_lapic_timer_current(&l), 0);
-    assert_int_equal(x86_lapic_timer_start(&l, 0x30, 0, false), X86_APIC_BAD_ARGUMENT);
+    assert_int_equal(x86_lapic_timer_start(&l, 0x30, 0, false), X86_ERR_BAD_ARGUMENT);
 }
 
 static void test_calibration_then_count_for_rate(void **state)
@@ -253,19 +252,19 @@ static void test_calibration_then_count_for_rate(void **state)
     (void)state;
     /* A 1 GHz bus at divisor 16 is 62.5 MHz: over 10 ms of a 14.318180 MHz HPET (143182
      * counts) the timer went down by 625000. */
-    assert_int_equal(x86_lapic_timer_calibrated(&l, 625000, 143182, 14318180), X86_APIC_OK);
+    assert_int_equal(x86_lapic_timer_calibrated(&l, 625000, 143182, 14318180), X86_OK);
     assert_in_range(l.timer_hz, 62499000, 62501000);
     uint32_t count = 0, actual = 0;
-    assert_int_equal(x86_lapic_timer_count_for_hz(&l, 1000, &count, &actual), X86_APIC_OK);
+    assert_int_equal(x86_lapic_timer_count_for_hz(&l, 1000, &count, &actual), X86_OK);
     assert_in_range(count, 62499, 62501);
     assert_int_equal(actual, 1000);
     /* Drive the model with the computed count for one simulated second of bus clocks. */
-    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_APIC_OK);
-    assert_int_equal(x86_lapic_timer_start(&l, 0x30, count, true), X86_APIC_OK);
+    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_OK);
+    assert_int_equal(x86_lapic_timer_start(&l, 0x30, count, true), X86_OK);
     fake_lapic_advance(&hw, 1000000000u);
     assert_in_range(hw.timer_expiries, 999, 1001);
     /* Changing the divisor rescales the calibrated rate. */
-    assert_int_equal(x86_lapic_timer_set_divisor(&l, 1), X86_APIC_OK);
+    assert_int_equal(x86_lapic_timer_set_divisor(&l, 1), X86_OK);
     assert_in_range(l.timer_hz, 999984000, 1000016000);
 }
 
@@ -273,20 +272,20 @@ static void test_count_for_rate_errors(void **state)
 {
     (void)state;
     uint32_t count;
-    assert_int_equal(x86_lapic_timer_count_for_hz(&l, 1000, &count, NULL), X86_APIC_BAD_ARGUMENT);
-    assert_int_equal(x86_lapic_timer_calibrated(&l, 0, 1, 1), X86_APIC_BAD_ARGUMENT);
+    assert_int_equal(x86_lapic_timer_count_for_hz(&l, 1000, &count, NULL), X86_ERR_BAD_ARGUMENT);
+    assert_int_equal(x86_lapic_timer_calibrated(&l, 0, 1, 1), X86_ERR_BAD_ARGUMENT);
     l.timer_hz = 1000;
-    assert_int_equal(x86_lapic_timer_count_for_hz(&l, 5000, &count, NULL), X86_APIC_OUT_OF_RANGE);
+    assert_int_equal(x86_lapic_timer_count_for_hz(&l, 5000, &count, NULL), X86_ERR_OUT_OF_RANGE);
     l.timer_hz = UINT64_C(1) << 40;
-    assert_int_equal(x86_lapic_timer_count_for_hz(&l, 19, &count, NULL), X86_APIC_OUT_OF_RANGE);
+    assert_int_equal(x86_lapic_timer_count_for_hz(&l, 19, &count, NULL), X86_ERR_OUT_OF_RANGE);
 }
 
 static void test_tsc_deadline_needs_cpu_support(void **state)
 {
     (void)state;
-    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_APIC_OK);
-    assert_int_equal(x86_lapic_timer_tsc_deadline(&l, 0x30, false), X86_APIC_UNSUPPORTED);
-    assert_int_equal(x86_lapic_timer_tsc_deadline(&l, 0x30, true), X86_APIC_OK);
+    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_OK);
+    assert_int_equal(x86_lapic_timer_tsc_deadline(&l, 0x30, false), X86_ERR_UNSUPPORTED);
+    assert_int_equal(x86_lapic_timer_tsc_deadline(&l, 0x30, true), X86_OK);
     assert_int_equal(hw.lvt[0], 0x30 | X86_LVT_TIMER_TSC_DEADLINE);
     x86_lapic_tsc_deadline_arm(123456789);
     assert_int_equal(msr.tsc_deadline, 123456789);
@@ -295,7 +294,7 @@ static void test_tsc_deadline_needs_cpu_support(void **state)
 static void test_mask_all_masks_every_lvt(void **state)
 {
     (void)state;
-    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_APIC_OK);
+    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_OK);
     for (int i = 0; i < 6; i++)
         hw.lvt[i] = 0x40;
     x86_lapic_mask_all(&l);
@@ -315,7 +314,7 @@ static void test_x2apic_id_is_32_bits(void **state)
 static void test_x2apic_ipi_is_one_64bit_write(void **state)
 {
     (void)state;
-    assert_int_equal(x86_lapic_ipi_fixed(&l, 0x10203, 0x60, 0), X86_APIC_OK);
+    assert_int_equal(x86_lapic_ipi_fixed(&l, 0x10203, 0x60, 0), X86_OK);
     assert_int_equal(hw.ipi_count, 1);
     assert_int_equal(hw.ipis[0].dest, 0x10203);
     assert_int_equal(hw.ipis[0].icr_low, X86_ICR_ASSERT | 0x60);
@@ -325,10 +324,10 @@ static void test_x2apic_ipi_is_one_64bit_write(void **state)
 static void test_x2apic_enable_eoi_esr_without_faults(void **state)
 {
     (void)state;
-    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_APIC_OK);
+    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_OK);
     assert_true(hw.svr & X86_LAPIC_SVR_ENABLE);
-    assert_int_equal(x86_lapic_setup_error(&l, 0xFE), X86_APIC_OK);
-    assert_int_equal(x86_lapic_ipi_self(&l, 0x70, 0), X86_APIC_OK);
+    assert_int_equal(x86_lapic_setup_error(&l, 0xFE), X86_OK);
+    assert_int_equal(x86_lapic_ipi_self(&l, 0x70, 0), X86_OK);
     assert_int_equal(fake_lapic_accept(&hw), 0x70);
     x86_lapic_eoi(&l);
     assert_false(x86_lapic_in_service(&l, 0x70));
@@ -340,8 +339,8 @@ static void test_x2apic_enable_eoi_esr_without_faults(void **state)
 static void test_x2apic_timer_periodic(void **state)
 {
     (void)state;
-    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_APIC_OK);
-    assert_int_equal(x86_lapic_timer_start(&l, 0x31, 100, true), X86_APIC_OK);
+    assert_int_equal(x86_lapic_enable(&l, 0xFF), X86_OK);
+    assert_int_equal(x86_lapic_timer_start(&l, 0x31, 100, true), X86_OK);
     fake_lapic_advance(&hw, 16 * 100 * 3);
     assert_int_equal(hw.timer_expiries, 3);
     assert_int_equal(msr.gp_faults + hw.gp_faults, 0);

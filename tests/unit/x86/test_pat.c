@@ -60,7 +60,7 @@ static void test_pat_encode_puts_entry_i_in_byte_i(void **state)
                               X86_PAT_WC, X86_PAT_WP, X86_PAT_UC_MINUS, X86_PAT_UC};
     uint64_t v = 0;
 
-    assert_int_equal(x86_pat_encode(types, &v), X86_PAT_OK);
+    assert_int_equal(x86_pat_encode(types, &v), X86_OK);
     assert_int_equal(v, UINT64_C(0x0007050100070406));
     for (unsigned i = 0; i < 8; i++)
         assert_int_equal(x86_pat_entry(v, i), types[i]);
@@ -81,9 +81,9 @@ static void test_pat_reserved_types_are_rejected_and_nothing_written(void **stat
             continue;
         types[5] = (uint8_t)bad;
         assert_false(x86_pat_type_valid(bad));
-        assert_int_equal(x86_pat_encode(types, &v), X86_PAT_ERR_BAD_TYPE);
+        assert_int_equal(x86_pat_encode(types, &v), X86_ERR_BAD_MEMORY_TYPE);
         assert_int_equal(v, 42);
-        assert_int_equal(x86_pat_program(types), X86_PAT_ERR_BAD_TYPE);
+        assert_int_equal(x86_pat_program(types), X86_ERR_BAD_MEMORY_TYPE);
     }
     assert_int_equal(pat_writes, 0);
     assert_int_equal(msr_pat, X86_PAT_POWER_ON);
@@ -96,16 +96,16 @@ static void test_pat_program_writes_the_msr_and_checks_it_kept_the_value(void **
     const uint8_t types[8] = {X86_PAT_WB, X86_PAT_WT, X86_PAT_UC_MINUS, X86_PAT_UC,
                               X86_PAT_WC, X86_PAT_WP, X86_PAT_UC_MINUS, X86_PAT_UC};
 
-    assert_int_equal(x86_pat_program(types), X86_PAT_OK);
+    assert_int_equal(x86_pat_program(types), X86_OK);
     assert_int_equal(pat_writes, 1);
     assert_int_equal(x86_pat_entry(x86_rdmsr(X86_MSR_PAT), 4), X86_PAT_WC);
     assert_int_equal(x86_rdmsr(X86_MSR_PAT), UINT64_C(0x0007050100070406));
 
     setup(NULL);
     drop_writes = true;
-    assert_int_equal(x86_pat_program(types), X86_PAT_ERR_READBACK);
-    assert_string_equal(x86_pat_status_str(X86_PAT_ERR_READBACK), "PAT MSR did not keep the value");
-    assert_string_equal(x86_pat_status_str(X86_PAT_OK), "ok");
+    assert_int_equal(x86_pat_program(types), X86_ERR_READBACK);
+    assert_string_equal(x86_status_str(X86_ERR_READBACK), "PAT MSR did not keep the value");
+    assert_string_equal(x86_status_str(X86_OK), "ok");
 }
 
 int main(void)
