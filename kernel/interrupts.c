@@ -9,6 +9,7 @@
 #include "kernel.h"
 #include "memory.h"
 #include "platform.h"
+#include "process.h"
 #include "threads.h"
 
 #include <console/fmt.h>
@@ -47,6 +48,11 @@ __attribute__((format(printf, 2, 3))) static void report_print(void *ctx, const 
         kconsole_write_unlocked(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
+struct x86_tss *kinterrupts_tss(void)
+{
+    return &tss;
+}
+
 void kreport_exception(struct x86_interrupt_frame *frame)
 {
     struct x86_cpu_state cr;
@@ -59,6 +65,9 @@ void kreport_exception(struct x86_interrupt_frame *frame)
 static void default_handler(struct x86_interrupt_frame *frame)
 {
     uint64_t v = frame->vector;
+    /* User-copy fixups and faults of user processes (ring 3, or the iretq back to it). */
+    if (v < 32 && kprocess_fault(frame))
+        return;
     if (v < 32 && kexception_recover && kexception_recover(frame))
         return;
     if (v < 32) {

@@ -24,6 +24,8 @@ void kinterrupts_init(uint32_t hz);
 
 /* The report every unhandled exception gets, then a panic. Exposed for the in-kernel tests. */
 void kreport_exception(struct x86_interrupt_frame *frame);
+/* The TSS (process.c sets RSP0 on every switch to a user thread). */
+struct x86_tss *kinterrupts_tss(void);
 
 /* Asked first for every exception without a handler of its own: true means the hook reported
  * and resumed it (it changed the frame), false lets the report and panic go on. The shell's

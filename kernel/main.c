@@ -10,9 +10,11 @@
 #include "bootclock.h"
 #include "cmdline.h"
 #include "echo.h"
+#include "initrd.h"
 #include "interrupts.h"
 #include "ktest.h"
 #include "memory.h"
+#include "process.h"
 #include "tasks.h"
 #include "threads.h"
 
@@ -82,6 +84,11 @@ void kmain(void)
     /* The series' demo: a breakpoint is reported and execution goes on. */
     __asm__ volatile("int3");
     kprintf("It did not crash!\n");
+
+    kinitrd_init();
+    kprocess_init();
+    int init_status;
+    kprocess_run_init(kboot.cmdline, &init_status); /* init=<path> runs first */
 
     ktest_run_from_cmdline(kboot.cmdline);
     ktasks_start(NULL);

@@ -9,6 +9,8 @@
 int kcmd_ps(struct kshell_io *io, size_t argc, char **argv);
 int kcmd_spawn(struct kshell_io *io, size_t argc, char **argv);
 int kcmd_threads(struct kshell_io *io, size_t argc, char **argv);
+/* process.c */
+int kcmd_run(struct kshell_io *io, size_t argc, char **argv);
 
 const struct kshell_cmd kshell_cmds[] = {
     {"help", "[cmd]", "list the commands, or show one", 0, 1, kshell_cmd_help},
@@ -27,6 +29,8 @@ const struct kshell_cmd kshell_cmds[] = {
      2, kcmd_spawn},
     {"threads", "demo [s]|stop", "three spinners sharing the CPU (counters on the top line)", 1, 2,
      kcmd_threads},
+    {"run", "<path> [args...]", "run an initrd program as a user process and wait for it", 1,
+     KSHELL_MAX_ARGS - 1, kcmd_run},
     {"kbd", "[layout]", "show the keyboard layouts, or switch to one", 0, 1, kcmd_kbd},
     {"ktest", "list|run <name>", "list in-kernel tests, or run one that needs no reboot", 1, 2,
      kcmd_ktest},

@@ -17,6 +17,7 @@
 #include "threads.h"
 
 #include "bootclock.h"
+#include "process.h"
 #include "cmdline.h"
 #include "kernel.h"
 #include "memory.h"
@@ -146,6 +147,7 @@ void kthreads_init(void)
         .now_ns = hook_now_ns,
         .stack_alloc = hook_stack_alloc,
         .stack_free = hook_stack_free,
+        .switch_hook = kprocess_switch_hook, /* CR3, RSP0, FS base of user threads */
         .slice_ns = slice_us * 1000u,
     };
     enum sched_status st = sched_init(&p);

@@ -69,6 +69,31 @@ bool x86_user_fault_is_iret(const struct x86_interrupt_frame *frame)
     return (frame->cs & 3u) == 0 && frame->rip == x86_user_iret_rip();
 }
 
+void x86_fpu_enable_sse(void)
+{
+    uint64_t cr0 = x86_read_cr0();
+    cr0 |= UINT64_C(1) << 1;                           /* MP */
+    cr0 &= ~((UINT64_C(1) << 2) | (UINT64_C(1) << 3)); /* EM, TS */
+    x86_write_cr0(cr0);
+    x86_write_cr4(x86_read_cr4() | (UINT64_C(1) << 9) | (UINT64_C(1) << 10));
+}
+
+void x86_fxsave(struct x86_fxsave_area *a)
+{
+    __asm__ volatile("fxsave64 %0" : "=m"(*a));
+}
+
+void x86_fxrstor(const struct x86_fxsave_area *a)
+{
+    __asm__ volatile("fxrstor64 %0" : : "m"(*a));
+}
+
+void x86_fpu_init_state(void)
+{
+    uint32_t mxcsr = 0x1f80;
+    __asm__ volatile("fninit\n\tldmxcsr %0" : : "m"(mxcsr));
+}
+
 unsigned x86_user_protect_enable(void)
 {
     unsigned bits = 0;

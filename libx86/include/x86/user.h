@@ -110,6 +110,20 @@ uint64_t x86_user_iret_rip(void);
  * x86_user_iret_rip(). */
 bool x86_user_fault_is_iret(const struct x86_interrupt_frame *frame);
 
+/* SSE for user code (the x86_64 ABI assumes it): CR0.MP set, CR0.EM/TS clear, CR4.OSFXSR
+ * and CR4.OSXMMEXCPT set. The kernel itself stays general-registers-only, so only user
+ * threads own x87/SSE state: the kernel saves it with x86_fxsave when it switches away from
+ * one and restores it with x86_fxrstor when it switches back. Kernel mode, once per CPU. */
+void x86_fpu_enable_sse(void);
+/* A 512-byte, 16-byte aligned FXSAVE area. */
+struct x86_fxsave_area {
+    _Alignas(16) uint8_t bytes[512];
+};
+void x86_fxsave(struct x86_fxsave_area *a);
+void x86_fxrstor(const struct x86_fxsave_area *a);
+/* The initial x87/SSE state of a new user thread: fninit, MXCSR 0x1f80 (all masked). */
+void x86_fpu_init_state(void);
+
 /* Which protections x86_user_protect_enable turned on. */
 enum x86_user_protect { X86_PROTECT_SMEP = 1u, X86_PROTECT_SMAP = 2u };
 

@@ -1,0 +1,213 @@
+/* ktests_user.c - in-kernel tests of user processes: programs from the initrd (QEMU passes it
+ * with -initrd) run in ring 3, their faults end them and the kernel goes on. */
+#include "initrd.h"
+#include "interrupts.h"
+#include "ktest.h"
+#include "process.h"
+#include "memory.h"
+#include "platform.h"
+#include "syscall.h"
+
+#include <x86/cpu.h>
+#include <x86/user.h>
+
+static void need_initrd(void)
+{
+    if (!kinitrd_present())
+        ktest_skip("no initrd (boot with -initrd build/kernel/initrd.tar)");
+}
+
+/* Run path with argv[0] = path and one optional argument; the exit status. */
+static int run(const char *path, const char *arg)
+{
+    const char *argv[] = {path, arg};
+    int status = -1;
+    KASSERT(kprocess_run(path, arg ? 2 : 1, argv, &status) == 0);
+    kprintf("%s: exit status %d\n", path, status);
+    return status;
+}
+
+KTEST(user_hello)
+{
+    need_initrd();
+    KASSERT(run("/bin/hello", NULL) == 0);
+    KASSERT(ksyscall_count() > 0);
+}
+
+/* init=<path> ran before this test (main.c); its status is kept. */
+KTEST(user_init)
+{
+    need_initrd();
+    KASSERT(kprocess_init_status() == 0);
+}
+
+KTEST(user_programs)
+{
+    need_initrd();
+    KASSERT(run("/bin/mallocs", NULL) == 0);
+    KASSERT(run("/bin/readfile", NULL) == 0);
+    KASSERT(run("/bin/readfile", "/etc/sample.txt") == 0);
+    KASSERT(run("/bin/efault", NULL) == 0);
+    /* A missing program and a file that is no program do not start. */
+    const char *argv[] = {"x"};
+    int status;
+    KASSERT(kprocess_run("/bin/no_such_program", 1, argv, &status) < 0);
+    KASSERT(kprocess_run("/etc/motd", 1, argv, &status) < 0);
+}
+
+/* Every fault program dies by a signal-style status (128 + n), never prints SURVIVED, and a
+ * following hello still runs. */
+KTEST(user_faults)
+{
+    need_initrd();
+    static const char *const progs[] = {
+        "/bin/fault_kread",  "/bin/fault_kwrite", "/bin/fault_exec_writable", "/bin/fault_cli",
+        "/bin/fault_hlt",    "/bin/fault_in",     "/bin/fault_out",           "/bin/fault_lgdt",
+        "/bin/fault_movcr3", "/bin/fault_ud",     "/bin/fault_divide",        "/bin/fault_noncanon",
+    };
+    for (size_t i = 0; i < sizeof progs / sizeof progs[0]; i++) {
+        int st = run(progs[i], NULL);
+        KASSERT(st > 128);
+    }
+    KASSERT(run("/bin/hello", NULL) == 0);
+}
+
+/* The syscall fuzzer: random numbers and adversarial arguments. The kernel must survive and
+ * go on running programs. The fuzzer itself may die: calls that succeed here (unlike under
+ * the seccomp deny-all of its Linux test) can legitimately scribble over its own memory, e.g.
+ * uname into the end of its scratch buffer and over musl's TLS and stack canary. */
+KTEST(user_sysfuzz)
+{
+    need_initrd();
+    static const char *const seeds[] = {"1", "7", "42"};
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+        uint64_t before = ksyscall_count(), unknown_before = ksyscall_unknown_count();
+        int st = run("/bin/sysfuzz", seeds[i]);
+        uint64_t calls = ksyscall_count() - before;
+        uint64_t unknown = ksyscall_unknown_count() - unknown_before;
+        kprintf("user_sysfuzz: seed %s: status %d, %llu syscalls, %llu unknown numbers refused\n",
+                seeds[i], st, (unsigned long long)calls, (unsigned long long)unknown);
+        KASSERT(st >= 0);
+        KASSERT(calls > 0);
+        KASSERT(run("/bin/hello", NULL) == 0);
+    }
+}
+
+/* SMEP and SMAP (boot with -cpu qemu64,+smep,+smap): the kernel calling into a user page
+ * faults (instruction fetch), reading one directly faults, reading it through
+ * x86_copy_from_user (stac/clac) works. A user page is mapped into the kernel's own lower
+ * half for the test and removed after. */
+#define PROBE_VA 0x10000000ull
+
+extern uint64_t ktest_smap_probe(uint64_t addr);
+extern const char ktest_smap_insn[], ktest_smap_resume[];
+__asm__(".text\n"
+        ".globl ktest_smap_probe\n"
+        "ktest_smap_probe:\n"
+        "    movl $-1, %eax\n"
+        ".globl ktest_smap_insn\n"
+        "ktest_smap_insn:\n"
+        "    movzbl (%rdi), %eax\n"
+        ".globl ktest_smap_resume\n"
+        "ktest_smap_resume:\n"
+        "    ret\n");
+
+static volatile unsigned probe_faults;
+static volatile uint64_t probe_error;
+
+static bool probe_recover(struct x86_interrupt_frame *f)
+{
+    if (f->vector != 14)
+        return false;
+    if (f->rip == PROBE_VA) { /* SMEP: return to the caller of the user page */
+        probe_faults++;
+        probe_error = f->error_code;
+        f->rip = *(const uint64_t *)(uintptr_t)f->rsp;
+        f->rsp += 8;
+        return true;
+    }
+    if (f->rip == (uint64_t)(uintptr_t)ktest_smap_insn) { /* SMAP */
+        probe_faults++;
+        probe_error = f->error_code;
+        f->rip = (uint64_t)(uintptr_t)ktest_smap_resume;
+        return true;
+    }
+    return false;
+}
+
+KTEST(user_smep_smap)
+{
+    unsigned prot = x86_user_protect();
+    if ((prot & (X86_PROTECT_SMEP | X86_PROTECT_SMAP)) != (X86_PROTECT_SMEP | X86_PROTECT_SMAP))
+        ktest_skip("no SMEP/SMAP on this CPU (boot with -cpu qemu64,+smep,+smap)");
+    struct mm_paddr pa;
+    uint64_t f = x86_irq_save();
+    KASSERT(mm_frames_alloc_frame(&kframes, &pa) == MM_OK);
+    x86_irq_restore(f);
+    uint8_t *page = kphys_to_virt(mm_paddr_u64(pa));
+    __builtin_memset(page, 0, MM_PAGE_SIZE);
+    page[0] = 0xc3; /* ret */
+    f = x86_irq_save();
+    KASSERT(mm_map(&kspace, mm_vaddr(PROBE_VA), pa, MM_PAGE_4K, MM_PAGE_USER) == MM_OK);
+    x86_irq_restore(f);
+    bool (*old)(struct x86_interrupt_frame *) = kexception_recover;
+    kexception_recover = probe_recover;
+
+    probe_faults = 0;
+    ((void (*)(void))(uintptr_t)PROBE_VA)();
+    unsigned smep_faults = probe_faults;
+    uint64_t smep_error = probe_error;
+
+    probe_faults = 0;
+    uint64_t direct = ktest_smap_probe(PROBE_VA);
+    unsigned smap_faults = probe_faults;
+    uint64_t smap_error = probe_error;
+
+    kexception_recover = old;
+    uint8_t via_copy = 0;
+    int copy = x86_copy_from_user(&via_copy, (const void *)(uintptr_t)PROBE_VA, 1);
+
+    struct mm_paddr back;
+    f = x86_irq_save();
+    KASSERT(mm_unmap(&kspace, mm_vaddr(PROBE_VA), &back, NULL) == MM_OK);
+    KASSERT(mm_frames_free(&kframes, back, 0) == MM_OK);
+    x86_irq_restore(f);
+
+    kprintf("user_smep_smap: call into a user page: %u fault(s), error %#llx\n", smep_faults,
+            (unsigned long long)smep_error);
+    kprintf("user_smep_smap: direct read of a user page: %u fault(s), error %#llx, value %#llx\n",
+            smap_faults, (unsigned long long)smap_error, (unsigned long long)direct);
+    kprintf("user_smep_smap: x86_copy_from_user: %d, byte %#x\n", copy, via_copy);
+    KASSERT(smep_faults == 1 && (smep_error & 0x11) == 0x11); /* present, instruction fetch */
+    KASSERT(smap_faults == 1 && (smap_error & 0x1) && !(smap_error & 0x4)); /* present, kernel */
+    KASSERT(direct == 0xffffffffull);
+    KASSERT(copy == 0 && via_copy == 0xc3);
+}
+
+/* Two processes at once under preemption: two malloc-heavy programs share the CPU (the
+ * switch hook sees each re-entered in ring 3 several times), keep their own address
+ * spaces, FS bases and SSE state, and both finish with status 0. */
+KTEST(user_two_processes)
+{
+    need_initrd();
+    const char *argv[] = {"/bin/mallocs"};
+    int err_a, err_b;
+    struct kprocess *a = kprocess_spawn("/bin/mallocs", 1, argv, &err_a);
+    struct kprocess *b = kprocess_spawn("/bin/mallocs", 1, argv, &err_b);
+    KASSERT(a && b);
+    int pid_a = a->pid, pid_b = b->pid;
+    /* Main (priority 20) wakes every millisecond and so preempts whichever runs; both must
+     * have been re-entered three times before either ends. Bounded by 30 s. */
+    uint64_t deadline = kclock_ns() + 30000000000ull;
+    while (!a->exited && !b->exited && (a->switches_in < 3 || b->switches_in < 3) &&
+           kclock_ns() < deadline)
+        sched_sleep_until(kclock_ns() + 1000000u);
+    bool both_running = !a->exited && !b->exited;
+    uint64_t sa = a->switches_in, sb = b->switches_in;
+    int st_a = kprocess_wait(a), st_b = kprocess_wait(b);
+    kprintf("user_two_processes: pid %d status %d, %llu switch-ins; pid %d status %d, %llu "
+            "switch-ins\n",
+            pid_a, st_a, (unsigned long long)sa, pid_b, st_b, (unsigned long long)sb);
+    KASSERT(st_a == 0 && st_b == 0);
+    KASSERT(both_running && sa >= 3 && sb >= 3);
+}

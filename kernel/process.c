@@ -1,0 +1,565 @@
+/*
+ * process.c - user processes (process.h): address spaces, loading from the initrd, entering
+ * ring 3, the switch hook, user faults, checked user access.
+ */
+#include "process.h"
+
+#include "cmdline.h"
+#include "initrd.h"
+#include "interrupts.h"
+#include "kernel.h"
+#include "memory.h"
+#include "shell.h"
+#include "syscall.h"
+#include "threads.h"
+
+#include <console/fmt.h>
+#include <exec/elf.h>
+#include <exec/stack.h>
+#include <mm/uaccess.h>
+#include <x86/cpu.h>
+#include <x86/exceptions.h>
+#include <x86/user.h>
+
+#define EFAULT 14
+#define ENOMEM 12
+#define ENOENT 2
+#define ENOEXEC 8
+#define EAGAIN 11
+#define ENAMETOOLONG 36
+#define STACK_BUILD_SIZE (16u * 1024u)
+
+static struct x86_percpu percpu;
+static struct kprocess procs[KPROC_MAX];
+static int next_pid = 1;
+static bool user_ready;
+
+static void copy_name(char *dst, const char *src, size_t n)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < n; i++)
+        dst[i] = src[i];
+    dst[i] = 0;
+}
+
+void kprocess_init(void)
+{
+    uint64_t f = x86_irq_save();
+    enum mm_status st = mm_space_populate_kernel_half(&kspace);
+    x86_irq_restore(f);
+    if (st != MM_OK) {
+        kprintf("[warn] user mode: cannot share the kernel half: %s\n", mm_status_str(st));
+        return;
+    }
+    f = x86_irq_save();
+    x86_syscall_init(&percpu, ksyscall);
+    x86_fpu_enable_sse();
+    unsigned prot = x86_user_protect_enable();
+    x86_irq_restore(f);
+    user_ready = true;
+    kprintf("[ ok ] user mode: syscall/sysret, SMEP %s, SMAP %s\n",
+            (prot & X86_PROTECT_SMEP) ? "on" : "off (CPU lacks it)",
+            (prot & X86_PROTECT_SMAP) ? "on" : "off (CPU lacks it)");
+}
+
+struct kprocess *kprocess_current(void)
+{
+    struct sched_thread *t = sched_current();
+    for (size_t i = 0; i < KPROC_MAX; i++)
+        if (procs[i].used && procs[i].thread == t)
+            return &procs[i];
+    return NULL;
+}
+
+void kprocess_switch_hook(void *ctx, struct sched_thread *prev, struct sched_thread *next)
+{
+    (void)ctx;
+    for (size_t i = 0; i < KPROC_MAX; i++) {
+        struct kprocess *p = &procs[i];
+        if (p->used && p->thread == prev && p->running_user) {
+            x86_fxsave(&p->fx);
+            p->fpu_saved = true;
+        }
+    }
+    for (size_t i = 0; i < KPROC_MAX; i++) {
+        struct kprocess *p = &procs[i];
+        if (!p->used || p->thread != next || !p->running_user)
+            continue;
+        if (p->fpu_saved)
+            x86_fxrstor(&p->fx);
+        p->switches_in++;
+        x86_user_set_kernel_stack(&percpu, kinterrupts_tss(), p->rsp0);
+        uint64_t root = mm_paddr_u64(p->space.root);
+        if (x86_read_cr3() != root)
+            x86_write_cr3(root);
+        x86_wrmsr(X86_MSR_FS_BASE, p->fs_base);
+        return;
+    }
+}
+
+/* ---- user memory ---- */
+
+static unsigned page_flags(uint32_t perm)
+{
+    unsigned f = MM_PAGE_USER;
+    if (perm & EXEC_PERM_W)
+        f |= MM_PAGE_WRITABLE;
+    if (!(perm & EXEC_PERM_X))
+        f |= MM_PAGE_NO_EXECUTE;
+    return f;
+}
+
+static void free_frame(struct mm_paddr pa)
+{
+    uint64_t f = x86_irq_save();
+    enum mm_status st = mm_frames_free(&kframes, pa, 0);
+    x86_irq_restore(f);
+    if (st != MM_OK)
+        kpanic("process: frame %#llx lost: %s", (unsigned long long)mm_paddr_u64(pa),
+               mm_status_str(st));
+}
+
+/* Mapped runs inside [start, end), collected by a walk (which may not change the space). */
+struct runs {
+    uint64_t start, end;
+    size_t n;
+    struct {
+        uint64_t start, end;
+    } r[16];
+};
+
+static bool collect_run(void *ctx, const struct mm_mapping_range *m)
+{
+    struct runs *rs = ctx;
+    uint64_t s = mm_vaddr_u64(m->va), e = s + m->length;
+    if (s >= rs->end)
+        return false;
+    if (e <= rs->start || !(m->flags & MM_PAGE_USER))
+        return true;
+    rs->r[rs->n].start = s < rs->start ? rs->start : s;
+    rs->r[rs->n].end = e > rs->end ? rs->end : e;
+    return ++rs->n < sizeof rs->r / sizeof rs->r[0];
+}
+
+/* Whatever the length: only the pages that are mapped cost anything. */
+void kprocess_unmap(struct kprocess *p, uint64_t start, uint64_t len)
+{
+    uint64_t end =
+        start + len < start || start + len > MM_USER_HALF_END ? MM_USER_HALF_END : start + len;
+    for (;;) {
+        struct runs rs = {.start = start, .end = end};
+        if (mm_walk(&p->space, collect_run, &rs) != MM_OK || rs.n == 0)
+            return;
+        for (size_t i = 0; i < rs.n; i++) {
+            for (uint64_t va = rs.r[i].start; va < rs.r[i].end; va += MM_PAGE_SIZE) {
+                struct mm_paddr pa;
+                uint64_t f = x86_irq_save();
+                enum mm_status st = mm_unmap(&p->space, mm_vaddr(va), &pa, NULL);
+                x86_irq_restore(f);
+                if (st == MM_OK) {
+                    free_frame(pa);
+                    p->pages--;
+                }
+            }
+        }
+    }
+}
+
+bool kprocess_map(struct kprocess *p, uint64_t start, uint64_t len, uint32_t perm)
+{
+    if ((perm & EXEC_PERM_W) && (perm & EXEC_PERM_X))
+        return false;
+    if (len == 0 || start % MM_PAGE_SIZE || len % MM_PAGE_SIZE || start + len < start ||
+        start + len > MM_USER_HALF_END)
+        return false;
+    if (len / MM_PAGE_SIZE > KPROC_MAX_PAGES - p->pages)
+        return false;
+    for (uint64_t va = start; va < start + len; va += MM_PAGE_SIZE) {
+        struct mm_paddr pa;
+        uint64_t f = x86_irq_save();
+        enum mm_status st = mm_frames_alloc_frame(&kframes, &pa);
+        x86_irq_restore(f);
+        if (st != MM_OK)
+            goto fail;
+        __builtin_memset(kphys_to_virt(mm_paddr_u64(pa)), 0, MM_PAGE_SIZE);
+        f = x86_irq_save();
+        st = mm_map(&p->space, mm_vaddr(va), pa, MM_PAGE_4K, page_flags(perm));
+        x86_irq_restore(f);
+        if (st != MM_OK) {
+            free_frame(pa);
+            goto fail;
+        }
+        p->pages++;
+        continue;
+    fail:
+        kprocess_unmap(p, start, va - start);
+        return false;
+    }
+    return true;
+}
+
+/* Write into p's user memory through the direct map (whatever the user permissions). */
+static bool poke(struct kprocess *p, uint64_t va, const void *src, size_t len)
+{
+    const uint8_t *s = src;
+    while (len) {
+        struct mm_translation t;
+        if (mm_translate(&p->space, mm_vaddr(va), &t) != MM_OK || !(t.flags & MM_PAGE_USER))
+            return false;
+        size_t chunk = MM_PAGE_SIZE - (va % MM_PAGE_SIZE);
+        if (chunk > len)
+            chunk = len;
+        __builtin_memcpy(kphys_to_virt(mm_paddr_u64(t.pa)), s, chunk);
+        va += chunk;
+        s += chunk;
+        len -= chunk;
+    }
+    return true;
+}
+
+static bool elf_map(void *ctx, uint64_t start, uint64_t len, uint32_t perm)
+{
+    return kprocess_map(ctx, start, len, perm);
+}
+
+static bool elf_copy(void *ctx, uint64_t vaddr, const void *src, size_t len)
+{
+    return poke(ctx, vaddr, src, len);
+}
+
+static void user_random(void *ctx, uint8_t out[16])
+{
+    (void)ctx;
+    ksys_random(out, 16);
+}
+
+int kcopy_from_user(void *dst, uint64_t user_src, size_t n)
+{
+    if (mm_user_range_check(user_src, n, MM_USER_HALF_END) != MM_OK)
+        return -EFAULT;
+    if (n == 0)
+        return 0;
+    return x86_copy_from_user(dst, (const void *)(uintptr_t)user_src, n) == 0 ? 0 : -EFAULT;
+}
+
+int kcopy_to_user(uint64_t user_dst, const void *src, size_t n)
+{
+    if (mm_user_range_check(user_dst, n, MM_USER_HALF_END) != MM_OK)
+        return -EFAULT;
+    if (n == 0)
+        return 0;
+    return x86_copy_to_user((void *)(uintptr_t)user_dst, src, n) == 0 ? 0 : -EFAULT;
+}
+
+int64_t kstrncpy_from_user(char *dst, uint64_t user_src, size_t n)
+{
+    if (n == 0)
+        return -ENAMETOOLONG;
+    /* Check only as far as the string may go, and never past the user half. */
+    size_t max = n - 1;
+    if (user_src >= MM_USER_HALF_END)
+        return -EFAULT;
+    if (max > MM_USER_HALF_END - user_src)
+        max = (size_t)(MM_USER_HALF_END - user_src);
+    int64_t r = x86_strncpy_from_user(dst, (const char *)(uintptr_t)user_src, max);
+    if (r < 0)
+        return -EFAULT;
+    if ((size_t)r == max) {
+        dst[max] = 0;
+        return -ENAMETOOLONG;
+    }
+    return r;
+}
+
+/* ---- processes ---- */
+
+static void teardown(struct kprocess *p)
+{
+    kprocess_unmap(p, 0, MM_USER_HALF_END);
+    uint64_t f = x86_irq_save();
+    enum mm_status st = mm_space_destroy(&p->space);
+    x86_irq_restore(f);
+    if (st != MM_OK)
+        kprintf("process %d: address space not freed: %s\n", p->pid, mm_status_str(st));
+    f = x86_irq_save();
+    p->used = false;
+    x86_irq_restore(f);
+}
+
+static struct kprocess *alloc_proc(void)
+{
+    uint64_t f = x86_irq_save();
+    struct kprocess *p = NULL;
+    for (size_t i = 0; i < KPROC_MAX && !p; i++)
+        if (!procs[i].used)
+            p = &procs[i];
+    if (p) {
+        __builtin_memset(p, 0, sizeof *p);
+        p->used = true;
+        p->pid = next_pid++;
+    }
+    x86_irq_restore(f);
+    return p;
+}
+
+__attribute__((noreturn)) void kprocess_exit(int status)
+{
+    struct kprocess *p = kprocess_current();
+    if (!p)
+        kpanic("kprocess_exit from a kernel thread");
+    p->exit_status = status;
+    p->exited = true;
+    x86_cli();
+    p->running_user = false;
+    x86_write_cr3(mm_paddr_u64(kspace.root));
+    x86_sti();
+    sched_thread_exit((void *)(intptr_t)status);
+}
+
+static void *process_main(void *arg)
+{
+    struct kprocess *p = arg;
+    p->thread = sched_current();
+    x86_cli();
+    /* Everything above this frame is dead once in ring 3 (the process never returns here):
+     * entries from ring 3 use the stack from here down. */
+    p->rsp0 = (uint64_t)(uintptr_t)__builtin_frame_address(0) & ~(uint64_t)15;
+    x86_user_set_kernel_stack(&percpu, kinterrupts_tss(), p->rsp0);
+    x86_write_cr3(mm_paddr_u64(p->space.root));
+    p->fs_base = 0;
+    x86_wrmsr(X86_MSR_FS_BASE, 0);
+    x86_fpu_init_state();
+    p->running_user = true;
+    x86_user_enter(p->entry, p->sp);
+}
+
+static int signal_of(int vector)
+{
+    switch (vector) {
+    case 0:
+        return 8; /* #DE: SIGFPE */
+    case 6:
+        return 4; /* #UD: SIGILL */
+    case 16:
+    case 19:
+        return 8; /* x87/SIMD: SIGFPE */
+    case 3:
+        return 5; /* #BP: SIGTRAP */
+    default:
+        return 11; /* SIGSEGV */
+    }
+}
+
+/* Entered by iretq in ring 0 on the process's kernel stack after a fault in ring 3. */
+__attribute__((noreturn)) static void fault_exit(void)
+{
+    x86_sti();
+    struct kprocess *p = kprocess_current();
+    if (!p)
+        kpanic("fault_exit without a process");
+    uint8_t v = (uint8_t)p->fault_vector;
+    char extra[64] = "";
+    if (v == 14)
+        con_snprintf(extra, sizeof extra, ", address %#llx", (unsigned long long)p->fault_addr);
+    kprintf("user: process %d (%s) killed: %s (%s) at rip %#llx%s, error %#llx\n", p->pid, p->name,
+            x86_exception_name(v), x86_exception_mnemonic(v), (unsigned long long)p->fault_rip,
+            extra, (unsigned long long)p->fault_error);
+    kprocess_exit(128 + signal_of(v));
+}
+
+bool kprocess_fault(struct x86_interrupt_frame *frame)
+{
+    if (x86_uaccess_fixup(frame))
+        return true;
+    bool from_user = (frame->cs & 3u) == 3u;
+    bool bad_iret = x86_user_fault_is_iret(frame);
+    if (!from_user && !bad_iret)
+        return false;
+    struct kprocess *p = kprocess_current();
+    if (!p || !p->running_user || !p->rsp0)
+        return false;
+    p->fault_vector = (int)frame->vector;
+    p->fault_error = frame->error_code;
+    p->fault_addr = frame->vector == 14 ? x86_read_cr2() : 0;
+    /* A failed iretq: the return rip is the first word of the frame it was popping. */
+    p->fault_rip = from_user ? frame->rip : *(const uint64_t *)(uintptr_t)frame->rsp;
+    frame->rip = (uint64_t)(uintptr_t)fault_exit;
+    frame->cs = X86_SEL_KCODE;
+    frame->ss = X86_SEL_KDATA;
+    frame->rsp = p->rsp0 - 8;
+    frame->rflags = 0x2;
+    return true;
+}
+
+static int load(struct kprocess *p, const char *path, size_t argc, const char *const *argv)
+{
+    const uint8_t *file;
+    size_t size;
+    if (!kinitrd_find(path, &file, &size)) {
+        kprintf("run: %s: no such file in the initrd\n", path);
+        return -ENOENT;
+    }
+    static const struct exec_elf_limits limits = {
+        .user_base = KPROC_USER_BASE, .user_limit = KPROC_MMAP_BASE, .dyn_base = 0x40000000ull};
+    struct exec_elf_image *img = kmalloc(sizeof *img);
+    if (!img)
+        return -ENOMEM;
+    int ret = 0;
+    enum exec_status st = exec_elf_parse(file, size, &limits, img);
+    if (st != EXEC_OK) {
+        kprintf("run: %s: not a program this kernel runs: %s\n", path, exec_status_str(st));
+        ret = -ENOEXEC;
+        goto out;
+    }
+    uint64_t f = x86_irq_save();
+    enum mm_status ms = mm_space_create_sharing_kernel(&p->space, &kspace);
+    x86_irq_restore(f);
+    if (ms != MM_OK) {
+        kprintf("run: %s: address space: %s\n", path, mm_status_str(ms));
+        ret = -ENOMEM;
+        goto out;
+    }
+    const struct exec_elf_hooks hooks = {p, elf_map, elf_copy};
+    st = exec_elf_load(file, size, img, &hooks);
+    if (st != EXEC_OK) {
+        kprintf("run: %s: loading failed: %s\n", path, exec_status_str(st));
+        ret = -ENOMEM;
+        goto out;
+    }
+    uint64_t stack_low = KPROC_STACK_TOP - KPROC_STACK_SIZE;
+    if (!kprocess_map(p, stack_low, KPROC_STACK_SIZE, EXEC_PERM_R | EXEC_PERM_W)) {
+        kprintf("run: %s: no memory for the stack\n", path);
+        ret = -ENOMEM;
+        goto out;
+    }
+    uint8_t *buf = kmalloc(STACK_BUILD_SIZE);
+    if (!buf) {
+        ret = -ENOMEM;
+        goto out;
+    }
+    static const char *const envp[] = {"PATH=/bin", "HOME=/"};
+    struct exec_stack_args sa = {
+        .argc = argc,
+        .argv = argv,
+        .envc = 2,
+        .envp = envp,
+        .execfn = path,
+        .img = img,
+        .clktck = 100,
+        .random = user_random,
+    };
+    struct exec_stack_layout lay;
+    st = exec_stack_build(buf, STACK_BUILD_SIZE, KPROC_STACK_TOP, &sa, &lay);
+    if (st == EXEC_OK) {
+        uint64_t low = KPROC_STACK_TOP - STACK_BUILD_SIZE;
+        if (!poke(p, lay.sp, buf + (lay.sp - low), (size_t)(KPROC_STACK_TOP - lay.sp)))
+            st = EXEC_ERR_HOOK;
+    }
+    kfree(buf);
+    if (st != EXEC_OK) {
+        kprintf("run: %s: initial stack: %s\n", path, exec_status_str(st));
+        ret = -ENOMEM;
+        goto out;
+    }
+    p->entry = img->entry;
+    p->sp = lay.sp;
+    p->brk_base = p->brk = p->brk_mapped =
+        (img->high + MM_PAGE_SIZE - 1) & ~(uint64_t)(MM_PAGE_SIZE - 1);
+    p->mmap_next = KPROC_MMAP_BASE;
+    for (int fd = 0; fd < 3; fd++)
+        p->files[fd] = (struct kfile){.used = true, .console = true};
+out:
+    kfree(img);
+    return ret;
+}
+
+struct kprocess *kprocess_spawn(const char *path, size_t argc, const char *const *argv, int *err)
+{
+    *err = 0;
+    if (!user_ready) {
+        kprintf("run: user mode is not available\n");
+        *err = -ENOEXEC;
+        return NULL;
+    }
+    struct kprocess *p = alloc_proc();
+    if (!p) {
+        kprintf("run: %s: too many processes (%u)\n", path, KPROC_MAX);
+        *err = -EAGAIN;
+        return NULL;
+    }
+    copy_name(p->name, path, sizeof p->name);
+    p->fault_vector = -1;
+    int r = load(p, path, argc, argv);
+    if (r != 0) {
+        if (p->space.ops)
+            teardown(p);
+        else
+            p->used = false;
+        *err = r;
+        return NULL;
+    }
+    const char *base = path;
+    for (const char *s = path; *s; s++)
+        if (*s == '/' && s[1])
+            base = s + 1;
+    struct sched_thread *t = kthread_spawn(base, process_main, p, KPROC_KSTACK, 0);
+    if (!t) {
+        teardown(p);
+        *err = -EAGAIN;
+        return NULL;
+    }
+    p->thread = t;
+    return p;
+}
+
+int kprocess_wait(struct kprocess *p)
+{
+    void *value;
+    enum sched_status st = sched_thread_join(p->thread, &value);
+    if (st != SCHED_OK)
+        kpanic("process %d (%s): join: %s", p->pid, p->name, sched_status_str(st));
+    int status = p->exit_status;
+    teardown(p);
+    return status;
+}
+
+int kprocess_run(const char *path, size_t argc, const char *const *argv, int *status)
+{
+    int err;
+    struct kprocess *p = kprocess_spawn(path, argc, argv, &err);
+    if (!p)
+        return err;
+    *status = kprocess_wait(p);
+    return 0;
+}
+
+static int init_status = -2;
+
+int kprocess_init_status(void)
+{
+    return init_status;
+}
+
+bool kprocess_run_init(const char *cmdline, int *status)
+{
+    char path[128];
+    if (!kcmdline_get(cmdline, "init", path, sizeof path))
+        return false;
+    const char *argv[] = {path};
+    *status = -1;
+    if (kprocess_run(path, 1, argv, status) == 0)
+        kprintf("init: %s exited with status %d\n", path, *status);
+    else
+        kprintf("init: %s could not be started\n", path);
+    init_status = *status;
+    return true;
+}
+
+int kcmd_run(struct kshell_io *io, size_t argc, char **argv)
+{
+    int status = -1;
+    if (kprocess_run(argv[1], argc - 1, (const char *const *)(argv + 1), &status) != 0)
+        return 1;
+    kshell_printf(io, "%s: exit status %d\n", argv[1], status);
+    return status == 0 ? 0 : 1;
+}
