@@ -102,7 +102,7 @@ static void open_console(struct console *c, uint8_t *framebuffer, int with_shado
         .font = &map,
     };
     size_t cells_len, shadow_len;
-    if (con_fb_mem_size(&cfg, NULL, NULL, &cells_len, &shadow_len) != CON_FB_OK)
+    if (con_fb_mem_size(&cfg, NULL, NULL, &cells_len, &shadow_len) != CON_OK)
         abort();
     c->cells = malloc(cells_len);
     c->shadow = with_shadow ? malloc(shadow_len) : NULL;
@@ -110,7 +110,7 @@ static void open_console(struct console *c, uint8_t *framebuffer, int with_shado
     cfg.cells_len = cells_len;
     cfg.shadow = c->shadow;
     cfg.shadow_len = shadow_len;
-    if (con_fb_init(&c->fb, &cfg) != CON_FB_OK)
+    if (con_fb_init(&c->fb, &cfg) != CON_OK)
         abort();
 }
 
@@ -216,11 +216,11 @@ int main(void)
 {
     size_t len;
     const uint8_t *data = font_data(&len);
-    if (con_psf_parse(&font, data, len) != CON_PSF_OK)
+    if (con_psf_parse(&font, data, len) != CON_OK)
         abort();
     size_t need;
-    if (con_psf_map_size(&font, &need) != CON_PSF_OK || need > sizeof map_mem ||
-        con_psf_map_build(&map, &font, map_mem, sizeof map_mem) != CON_PSF_OK)
+    if (con_psf_map_size(&font, &need) != CON_OK || need > sizeof map_mem ||
+        con_psf_map_build(&map, &font, map_mem, sizeof map_mem) != CON_OK)
         abort();
     make_lines();
 

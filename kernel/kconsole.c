@@ -86,7 +86,7 @@ static void serial_sink_write(struct con_sink *self, const char *s, size_t n)
 
 void kconsole_init(void)
 {
-    uart_ok = con_uart_init(&uart, COM1, 115200) == CON_UART_OK;
+    uart_ok = con_uart_init(&uart, COM1, 115200) == CON_OK;
     if (uart_ok) {
         uart_sink.write = serial_sink_write;
         con_sink_register(&uart_sink);
@@ -95,7 +95,7 @@ void kconsole_init(void)
 
 bool kconsole_serial_irq_ready(void)
 {
-    if (!uart_ok || con_uart_txq_init(&uart_txq, uart_txbuf, sizeof uart_txbuf) != CON_UART_OK)
+    if (!uart_ok || con_uart_txq_init(&uart_txq, uart_txbuf, sizeof uart_txbuf) != CON_OK)
         return false;
     uint64_t flags = x86_spin_lock_irqsave(&console_lock);
     uart_queued = true;
@@ -145,7 +145,7 @@ static bool start_vga(uint64_t phys)
 {
     /* Uncached, not write-combining: the VGA console and the tests read cells back. */
     vga_cells = kmemory_map_device(phys, VGA_COLS * VGA_ROWS * 2, KCACHE_UC);
-    if (!vga_cells || con_vga_init(&vga, vga_cells, true) != CON_VGA_OK) {
+    if (!vga_cells || con_vga_init(&vga, vga_cells, true) != CON_OK) {
         screen_problem = "the VGA text buffer could not be mapped";
         return false;
     }
@@ -162,8 +162,8 @@ static bool start_fb(const struct kboot_framebuffer *f)
     screen_problem = "this kernel was built without a console font";
     return false;
 #else
-    if (con_psf_parse(&font, con_psf_builtin, con_psf_builtin_len) != CON_PSF_OK ||
-        con_psf_map_build(&font_map, &font, font_map_mem, sizeof font_map_mem) != CON_PSF_OK) {
+    if (con_psf_parse(&font, con_psf_builtin, con_psf_builtin_len) != CON_OK ||
+        con_psf_map_build(&font_map, &font, font_map_mem, sizeof font_map_mem) != CON_OK) {
         screen_problem = "the built-in font was rejected";
         return false;
     }
@@ -183,7 +183,7 @@ static bool start_fb(const struct kboot_framebuffer *f)
         .cells_len = sizeof fb_cells_mem,
     };
     size_t cells_len = 0;
-    if (con_fb_mem_size(&cfg, NULL, NULL, &cells_len, NULL) != CON_FB_OK) {
+    if (con_fb_mem_size(&cfg, NULL, NULL, &cells_len, NULL) != CON_OK) {
         screen_problem = "the framebuffer format was rejected by the console";
         return false;
     }
@@ -200,7 +200,7 @@ static bool start_fb(const struct kboot_framebuffer *f)
         return false;
     }
     fb_deferred = NULL;
-    if (con_fb_init(&fbcon, &cfg) != CON_FB_OK) {
+    if (con_fb_init(&fbcon, &cfg) != CON_OK) {
         screen_problem = "the framebuffer console did not start";
         return false;
     }
@@ -261,7 +261,7 @@ void kconsole_late_init(void)
         .font = &font_map,
     };
     size_t shadow_len = 0;
-    if (con_fb_mem_size(&cfg, NULL, NULL, NULL, &shadow_len) != CON_FB_OK || shadow_len == 0)
+    if (con_fb_mem_size(&cfg, NULL, NULL, NULL, &shadow_len) != CON_OK || shadow_len == 0)
         return;
     void *shadow = kmalloc(shadow_len);
     if (!shadow) {
@@ -270,9 +270,9 @@ void kconsole_late_init(void)
         return;
     }
     uint64_t flags = x86_spin_lock_irqsave(&console_lock);
-    enum con_fb_status st = con_fb_attach_shadow(&fbcon, shadow, shadow_len);
+    enum con_status st = con_fb_attach_shadow(&fbcon, shadow, shadow_len);
     x86_spin_unlock_irqrestore(&console_lock, flags);
-    if (st != CON_FB_OK) {
+    if (st != CON_OK) {
         kfree(shadow);
         return;
     }
@@ -378,7 +378,7 @@ void kconsole_screen_set_col(unsigned col)
     if (screen == KCONSOLE_SCREEN_VGA)
         con_vga_set_col(&vga, col);
     else if (screen == KCONSOLE_SCREEN_FB &&
-             con_fb_move_cursor(&fbcon, con_fb_row(&fbcon), col) != CON_FB_OK)
+             con_fb_move_cursor(&fbcon, con_fb_row(&fbcon), col) != CON_OK)
         return; /* a column off the screen: the cursor stays */
 }
 
@@ -403,11 +403,11 @@ void kconsole_screen_mark(void)
     /* A white-on-red '!' in the last column of the cursor's row, which the line editor never
      * writes; its next redraw clears it. */
     if (screen == KCONSOLE_SCREEN_VGA &&
-        con_vga_write_cell(&vga, con_vga_row(&vga), VGA_COLS - 1, 0x4F00 | '!') != CON_VGA_OK)
+        con_vga_write_cell(&vga, con_vga_row(&vga), VGA_COLS - 1, 0x4F00 | '!') != CON_OK)
         return; /* unreachable: the cursor's row is on the screen */
     if (screen == KCONSOLE_SCREEN_FB &&
         con_fb_write_cell(&fbcon, con_fb_row(&fbcon), con_fb_cols(&fbcon) - 1, '!', CON_VGA_WHITE,
-                          CON_VGA_RED) != CON_FB_OK)
+                          CON_VGA_RED) != CON_OK)
         return; /* unreachable: the cursor's row is on the screen */
 }
 
@@ -435,9 +435,9 @@ void kconsole_write_unlocked(const char *s, size_t n)
 void kconsole_set_color(uint8_t fg, uint8_t bg)
 {
     enum con_vga_color f = (enum con_vga_color)(fg & 15), b = (enum con_vga_color)(bg & 15);
-    if (screen == KCONSOLE_SCREEN_VGA && con_vga_set_color(&vga, f, b) != CON_VGA_OK)
+    if (screen == KCONSOLE_SCREEN_VGA && con_vga_set_color(&vga, f, b) != CON_OK)
         return; /* unreachable: both are masked to 0..15 */
-    if (screen == KCONSOLE_SCREEN_FB && con_fb_set_color(&fbcon, f, b) != CON_FB_OK)
+    if (screen == KCONSOLE_SCREEN_FB && con_fb_set_color(&fbcon, f, b) != CON_OK)
         return; /* unreachable: both are masked to 0..15 */
 }
 
@@ -452,13 +452,13 @@ uint32_t kconsole_screen_char(int row, int col)
         return 0;
     if (screen == KCONSOLE_SCREEN_VGA) {
         uint16_t cell;
-        if (con_vga_read_cell(&vga, (unsigned)row, (unsigned)col, &cell) != CON_VGA_OK)
+        if (con_vga_read_cell(&vga, (unsigned)row, (unsigned)col, &cell) != CON_OK)
             return 0;
         return cell & 0xFF;
     }
     if (screen == KCONSOLE_SCREEN_FB) {
         uint32_t cp;
-        if (con_fb_read_cell(&fbcon, (unsigned)row, (unsigned)col, &cp) != CON_FB_OK)
+        if (con_fb_read_cell(&fbcon, (unsigned)row, (unsigned)col, &cp) != CON_OK)
             return 0;
         return cp;
     }
@@ -471,13 +471,13 @@ int kconsole_screen_attr(int row, int col)
         return -1;
     if (screen == KCONSOLE_SCREEN_VGA) {
         uint16_t cell;
-        if (con_vga_read_cell(&vga, (unsigned)row, (unsigned)col, &cell) != CON_VGA_OK)
+        if (con_vga_read_cell(&vga, (unsigned)row, (unsigned)col, &cell) != CON_OK)
             return -1;
         return cell >> 8;
     }
     if (screen == KCONSOLE_SCREEN_FB) {
         struct con_fb_cell_info ci;
-        if (con_fb_read_cell_info(&fbcon, (unsigned)row, (unsigned)col, &ci) != CON_FB_OK)
+        if (con_fb_read_cell_info(&fbcon, (unsigned)row, (unsigned)col, &ci) != CON_OK)
             return -1;
         return (int)((unsigned)ci.bg << 4 | (unsigned)ci.fg);
     }
@@ -534,14 +534,14 @@ void kconsole_status_clock(uint64_t seconds)
          * light grey, then restore colour and cursor; one flush at the end. Writing the last
          * column only moves the cursor to row 1: nothing scrolls. */
         con_fb_set_autoflush(&fbcon, false);
-        if (con_fb_move_cursor(&fbcon, 0, con_fb_cols(&fbcon) - (unsigned)n) == CON_FB_OK &&
-            con_fb_set_color(&fbcon, CON_VGA_BLACK, CON_VGA_LIGHT_GREY) == CON_FB_OK) {
+        if (con_fb_move_cursor(&fbcon, 0, con_fb_cols(&fbcon) - (unsigned)n) == CON_OK &&
+            con_fb_set_color(&fbcon, CON_VGA_BLACK, CON_VGA_LIGHT_GREY) == CON_OK) {
             for (int i = 0; i < n; i++)
                 con_fb_put_codepoint(&fbcon, (uint8_t)text[i]);
         }
         if (con_fb_set_color(&fbcon, (enum con_vga_color)(attr & 15),
-                             (enum con_vga_color)(attr >> 4)) != CON_FB_OK ||
-            con_fb_move_cursor(&fbcon, row, col) != CON_FB_OK)
+                             (enum con_vga_color)(attr >> 4)) != CON_OK ||
+            con_fb_move_cursor(&fbcon, row, col) != CON_OK)
             con_fb_clear(&fbcon); /* unreachable: both were valid a moment ago */
         con_fb_set_autoflush(&fbcon, true);
     }

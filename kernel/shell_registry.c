@@ -56,10 +56,9 @@ int kshell_execute(struct kshell_io *io, const char *line)
     char buf[CON_LE_LINE_MAX + 1];
     char *argv[KSHELL_MAX_ARGS + 1];
     size_t argc = 0, pos = 0;
-    enum con_args_status st =
-        con_args_split(line, buf, sizeof buf, argv, KSHELL_MAX_ARGS, &argc, &pos);
-    if (st != CON_ARGS_OK) {
-        kshell_printf(io, "error: %s at column %zu\n", con_args_status_str(st), pos + 1);
+    enum con_status st = con_args_split(line, buf, sizeof buf, argv, KSHELL_MAX_ARGS, &argc, &pos);
+    if (st != CON_OK) {
+        kshell_printf(io, "error: %s at column %zu\n", con_status_str(st), pos + 1);
         return 1;
     }
     if (argc == 0)
@@ -81,15 +80,14 @@ int kshell_execute(struct kshell_io *io, const char *line)
 bool kshell_number(struct kshell_io *io, const char *cmd, const char *text, uint64_t max,
                    uint64_t *out)
 {
-    enum con_args_status st = con_args_u64(text, max, out);
-    if (st == CON_ARGS_OK)
+    enum con_status st = con_args_u64(text, max, out);
+    if (st == CON_OK)
         return true;
-    if (st == CON_ARGS_OUT_OF_RANGE)
+    if (st == CON_ERR_OUT_OF_RANGE)
         kshell_printf(io, "%s: %s: number out of range (at most %#llx)\n", cmd, text,
                       (unsigned long long)max);
     else
-        kshell_printf(io, "%s: %s: %s (use decimal or 0x hex)\n", cmd, text,
-                      con_args_status_str(st));
+        kshell_printf(io, "%s: %s: %s (use decimal or 0x hex)\n", cmd, text, con_status_str(st));
     return false;
 }
 

@@ -6,23 +6,23 @@ static bool is_blank(char c)
     return c == ' ' || c == '\t';
 }
 
-enum con_args_status con_args_split(const char *line, char *buf, size_t buf_size, char **argv,
-                                    size_t max_args, size_t *argc, size_t *pos)
+enum con_status con_args_split(const char *line, char *buf, size_t buf_size, char **argv,
+                               size_t max_args, size_t *argc, size_t *pos)
 {
     size_t where = 0;
-    enum con_args_status st = CON_ARGS_OK;
+    enum con_status st = CON_OK;
     size_t n = 0, out = 0, i = 0;
     if (argc)
         *argc = 0;
     if (line == NULL || buf == NULL || argv == NULL || argc == NULL || buf_size == 0)
-        return CON_ARGS_BAD_ARG;
+        return CON_ERR_BAD_ARGUMENT;
     for (;;) {
         while (is_blank(line[i]))
             i++;
         if (line[i] == '\0')
             break;
         if (n == max_args) {
-            st = CON_ARGS_TOO_MANY;
+            st = CON_ERR_TOO_MANY_ARGS;
             where = i;
             goto fail;
         }
@@ -35,14 +35,14 @@ enum con_args_status con_args_split(const char *line, char *buf, size_t buf_size
                     if (c == '"' && line[i] == '\\' && (line[i + 1] == '"' || line[i + 1] == '\\'))
                         i++;
                     if (out + 1 >= buf_size) {
-                        st = CON_ARGS_TOO_LONG;
+                        st = CON_ERR_ARGS_TOO_LONG;
                         where = i;
                         goto fail;
                     }
                     buf[out++] = line[i++];
                 }
                 if (line[i] != c) {
-                    st = CON_ARGS_UNTERMINATED_QUOTE;
+                    st = CON_ERR_UNTERMINATED_QUOTE;
                     where = open;
                     goto fail;
                 }
@@ -51,21 +51,21 @@ enum con_args_status con_args_split(const char *line, char *buf, size_t buf_size
             }
             if (c == '\\') {
                 if (line[i + 1] == '\0') {
-                    st = CON_ARGS_TRAILING_BACKSLASH;
+                    st = CON_ERR_TRAILING_BACKSLASH;
                     where = i;
                     goto fail;
                 }
                 i++;
             }
             if (out + 1 >= buf_size) {
-                st = CON_ARGS_TOO_LONG;
+                st = CON_ERR_ARGS_TOO_LONG;
                 where = i;
                 goto fail;
             }
             buf[out++] = line[i++];
         }
         if (out + 1 > buf_size) {
-            st = CON_ARGS_TOO_LONG;
+            st = CON_ERR_ARGS_TOO_LONG;
             where = i;
             goto fail;
         }
@@ -73,7 +73,7 @@ enum con_args_status con_args_split(const char *line, char *buf, size_t buf_size
     }
     argv[n] = NULL;
     *argc = n;
-    return CON_ARGS_OK;
+    return CON_OK;
 fail:
     argv[0] = NULL;
     if (pos)
@@ -81,10 +81,10 @@ fail:
     return st;
 }
 
-enum con_args_status con_args_u64(const char *s, uint64_t max, uint64_t *out)
+enum con_status con_args_u64(const char *s, uint64_t max, uint64_t *out)
 {
     if (s == NULL || out == NULL)
-        return CON_ARGS_BAD_ARG;
+        return CON_ERR_BAD_ARGUMENT;
     unsigned base = 10;
     if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
         base = 16;
@@ -106,7 +106,7 @@ enum con_args_status con_args_u64(const char *s, uint64_t max, uint64_t *out)
         else if (base == 16 && c >= 'A' && c <= 'F')
             d = (unsigned)(c - 'A' + 10);
         else
-            return CON_ARGS_NOT_A_NUMBER;
+            return CON_ERR_NOT_A_NUMBER;
         if (v > (UINT64_MAX - d) / base)
             big = true;
         else
@@ -115,32 +115,9 @@ enum con_args_status con_args_u64(const char *s, uint64_t max, uint64_t *out)
         last_sep = false;
     }
     if (!any || last_sep)
-        return CON_ARGS_NOT_A_NUMBER;
+        return CON_ERR_NOT_A_NUMBER;
     if (big || v > max)
-        return CON_ARGS_OUT_OF_RANGE;
+        return CON_ERR_OUT_OF_RANGE;
     *out = v;
-    return CON_ARGS_OK;
-}
-
-const char *con_args_status_str(enum con_args_status s)
-{
-    switch (s) {
-    case CON_ARGS_OK:
-        return "ok";
-    case CON_ARGS_UNTERMINATED_QUOTE:
-        return "unterminated quote";
-    case CON_ARGS_TRAILING_BACKSLASH:
-        return "backslash at the end of the line";
-    case CON_ARGS_TOO_MANY:
-        return "too many arguments";
-    case CON_ARGS_TOO_LONG:
-        return "arguments too long";
-    case CON_ARGS_BAD_ARG:
-        return "invalid argument";
-    case CON_ARGS_NOT_A_NUMBER:
-        return "not a number";
-    case CON_ARGS_OUT_OF_RANGE:
-        return "number out of range";
-    }
-    return "unknown status";
+    return CON_OK;
 }

@@ -126,18 +126,18 @@ static size_t cells_bytes(unsigned cols, unsigned rows)
            5 * (size_t)rows * sizeof(uint16_t) + EXPAND_BYTES;
 }
 
-enum con_fb_status con_fb_mem_size(const struct con_fb_config *cfg, unsigned *cols, unsigned *rows,
-                                   size_t *cells_len, size_t *shadow_len)
+enum con_status con_fb_mem_size(const struct con_fb_config *cfg, unsigned *cols, unsigned *rows,
+                                size_t *cells_len, size_t *shadow_len)
 {
     if (cfg == NULL || cfg->font == NULL || cfg->font->font == NULL)
-        return CON_FB_BAD_ARG;
+        return CON_ERR_BAD_ARGUMENT;
     const struct con_psf_font *font = cfg->font->font;
     unsigned bpp = check_format(&cfg->format);
     if (bpp == 0)
-        return CON_FB_BAD_FORMAT;
+        return CON_ERR_BAD_FORMAT;
     uint32_t c = cfg->format.width / font->width, r = cfg->format.height / font->height;
     if (c == 0 || r == 0)
-        return CON_FB_TOO_SMALL;
+        return CON_ERR_SCREEN_TOO_SMALL;
     if (c > MAX_GRID)
         c = MAX_GRID;
     if (r > MAX_GRID)
@@ -156,7 +156,7 @@ enum con_fb_status con_fb_mem_size(const struct con_fb_config *cfg, unsigned *co
         *cells_len = cells_bytes(c, r);
     if (shadow_len)
         *shadow_len = (size_t)c * font->width * bpp * r * font->height;
-    return CON_FB_OK;
+    return CON_OK;
 }
 
 /* ---- cells and dirty spans ---- */
@@ -663,17 +663,17 @@ static void render_shadow(struct con_fb *fb)
     }
 }
 
-enum con_fb_status con_fb_init(struct con_fb *fb, const struct con_fb_config *cfg)
+enum con_status con_fb_init(struct con_fb *fb, const struct con_fb_config *cfg)
 {
     unsigned cols, rows;
     size_t cells_len, shadow_len;
-    enum con_fb_status st = con_fb_mem_size(cfg, &cols, &rows, &cells_len, &shadow_len);
-    if (st != CON_FB_OK)
+    enum con_status st = con_fb_mem_size(cfg, &cols, &rows, &cells_len, &shadow_len);
+    if (st != CON_OK)
         return st;
     if (fb == NULL || cfg->framebuffer == NULL || cfg->cells == NULL)
-        return CON_FB_BAD_ARG;
+        return CON_ERR_BAD_ARGUMENT;
     if (cfg->cells_len < cells_len || (cfg->shadow && cfg->shadow_len < shadow_len))
-        return CON_FB_NO_SPACE;
+        return CON_ERR_NO_SPACE;
 
     const struct con_psf_font *font = cfg->font->font;
     *fb = (struct con_fb){
@@ -717,18 +717,18 @@ enum con_fb_status con_fb_init(struct con_fb *fb, const struct con_fb_config *cf
     clean_all(fb);
     forget_front(fb);
     con_fb_clear(fb);
-    return CON_FB_OK;
+    return CON_OK;
 }
 
-enum con_fb_status con_fb_attach_shadow(struct con_fb *fb, void *mem, size_t len)
+enum con_status con_fb_attach_shadow(struct con_fb *fb, void *mem, size_t len)
 {
     if (mem == NULL)
-        return CON_FB_BAD_ARG;
+        return CON_ERR_BAD_ARGUMENT;
     if (len < (size_t)fb->rows * fb->font->height * fb->shadow_pitch)
-        return CON_FB_NO_SPACE;
+        return CON_ERR_NO_SPACE;
     fb->shadow = mem;
     render_shadow(fb);
-    return CON_FB_OK;
+    return CON_OK;
 }
 
 unsigned con_fb_cols(const struct con_fb *fb)
@@ -751,12 +751,12 @@ void con_fb_clear(struct con_fb *fb)
     autoflush(fb);
 }
 
-enum con_fb_status con_fb_set_color(struct con_fb *fb, enum con_vga_color fg, enum con_vga_color bg)
+enum con_status con_fb_set_color(struct con_fb *fb, enum con_vga_color fg, enum con_vga_color bg)
 {
     if ((unsigned)fg > CON_VGA_WHITE || (unsigned)bg > CON_VGA_WHITE)
-        return CON_FB_BAD_COLOR;
+        return CON_ERR_BAD_COLOR;
     fb->attr = CON_VGA_ATTR(fg, bg);
-    return CON_FB_OK;
+    return CON_OK;
 }
 
 uint8_t con_fb_attr(const struct con_fb *fb)
@@ -861,35 +861,34 @@ void con_fb_put_codepoint(struct con_fb *fb, uint32_t cp)
     autoflush(fb);
 }
 
-enum con_fb_status con_fb_write_cell(struct con_fb *fb, unsigned row, unsigned col, uint32_t cp,
-                                     enum con_vga_color fg, enum con_vga_color bg)
+enum con_status con_fb_write_cell(struct con_fb *fb, unsigned row, unsigned col, uint32_t cp,
+                                  enum con_vga_color fg, enum con_vga_color bg)
 {
     if (row >= fb->rows || col >= fb->cols)
-        return CON_FB_BAD_POS;
+        return CON_ERR_BAD_POS;
     if ((unsigned)fg > 15 || (unsigned)bg > 15)
-        return CON_FB_BAD_COLOR;
+        return CON_ERR_BAD_COLOR;
     uint8_t saved = fb->attr;
     fb->attr = (uint8_t)CON_VGA_ATTR(fg, bg);
     set_cell(fb, row, col, cp, glyph_for(fb, cp));
     fb->attr = saved;
     autoflush(fb);
-    return CON_FB_OK;
+    return CON_OK;
 }
 
-enum con_fb_status con_fb_read_cell(const struct con_fb *fb, unsigned row, unsigned col,
-                                    uint32_t *cp)
+enum con_status con_fb_read_cell(const struct con_fb *fb, unsigned row, unsigned col, uint32_t *cp)
 {
     if (row >= fb->rows || col >= fb->cols)
-        return CON_FB_BAD_POS;
+        return CON_ERR_BAD_POS;
     *cp = cell_at(fb, row, col)->cp;
-    return CON_FB_OK;
+    return CON_OK;
 }
 
-enum con_fb_status con_fb_read_cell_info(const struct con_fb *fb, unsigned row, unsigned col,
-                                         struct con_fb_cell_info *info)
+enum con_status con_fb_read_cell_info(const struct con_fb *fb, unsigned row, unsigned col,
+                                      struct con_fb_cell_info *info)
 {
     if (row >= fb->rows || col >= fb->cols)
-        return CON_FB_BAD_POS;
+        return CON_ERR_BAD_POS;
     const struct con_fb_cell *c = cell_at(fb, row, col);
     *info = (struct con_fb_cell_info){
         .cp = c->cp,
@@ -897,7 +896,7 @@ enum con_fb_status con_fb_read_cell_info(const struct con_fb *fb, unsigned row, 
         .fg = (enum con_vga_color)(c->attr & 0xF),
         .bg = (enum con_vga_color)(c->attr >> 4),
     };
-    return CON_FB_OK;
+    return CON_OK;
 }
 
 unsigned con_fb_row(const struct con_fb *fb)
@@ -912,17 +911,17 @@ unsigned con_fb_col(const struct con_fb *fb)
 
 /* ---- screen operations ---- */
 
-enum con_fb_status con_fb_move_cursor(struct con_fb *fb, unsigned row, unsigned col)
+enum con_status con_fb_move_cursor(struct con_fb *fb, unsigned row, unsigned col)
 {
     if (row >= fb->rows || col >= fb->cols)
-        return CON_FB_BAD_POS;
+        return CON_ERR_BAD_POS;
     fb->row = row;
     fb->col = col;
     autoflush(fb);
-    return CON_FB_OK;
+    return CON_OK;
 }
 
-enum con_fb_status con_fb_set_col(struct con_fb *fb, unsigned col)
+enum con_status con_fb_set_col(struct con_fb *fb, unsigned col)
 {
     return con_fb_move_cursor(fb, fb->row, col);
 }

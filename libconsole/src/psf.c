@@ -15,18 +15,18 @@ static uint32_t le32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static enum con_psf_status parse_psf1(struct con_psf_font *out, const uint8_t *d, size_t len)
+static enum con_status parse_psf1(struct con_psf_font *out, const uint8_t *d, size_t len)
 {
     if (len < PSF1_HEADER_SIZE)
-        return CON_PSF_TRUNCATED;
+        return CON_ERR_TRUNCATED;
     uint8_t mode = d[2];
     uint32_t height = d[3];
     if ((mode & ~PSF1_MODE_BITS) != 0 || height == 0 || height > CON_PSF_MAX_DIM)
-        return CON_PSF_BAD_HEADER;
+        return CON_ERR_BAD_HEADER;
     uint32_t count = (mode & CON_PSF1_MODE512) ? 512 : 256;
     uint64_t end = PSF1_HEADER_SIZE + (uint64_t)count * height;
     if (end > len)
-        return CON_PSF_TRUNCATED;
+        return CON_ERR_TRUNCATED;
     bool has_table = (mode & (CON_PSF1_MODEHASTAB | CON_PSF1_MODEHASSEQ)) != 0;
     *out = (struct con_psf_font){
         .glyphs = d + PSF1_HEADER_SIZE,
@@ -39,25 +39,25 @@ static enum con_psf_status parse_psf1(struct con_psf_font *out, const uint8_t *d
         .unicode_len = has_table ? len - (size_t)end : 0,
         .version = 1,
     };
-    return CON_PSF_OK;
+    return CON_OK;
 }
 
-static enum con_psf_status parse_psf2(struct con_psf_font *out, const uint8_t *d, size_t len)
+static enum con_status parse_psf2(struct con_psf_font *out, const uint8_t *d, size_t len)
 {
     if (len < PSF2_HEADER_SIZE)
-        return CON_PSF_TRUNCATED;
+        return CON_ERR_TRUNCATED;
     uint32_t headersize = le32(d + 8), flags = le32(d + 12), count = le32(d + 16);
     uint32_t charsize = le32(d + 20), height = le32(d + 24), width = le32(d + 28);
     if (headersize < PSF2_HEADER_SIZE || count == 0 || count > CON_PSF_MAX_GLYPHS || height == 0 ||
         height > CON_PSF_MAX_DIM || width == 0 || width > CON_PSF_MAX_DIM)
-        return CON_PSF_BAD_HEADER;
+        return CON_ERR_BAD_HEADER;
     uint32_t row_bytes = (width + 7) / 8;
     if (charsize != row_bytes * height)
-        return CON_PSF_BAD_HEADER;
+        return CON_ERR_BAD_HEADER;
     /* headersize < 2^32, count * charsize < 2^16 * 2^9: no overflow in 64 bits. */
     uint64_t end = (uint64_t)headersize + (uint64_t)count * charsize;
     if (end > len)
-        return CON_PSF_TRUNCATED;
+        return CON_ERR_TRUNCATED;
     bool has_table = (flags & CON_PSF2_HAS_UNICODE_TABLE) != 0;
     *out = (struct con_psf_font){
         .glyphs = d + headersize,
@@ -70,13 +70,13 @@ static enum con_psf_status parse_psf2(struct con_psf_font *out, const uint8_t *d
         .unicode_len = has_table ? len - (size_t)end : 0,
         .version = 2,
     };
-    return CON_PSF_OK;
+    return CON_OK;
 }
 
-enum con_psf_status con_psf_parse(struct con_psf_font *font, const void *data, size_t len)
+enum con_status con_psf_parse(struct con_psf_font *font, const void *data, size_t len)
 {
     if (font == NULL || data == NULL)
-        return CON_PSF_BAD_ARG;
+        return CON_ERR_BAD_ARGUMENT;
     const uint8_t *d = data;
     if (len >= 2 && d[0] == CON_PSF1_MAGIC0 && d[1] == CON_PSF1_MAGIC1)
         return parse_psf1(font, d, len);
@@ -90,11 +90,11 @@ enum con_psf_status con_psf_parse(struct con_psf_font *font, const void *data, s
         for (size_t i = 0; i < len; i++)
             p2 = p2 && d[i] == psf2[i];
         if (p1 || p2)
-            return CON_PSF_TRUNCATED;
+            return CON_ERR_TRUNCATED;
     }
     if (len == 0)
-        return CON_PSF_TRUNCATED;
-    return CON_PSF_BAD_MAGIC;
+        return CON_ERR_TRUNCATED;
+    return CON_ERR_BAD_MAGIC;
 }
 
 const uint8_t *con_psf_glyph(const struct con_psf_font *font, uint32_t index)
@@ -104,12 +104,12 @@ const uint8_t *con_psf_glyph(const struct con_psf_font *font, uint32_t index)
 
 /*
  * Walk the Unicode table, calling `emit(ctx, cp, glyph)` for every single code point (not
- * those inside sequences). Returns CON_PSF_BAD_UNICODE if the table is malformed or ends before
+ * those inside sequences). Returns CON_ERR_BAD_UNICODE if the table is malformed or ends before
  * every glyph's terminator.
  */
 typedef void (*emit_fn)(void *ctx, uint32_t cp, uint32_t glyph);
 
-static enum con_psf_status walk_psf1(const struct con_psf_font *f, emit_fn emit, void *ctx)
+static enum con_status walk_psf1(const struct con_psf_font *f, emit_fn emit, void *ctx)
 {
     const uint8_t *t = f->unicode;
     size_t n = f->unicode_len, i = 0;
@@ -117,7 +117,7 @@ static enum con_psf_status walk_psf1(const struct con_psf_font *f, emit_fn emit,
         bool in_seq = false;
         for (;;) {
             if (n - i < 2)
-                return CON_PSF_BAD_UNICODE;
+                return CON_ERR_BAD_UNICODE;
             uint32_t v = (uint32_t)t[i] | (uint32_t)t[i + 1] << 8;
             i += 2;
             if (v == CON_PSF1_SEPARATOR)
@@ -127,12 +127,12 @@ static enum con_psf_status walk_psf1(const struct con_psf_font *f, emit_fn emit,
                 continue;
             }
             if (v >= 0xD800 && v <= 0xDFFF)
-                return CON_PSF_BAD_UNICODE;
+                return CON_ERR_BAD_UNICODE;
             if (!in_seq)
                 emit(ctx, v, g);
         }
     }
-    return CON_PSF_OK;
+    return CON_OK;
 }
 
 /* Decode one strict UTF-8 character at t[*i..n); false if invalid or cut short. */
@@ -169,7 +169,7 @@ static bool utf8_at(const uint8_t *t, size_t n, size_t *i, uint32_t *cp)
     return true;
 }
 
-static enum con_psf_status walk_psf2(const struct con_psf_font *f, emit_fn emit, void *ctx)
+static enum con_status walk_psf2(const struct con_psf_font *f, emit_fn emit, void *ctx)
 {
     const uint8_t *t = f->unicode;
     size_t n = f->unicode_len, i = 0;
@@ -177,7 +177,7 @@ static enum con_psf_status walk_psf2(const struct con_psf_font *f, emit_fn emit,
         bool in_seq = false;
         for (;;) {
             if (i >= n)
-                return CON_PSF_BAD_UNICODE;
+                return CON_ERR_BAD_UNICODE;
             if (t[i] == CON_PSF2_SEPARATOR) {
                 i++;
                 break;
@@ -189,15 +189,15 @@ static enum con_psf_status walk_psf2(const struct con_psf_font *f, emit_fn emit,
             }
             uint32_t cp;
             if (!utf8_at(t, n, &i, &cp))
-                return CON_PSF_BAD_UNICODE;
+                return CON_ERR_BAD_UNICODE;
             if (!in_seq)
                 emit(ctx, cp, g);
         }
     }
-    return CON_PSF_OK;
+    return CON_OK;
 }
 
-static enum con_psf_status walk(const struct con_psf_font *f, emit_fn emit, void *ctx)
+static enum con_status walk(const struct con_psf_font *f, emit_fn emit, void *ctx)
 {
     return f->version == 1 ? walk_psf1(f, emit, ctx) : walk_psf2(f, emit, ctx);
 }
@@ -215,28 +215,28 @@ static void count_high(void *ctx, uint32_t cp, uint32_t glyph)
      _Alignof(struct con_psf_map_entry) * _Alignof(struct con_psf_map_entry))
 #define ALIGN_SLACK (_Alignof(struct con_psf_map_entry) - 1)
 
-static enum con_psf_status count_entries(const struct con_psf_font *font, size_t *high)
+static enum con_status count_entries(const struct con_psf_font *font, size_t *high)
 {
     *high = 0;
     if (font->unicode == NULL) {
         if (font->glyph_count > CON_PSF_DIRECT_LIMIT)
             *high = font->glyph_count - CON_PSF_DIRECT_LIMIT;
-        return CON_PSF_OK;
+        return CON_OK;
     }
     return walk(font, count_high, high);
 }
 
-enum con_psf_status con_psf_map_size(const struct con_psf_font *font, size_t *size)
+enum con_status con_psf_map_size(const struct con_psf_font *font, size_t *size)
 {
     if (font == NULL || size == NULL)
-        return CON_PSF_BAD_ARG;
+        return CON_ERR_BAD_ARGUMENT;
     size_t high;
-    enum con_psf_status st = count_entries(font, &high);
-    if (st != CON_PSF_OK)
+    enum con_status st = count_entries(font, &high);
+    if (st != CON_OK)
         return st;
     /* high <= unicode_len / 2, so this cannot overflow. */
     *size = ALIGN_SLACK + DIRECT_BYTES + high * sizeof(struct con_psf_map_entry);
-    return CON_PSF_OK;
+    return CON_OK;
 }
 
 struct fill_ctx {
@@ -292,17 +292,17 @@ static void sort_entries(struct con_psf_map_entry *e, size_t n)
     }
 }
 
-enum con_psf_status con_psf_map_build(struct con_psf_map *map, const struct con_psf_font *font,
-                                      void *mem, size_t mem_len)
+enum con_status con_psf_map_build(struct con_psf_map *map, const struct con_psf_font *font,
+                                  void *mem, size_t mem_len)
 {
     if (map == NULL || font == NULL || mem == NULL)
-        return CON_PSF_BAD_ARG;
+        return CON_ERR_BAD_ARGUMENT;
     size_t need;
-    enum con_psf_status st = con_psf_map_size(font, &need);
-    if (st != CON_PSF_OK)
+    enum con_status st = con_psf_map_size(font, &need);
+    if (st != CON_OK)
         return st;
     if (mem_len < need)
-        return CON_PSF_NO_SPACE;
+        return CON_ERR_NO_SPACE;
 
     uintptr_t base = (uintptr_t)mem;
     uintptr_t aligned = (base + ALIGN_SLACK) & ~(uintptr_t)ALIGN_SLACK;
@@ -318,7 +318,7 @@ enum con_psf_status con_psf_map_build(struct con_psf_map *map, const struct con_
             fill(&c, g, g);
     } else {
         st = walk(font, fill, &c);
-        if (st != CON_PSF_OK)
+        if (st != CON_OK)
             return st; /* cannot happen: con_psf_map_size walked the same table */
     }
     sort_entries(c.sorted, c.n);
@@ -338,7 +338,7 @@ enum con_psf_status con_psf_map_build(struct con_psf_map *map, const struct con_
     uint32_t g;
     if (con_psf_map_find(map, 0xFFFD, &g) || con_psf_map_find(map, '?', &g))
         map->replacement = g;
-    return CON_PSF_OK;
+    return CON_OK;
 }
 
 bool con_psf_map_find(const struct con_psf_map *map, uint32_t cp, uint32_t *glyph)

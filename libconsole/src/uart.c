@@ -27,16 +27,16 @@ static bool wait_lsr(const struct con_uart *u, uint8_t mask, uint32_t spins)
     return false;
 }
 
-enum con_uart_status con_uart_init(struct con_uart *u, uint16_t base, uint32_t baud)
+enum con_status con_uart_init(struct con_uart *u, uint16_t base, uint32_t baud)
 {
     if (u == NULL)
-        return CON_UART_BAD_ARG;
+        return CON_ERR_BAD_ARGUMENT;
     *u = (struct con_uart){.base = base, .present = false, .tx_spins = CON_UART_DEFAULT_TX_SPINS};
     if (base > 0xFFFF - CON_UART_SCR)
-        return CON_UART_BAD_ARG;
+        return CON_ERR_BAD_ARGUMENT;
     if (baud == 0 || baud > CON_UART_MAX_BAUD || CON_UART_MAX_BAUD % baud != 0 ||
         CON_UART_MAX_BAUD / baud > 0xFFFF)
-        return CON_UART_BAD_BAUD;
+        return CON_ERR_BAD_BAUD;
     u->divisor = CON_UART_MAX_BAUD / baud;
 
     reg_write(u, CON_UART_IER, 0x00);
@@ -56,26 +56,11 @@ enum con_uart_status con_uart_init(struct con_uart *u, uint16_t base, uint32_t b
     reg_write(u, CON_UART_THR, CON_UART_PROBE_BYTE);
     if (!wait_lsr(u, CON_UART_LSR_DR, CON_UART_PROBE_SPINS) ||
         reg_read(u, CON_UART_RBR) != CON_UART_PROBE_BYTE)
-        return CON_UART_ABSENT;
+        return CON_ERR_NO_UART;
 
     reg_write(u, CON_UART_MCR, CON_UART_MCR_DTR | CON_UART_MCR_RTS | CON_UART_MCR_OUT2);
     u->present = true;
-    return CON_UART_OK;
-}
-
-const char *con_uart_status_str(enum con_uart_status status)
-{
-    switch (status) {
-    case CON_UART_OK:
-        return "ok";
-    case CON_UART_BAD_ARG:
-        return "bad argument";
-    case CON_UART_BAD_BAUD:
-        return "baud rate not 115200/n for a 16-bit n";
-    case CON_UART_ABSENT:
-        return "no UART answered the loopback test";
-    }
-    return "unknown uart status";
+    return CON_OK;
 }
 
 void con_uart_putc_raw(struct con_uart *u, uint8_t byte)
@@ -140,12 +125,12 @@ size_t con_uart_drain_rx(struct con_uart *u, void (*put)(void *ctx, uint8_t byte
     return n;
 }
 
-enum con_uart_status con_uart_txq_init(struct con_uart_txq *q, char *buf, size_t cap)
+enum con_status con_uart_txq_init(struct con_uart_txq *q, char *buf, size_t cap)
 {
     if (q == NULL || buf == NULL || cap < CON_UART_TX_FIFO || (cap & (cap - 1)) != 0)
-        return CON_UART_BAD_ARG;
+        return CON_ERR_BAD_ARGUMENT;
     *q = (struct con_uart_txq){.buf = buf, .cap = cap};
-    return CON_UART_OK;
+    return CON_OK;
 }
 
 size_t con_uart_txq_pending(const struct con_uart_txq *q)

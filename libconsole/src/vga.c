@@ -147,10 +147,10 @@ static void put_byte(struct con_vga *vga, uint8_t b)
         put_cp(vga, cps[i]);
 }
 
-enum con_vga_status con_vga_init(struct con_vga *vga, volatile uint16_t *cells, bool hw_cursor)
+enum con_status con_vga_init(struct con_vga *vga, volatile uint16_t *cells, bool hw_cursor)
 {
     if (vga == NULL || cells == NULL)
-        return CON_VGA_BAD_ARG;
+        return CON_ERR_BAD_ARGUMENT;
     vga->cells = cells;
     vga->attr = CON_VGA_DEFAULT_ATTR;
     vga->hw_cursor = false;
@@ -158,7 +158,7 @@ enum con_vga_status con_vga_init(struct con_vga *vga, volatile uint16_t *cells, 
     con_vga_clear(vga);
     if (hw_cursor)
         con_vga_set_hw_cursor(vga, true);
-    return CON_VGA_OK;
+    return CON_OK;
 }
 
 void con_vga_clear(struct con_vga *vga)
@@ -171,13 +171,12 @@ void con_vga_clear(struct con_vga *vga)
     sync_hw_cursor(vga);
 }
 
-enum con_vga_status con_vga_set_color(struct con_vga *vga, enum con_vga_color fg,
-                                      enum con_vga_color bg)
+enum con_status con_vga_set_color(struct con_vga *vga, enum con_vga_color fg, enum con_vga_color bg)
 {
     if ((unsigned)fg > CON_VGA_WHITE || (unsigned)bg > CON_VGA_WHITE)
-        return CON_VGA_BAD_COLOR;
+        return CON_ERR_BAD_COLOR;
     vga->attr = CON_VGA_ATTR(fg, bg);
-    return CON_VGA_OK;
+    return CON_OK;
 }
 
 uint8_t con_vga_attr(const struct con_vga *vga)
@@ -198,13 +197,13 @@ void con_vga_write(struct con_vga *vga, const char *s, size_t len)
     sync_hw_cursor(vga);
 }
 
-enum con_vga_status con_vga_read_cell(const struct con_vga *vga, unsigned row, unsigned col,
-                                      uint16_t *cell)
+enum con_status con_vga_read_cell(const struct con_vga *vga, unsigned row, unsigned col,
+                                  uint16_t *cell)
 {
     if (row >= CON_VGA_HEIGHT || col >= CON_VGA_WIDTH)
-        return CON_VGA_BAD_POS;
+        return CON_ERR_BAD_POS;
     *cell = vga->cells[row * CON_VGA_WIDTH + col];
-    return CON_VGA_OK;
+    return CON_OK;
 }
 
 unsigned con_vga_row(const struct con_vga *vga)
@@ -243,11 +242,10 @@ void con_vga_clear_eol(struct con_vga *vga)
         vga->cells[vga->row * CON_VGA_WIDTH + c] = b;
 }
 
-enum con_vga_status con_vga_write_cell(struct con_vga *vga, unsigned row, unsigned col,
-                                       uint16_t cell)
+enum con_status con_vga_write_cell(struct con_vga *vga, unsigned row, unsigned col, uint16_t cell)
 {
     if (row >= CON_VGA_HEIGHT || col >= CON_VGA_WIDTH)
-        return CON_VGA_BAD_POS;
+        return CON_ERR_BAD_POS;
     vga->cells[row * CON_VGA_WIDTH + col] = cell;
-    return CON_VGA_OK;
+    return CON_OK;
 }

@@ -62,7 +62,7 @@ static void draw_text(const struct con_psf_map *m, const uint8_t *text, size_t n
     };
     cfg.format.pitch = cfg.format.width * 3 + 1;
     size_t cells_len, shadow_len;
-    if (con_fb_mem_size(&cfg, NULL, NULL, &cells_len, &shadow_len) != CON_FB_OK)
+    if (con_fb_mem_size(&cfg, NULL, NULL, &cells_len, &shadow_len) != CON_OK)
         return;
     size_t fb_len = (size_t)cfg.format.pitch * cfg.format.height;
     cfg.framebuffer = malloc(fb_len);
@@ -71,13 +71,13 @@ static void draw_text(const struct con_psf_map *m, const uint8_t *text, size_t n
     cfg.shadow = malloc(shadow_len);
     cfg.shadow_len = shadow_len;
     struct con_fb fb;
-    CHECK(con_fb_init(&fb, &cfg) == CON_FB_OK);
+    CHECK(con_fb_init(&fb, &cfg) == CON_OK);
     con_fb_write(&fb, (const char *)text, n);
     CHECK(con_fb_row(&fb) < con_fb_rows(&fb) && con_fb_col(&fb) < con_fb_cols(&fb));
     for (unsigned r = 0; r < con_fb_rows(&fb); r++) {
         for (unsigned c = 0; c < con_fb_cols(&fb); c++) {
             struct con_fb_cell_info info;
-            CHECK(con_fb_read_cell_info(&fb, r, c, &info) == CON_FB_OK);
+            CHECK(con_fb_read_cell_info(&fb, r, c, &info) == CON_OK);
             CHECK(info.glyph < f->glyph_count);
         }
     }
@@ -134,17 +134,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t in_size)
     size_t size;
     uint8_t *copy = make_image(data, in_size, &size);
     struct con_psf_font f;
-    if (con_psf_parse(&f, copy, size) == CON_PSF_OK) {
+    if (con_psf_parse(&f, copy, size) == CON_OK) {
         const uint8_t *end = copy + size;
         CHECK(f.glyphs >= copy && f.glyphs + (size_t)f.glyph_count * f.bytes_per_glyph <= end);
         CHECK(f.bytes_per_glyph == f.row_bytes * f.height);
         if (f.unicode)
             CHECK(f.unicode >= f.glyphs && f.unicode + f.unicode_len == end);
         size_t need;
-        if (con_psf_map_size(&f, &need) == CON_PSF_OK) {
+        if (con_psf_map_size(&f, &need) == CON_OK) {
             void *mem = malloc(need);
             struct con_psf_map m;
-            CHECK(con_psf_map_build(&m, &f, mem, need) == CON_PSF_OK);
+            CHECK(con_psf_map_build(&m, &f, mem, need) == CON_OK);
             check_map(&f, &m);
             /* The last bytes of the input double as text (up to 64 of them). */
             size_t n = size < 64 ? size : 64;

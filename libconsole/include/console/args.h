@@ -16,34 +16,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-enum con_args_status {
-    CON_ARGS_OK = 0,
-    CON_ARGS_UNTERMINATED_QUOTE, /* a ' or " is never closed; pos: the opening quote */
-    CON_ARGS_TRAILING_BACKSLASH, /* the line ends in a lone backslash; pos: it */
-    CON_ARGS_TOO_MANY,           /* more than max_args arguments; pos: the first extra */
-    CON_ARGS_TOO_LONG,           /* the buffer is too small for the arguments */
-    CON_ARGS_BAD_ARG,            /* NULL pointer */
-    CON_ARGS_NOT_A_NUMBER,       /* con_args_u64: empty, or a character that is no digit */
-    CON_ARGS_OUT_OF_RANGE,       /* con_args_u64: above the given maximum (or 2^64 - 1) */
-};
+#include <console/status.h>
 
 /*
  * Split line (NUL-terminated) into at most max_args arguments: argv[0..*argc) point into buf
  * (buf_size bytes), argv[*argc] is NULL (argv has room for max_args + 1 pointers). On error
  * *argc is 0 and *pos (if pos is not NULL) is the byte offset of the problem.
  */
-__attribute__((warn_unused_result)) enum con_args_status
-con_args_split(const char *line, char *buf, size_t buf_size, char **argv, size_t max_args,
-               size_t *argc, size_t *pos);
+__attribute__((warn_unused_result)) enum con_status con_args_split(const char *line, char *buf,
+                                                                   size_t buf_size, char **argv,
+                                                                   size_t max_args, size_t *argc,
+                                                                   size_t *pos);
 
 /*
  * Parse a whole string as an unsigned number: decimal, or hexadecimal after 0x/0X; '_' may
- * separate digits (0xffff_8000_0000_0000). Errors: CON_ARGS_NOT_A_NUMBER (empty, a stray
- * character, a lone prefix), CON_ARGS_OUT_OF_RANGE (more than max). *out is set only on OK.
+ * separate digits (0xffff_8000_0000_0000). Errors: CON_ERR_NOT_A_NUMBER (empty, a stray
+ * character, a lone prefix), CON_ERR_OUT_OF_RANGE (more than max). *out is set only on OK.
  */
-__attribute__((warn_unused_result)) enum con_args_status con_args_u64(const char *s, uint64_t max,
-                                                                      uint64_t *out);
-
-/* A short English description of a status (never NULL). */
-const char *con_args_status_str(enum con_args_status s);
+__attribute__((warn_unused_result)) enum con_status con_args_u64(const char *s, uint64_t max,
+                                                                 uint64_t *out);

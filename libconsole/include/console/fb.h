@@ -53,6 +53,7 @@
 #include <console/psf.h>
 #include <console/utf8.h>
 #include <console/vga.h>
+#include <console/status.h>
 
 /* The character shown for control codes (VGA's 0xFE): U+25A0 BLACK SQUARE. */
 #define CON_FB_CONTROL_GLYPH_CP 0x25A0u
@@ -65,18 +66,6 @@ struct con_fb_format {
     uint8_t red_pos, red_size; /* bit position and width of each colour field in the pixel */
     uint8_t green_pos, green_size;
     uint8_t blue_pos, blue_size;
-};
-
-enum con_fb_status {
-    CON_FB_OK = 0,
-    CON_FB_BAD_ARG,    /* a NULL pointer, or a map without a font */
-    CON_FB_BAD_FORMAT, /* bpp not 15/16/24/32, a colour field of size 0 or above 16 or not
-                          inside the pixel, overlapping fields, pitch < width * bytes/pixel,
-                          a framebuffer size that overflows size_t */
-    CON_FB_TOO_SMALL,  /* not even one cell fits (screen smaller than a glyph) */
-    CON_FB_NO_SPACE,   /* the memory given is smaller than con_fb_mem_size reports */
-    CON_FB_BAD_COLOR,  /* a colour outside 0..15 */
-    CON_FB_BAD_POS,    /* a row/column outside the grid */
 };
 
 /* Everything con_fb_init needs. */
@@ -136,28 +125,30 @@ struct con_fb {
  * Check cfg->format and the font, and compute the grid (*cols x *rows, either may be NULL)
  * and the memory con_fb_init needs: *cells_len for the cell grid, *shadow_len for the
  * optional pixel shadow (either may be NULL). cfg->framebuffer, cells and shadow are not used.
- * Errors: CON_FB_BAD_ARG (NULL cfg or font), CON_FB_BAD_FORMAT, CON_FB_TOO_SMALL.
+ * Errors: CON_ERR_BAD_ARGUMENT (NULL cfg or font), CON_ERR_BAD_FORMAT, CON_ERR_SCREEN_TOO_SMALL.
  */
-__attribute__((warn_unused_result)) enum con_fb_status
-con_fb_mem_size(const struct con_fb_config *cfg, unsigned *cols, unsigned *rows, size_t *cells_len,
-                size_t *shadow_len);
+__attribute__((warn_unused_result)) enum con_status con_fb_mem_size(const struct con_fb_config *cfg,
+                                                                    unsigned *cols, unsigned *rows,
+                                                                    size_t *cells_len,
+                                                                    size_t *shadow_len);
 
 /*
  * Take over the framebuffer: fill all of it (the margins right of and below the grid too)
  * with black, set light grey on black, clear the grid, put the cursor at (0, 0), autoflush on,
- * cursor shown (and drawn). Errors (nothing written): those of con_fb_mem_size, CON_FB_BAD_ARG
- * for a NULL fb, framebuffer or cells, CON_FB_NO_SPACE if cells_len (or, with a shadow,
- * shadow_len) is too small.
+ * cursor shown (and drawn). Errors (nothing written): those of con_fb_mem_size,
+ * CON_ERR_BAD_ARGUMENT for a NULL fb, framebuffer or cells, CON_ERR_NO_SPACE if cells_len (or, with
+ * a shadow, shadow_len) is too small.
  */
-__attribute__((warn_unused_result)) enum con_fb_status con_fb_init(struct con_fb *fb,
-                                                                   const struct con_fb_config *cfg);
+__attribute__((warn_unused_result)) enum con_status con_fb_init(struct con_fb *fb,
+                                                                const struct con_fb_config *cfg);
 
 /*
  * Start using a pixel shadow of len bytes at mem (see con_fb_mem_size) and draw the current
- * grid into it; the screen does not change. Errors: CON_FB_BAD_ARG (NULL mem), CON_FB_NO_SPACE.
+ * grid into it; the screen does not change. Errors: CON_ERR_BAD_ARGUMENT (NULL mem),
+ * CON_ERR_NO_SPACE.
  */
-__attribute__((warn_unused_result)) enum con_fb_status con_fb_attach_shadow(struct con_fb *fb,
-                                                                            void *mem, size_t len);
+__attribute__((warn_unused_result)) enum con_status con_fb_attach_shadow(struct con_fb *fb,
+                                                                         void *mem, size_t len);
 
 /* Grid size in cells. */
 unsigned con_fb_cols(const struct con_fb *fb);
@@ -169,9 +160,9 @@ void con_fb_clear(struct con_fb *fb);
 /*
  * Set the colour of characters written from now on (and of cells cleared by scrolling, '\b',
  * '\t', con_fb_clear and con_fb_clear_to_eol), as con_vga_set_color.
- * Errors: CON_FB_BAD_COLOR if fg or bg is not 0..15 (the colour is unchanged).
+ * Errors: CON_ERR_BAD_COLOR if fg or bg is not 0..15 (the colour is unchanged).
  */
-__attribute__((warn_unused_result)) enum con_fb_status
+__attribute__((warn_unused_result)) enum con_status
 con_fb_set_color(struct con_fb *fb, enum con_vga_color fg, enum con_vga_color bg);
 
 /* The current attribute byte (background << 4 | foreground), as con_vga_attr. */
@@ -191,21 +182,21 @@ void con_fb_put_codepoint(struct con_fb *fb, uint32_t cp);
 
 /*
  * Read back which code point is at (row, col) into *cp (U+0020 for a cleared cell), e.g. for
- * tests and the kernel's banner check. Errors: CON_FB_BAD_POS (outside the grid; *cp
+ * tests and the kernel's banner check. Errors: CON_ERR_BAD_POS (outside the grid; *cp
  * untouched).
  */
-__attribute__((warn_unused_result)) enum con_fb_status
+__attribute__((warn_unused_result)) enum con_status
 con_fb_read_cell(const struct con_fb *fb, unsigned row, unsigned col, uint32_t *cp);
 
 /* Show code point cp in colours (fg, bg) at (row, col) without moving the cursor or changing
- * the current colours, e.g. a status mark; flushed like any write. Errors: CON_FB_BAD_POS for a
- * position off the grid, CON_FB_BAD_COLOR for a colour above 15. */
-__attribute__((warn_unused_result)) enum con_fb_status
+ * the current colours, e.g. a status mark; flushed like any write. Errors: CON_ERR_BAD_POS for a
+ * position off the grid, CON_ERR_BAD_COLOR for a colour above 15. */
+__attribute__((warn_unused_result)) enum con_status
 con_fb_write_cell(struct con_fb *fb, unsigned row, unsigned col, uint32_t cp, enum con_vga_color fg,
                   enum con_vga_color bg);
 
 /* As con_fb_read_cell, with the glyph drawn and the colours. */
-__attribute__((warn_unused_result)) enum con_fb_status
+__attribute__((warn_unused_result)) enum con_status
 con_fb_read_cell_info(const struct con_fb *fb, unsigned row, unsigned col,
                       struct con_fb_cell_info *info);
 
@@ -215,14 +206,13 @@ unsigned con_fb_col(const struct con_fb *fb);
 
 /* Screen operations for a line editor. */
 
-/* Move the cursor to (row, col) without changing any cell. Errors: CON_FB_BAD_POS (row >=
+/* Move the cursor to (row, col) without changing any cell. Errors: CON_ERR_BAD_POS (row >=
  * rows or col >= cols; the cursor does not move). */
-__attribute__((warn_unused_result)) enum con_fb_status
-con_fb_move_cursor(struct con_fb *fb, unsigned row, unsigned col);
+__attribute__((warn_unused_result)) enum con_status con_fb_move_cursor(struct con_fb *fb,
+                                                                       unsigned row, unsigned col);
 
-/* Move the cursor to column col of its row. Errors: CON_FB_BAD_POS (col >= cols). */
-__attribute__((warn_unused_result)) enum con_fb_status con_fb_set_col(struct con_fb *fb,
-                                                                      unsigned col);
+/* Move the cursor to column col of its row. Errors: CON_ERR_BAD_POS (col >= cols). */
+__attribute__((warn_unused_result)) enum con_status con_fb_set_col(struct con_fb *fb, unsigned col);
 
 /* Clear from the cursor to the end of its row (spaces in the current colour); the cursor
  * stays. */

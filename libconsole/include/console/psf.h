@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <console/status.h>
 
 #define CON_PSF1_MAGIC0 0x36
 #define CON_PSF1_MAGIC1 0x04
@@ -43,7 +44,7 @@
 #define CON_PSF2_SEPARATOR 0xFF
 #define CON_PSF2_STARTSEQ 0xFE
 
-/* Limits this parser accepts (larger values are rejected as CON_PSF_BAD_HEADER): glyph
+/* Limits this parser accepts (larger values are rejected as CON_ERR_BAD_HEADER): glyph
  * indices fit 16 bits, and a glyph is at most 64 x 64 pixels. */
 #define CON_PSF_MAX_GLYPHS 65535u
 #define CON_PSF_MAX_DIM 64u
@@ -51,16 +52,6 @@
 /* Code points below this are looked up in a direct array (the Latin, Greek, Cyrillic, Hebrew
  * and Arabic pages of the BMP); the rest through a sorted array. */
 #define CON_PSF_DIRECT_LIMIT 0x800u
-
-enum con_psf_status {
-    CON_PSF_OK = 0,
-    CON_PSF_BAD_ARG,     /* a NULL pointer */
-    CON_PSF_BAD_MAGIC,   /* neither a PSF1 nor a PSF2 magic */
-    CON_PSF_TRUNCATED,   /* the header or the glyphs end past the end of the buffer */
-    CON_PSF_BAD_HEADER,  /* zero or inconsistent sizes, sizes that overflow, above limits */
-    CON_PSF_BAD_UNICODE, /* the Unicode table is cut short or holds invalid entries */
-    CON_PSF_NO_SPACE,    /* the memory given to con_psf_map_build is too small */
-};
 
 /* A parsed font: pointers into the caller's buffer. Read-only after con_psf_parse. */
 struct con_psf_font {
@@ -93,14 +84,14 @@ struct con_psf_map {
 
 /*
  * Parse the font image data[0..len). On success fills *font with pointers into data.
- * Errors (font untouched): CON_PSF_BAD_ARG (NULL font or data), CON_PSF_BAD_MAGIC,
- * CON_PSF_TRUNCATED (header or glyph data past len), CON_PSF_BAD_HEADER (zero glyphs, zero
+ * Errors (font untouched): CON_ERR_BAD_ARGUMENT (NULL font or data), CON_ERR_BAD_MAGIC,
+ * CON_ERR_TRUNCATED (header or glyph data past len), CON_ERR_BAD_HEADER (zero glyphs, zero
  * width/height, a PSF2 charsize other than height * row_bytes, a headersize smaller than the
  * header, PSF1 mode bits that do not exist, values above the limits). Never reads data past len.
  * The Unicode table is checked by con_psf_map_size / con_psf_map_build.
  */
-__attribute__((warn_unused_result)) enum con_psf_status con_psf_parse(struct con_psf_font *font,
-                                                                      const void *data, size_t len);
+__attribute__((warn_unused_result)) enum con_status con_psf_parse(struct con_psf_font *font,
+                                                                  const void *data, size_t len);
 
 /* The bitmap of glyph `index` (< font->glyph_count): height rows of row_bytes bytes. */
 const uint8_t *con_psf_glyph(const struct con_psf_font *font, uint32_t index);
@@ -108,10 +99,10 @@ const uint8_t *con_psf_glyph(const struct con_psf_font *font, uint32_t index);
 /*
  * Bytes of memory con_psf_map_build needs for `font` (the direct array plus one sorted entry
  * per mapped code point >= CON_PSF_DIRECT_LIMIT), in *size.
- * Errors: CON_PSF_BAD_ARG, CON_PSF_BAD_UNICODE (the table ends before every glyph has its
+ * Errors: CON_ERR_BAD_ARGUMENT, CON_ERR_BAD_UNICODE (the table ends before every glyph has its
  * terminator, a PSF2 entry is not valid UTF-8, a PSF1 entry is a surrogate).
  */
-__attribute__((warn_unused_result)) enum con_psf_status
+__attribute__((warn_unused_result)) enum con_status
 con_psf_map_size(const struct con_psf_font *font, size_t *size);
 
 /*
@@ -119,11 +110,11 @@ con_psf_map_size(const struct con_psf_font *font, size_t *size);
  * must outlive the map, as must the font). When a code point appears for several glyphs, the
  * lowest glyph index wins. The replacement glyph is the one for U+FFFD if the font maps it,
  * else the one for '?', else glyph 0.
- * Errors: CON_PSF_BAD_ARG, CON_PSF_BAD_UNICODE (as con_psf_map_size), CON_PSF_NO_SPACE
+ * Errors: CON_ERR_BAD_ARGUMENT, CON_ERR_BAD_UNICODE (as con_psf_map_size), CON_ERR_NO_SPACE
  * (mem_len below what con_psf_map_size reports). On error *map is untouched.
  * Cost: O(n log n) in the number of table entries (no quadratic worst case on hostile fonts).
  */
-__attribute__((warn_unused_result)) enum con_psf_status
+__attribute__((warn_unused_result)) enum con_status
 con_psf_map_build(struct con_psf_map *map, const struct con_psf_font *font, void *mem,
                   size_t mem_len);
 

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <console/status.h>
 
 #define CON_UART_COM1 0x3F8
 #define CON_UART_COM2 0x2F8
@@ -69,13 +70,6 @@
 /* The byte sent through the loopback during init. */
 #define CON_UART_PROBE_BYTE 0xAE
 
-enum con_uart_status {
-    CON_UART_OK = 0,
-    CON_UART_BAD_ARG,  /* NULL struct, or base + 7 beyond port 0xFFFF */
-    CON_UART_BAD_BAUD, /* 0, above 115200, or not 115200 / (a divisor from 1 to 65535) */
-    CON_UART_ABSENT,   /* the loopback self-test failed: no working 16550 at this base */
-};
-
 /* Driver state; read the statistics directly, change nothing else. */
 struct con_uart {
     uint16_t base;
@@ -93,15 +87,12 @@ struct con_uart {
  * enabled and cleared with a 14-byte threshold; then a loopback self-test (MCR loopback, send
  * 0xAE, expect it back within CON_UART_PROBE_SPINS polls); then normal mode (MCR = DTR | RTS |
  * OUT2, interrupts still off). Resets the statistics.
- * Errors: CON_UART_BAD_ARG, CON_UART_BAD_BAUD (no port I/O done), CON_UART_ABSENT (the port is
+ * Errors: CON_ERR_BAD_ARGUMENT, CON_ERR_BAD_BAUD (no port I/O done), CON_ERR_NO_UART (the port is
  * left in loopback mode so nothing leaks onto the line). On any error u->present is false.
  * Bounded time; may be called with interrupts off, not concurrently with other calls on u.
  */
-__attribute__((warn_unused_result)) enum con_uart_status
-con_uart_init(struct con_uart *u, uint16_t base, uint32_t baud);
-
-/* A constant English name for a status ("ok", "absent", ...); never NULL. */
-const char *con_uart_status_str(enum con_uart_status status);
+__attribute__((warn_unused_result)) enum con_status con_uart_init(struct con_uart *u, uint16_t base,
+                                                                  uint32_t baud);
 
 /*
  * Send one byte as is. Waits at most u->tx_spins status polls for THRE (one poll if the port
@@ -157,9 +148,9 @@ struct con_uart_txq {
 };
 
 /* Use buf[0..cap) as the queue; cap must be a power of two of at least CON_UART_TX_FIFO.
- * Errors: CON_UART_BAD_ARG (q or buf NULL, bad cap). */
-__attribute__((warn_unused_result)) enum con_uart_status con_uart_txq_init(struct con_uart_txq *q,
-                                                                           char *buf, size_t cap);
+ * Errors: CON_ERR_BAD_ARGUMENT (q or buf NULL, bad cap). */
+__attribute__((warn_unused_result)) enum con_status con_uart_txq_init(struct con_uart_txq *q,
+                                                                      char *buf, size_t cap);
 
 /* Bytes queued and not yet handed to the chip. */
 size_t con_uart_txq_pending(const struct con_uart_txq *q);

@@ -46,6 +46,7 @@
 #include <stdint.h>
 
 #include <console/utf8.h>
+#include <console/status.h>
 
 #define CON_VGA_WIDTH 80
 #define CON_VGA_HEIGHT 25
@@ -77,13 +78,6 @@ enum con_vga_color {
     CON_VGA_WHITE = 15,
 };
 
-enum con_vga_status {
-    CON_VGA_OK = 0,
-    CON_VGA_BAD_ARG,   /* NULL console or buffer */
-    CON_VGA_BAD_COLOR, /* a colour outside 0..15 */
-    CON_VGA_BAD_POS,   /* a row/column outside the 80x25 screen */
-};
-
 /* Attribute byte for a foreground/background pair (both 0..15; only the low 4 bits are used). */
 #define CON_VGA_ATTR(fg, bg) ((uint8_t)((0xFu & (unsigned)(bg)) << 4 | (0xFu & (unsigned)(fg))))
 /* The attribute con_vga_init starts with: light grey on black, as the BIOS leaves it. */
@@ -103,9 +97,9 @@ struct con_vga {
  * Take over `cells` (CON_VGA_WIDTH * CON_VGA_HEIGHT 16-bit cells), clear it with the default
  * colour, put the cursor at (0, 0). With hw_cursor, also show the hardware cursor (an underline
  * on scan lines 14-15) and move it there; without, no port I/O is ever done.
- * Errors: CON_VGA_BAD_ARG if vga or cells is NULL (nothing is written).
+ * Errors: CON_ERR_BAD_ARGUMENT if vga or cells is NULL (nothing is written).
  */
-__attribute__((warn_unused_result)) enum con_vga_status
+__attribute__((warn_unused_result)) enum con_status
 con_vga_init(struct con_vga *vga, volatile uint16_t *cells, bool hw_cursor);
 
 /* Fill the screen with spaces in the current colour and put the cursor at (0, 0). */
@@ -113,10 +107,10 @@ void con_vga_clear(struct con_vga *vga);
 
 /*
  * Set the colour of characters written from now on (and of cells cleared by scrolling, '\b',
- * '\t' and con_vga_clear). Errors: CON_VGA_BAD_COLOR if fg or bg is not 0..15 (the colour is
+ * '\t' and con_vga_clear). Errors: CON_ERR_BAD_COLOR if fg or bg is not 0..15 (the colour is
  * unchanged).
  */
-__attribute__((warn_unused_result)) enum con_vga_status
+__attribute__((warn_unused_result)) enum con_status
 con_vga_set_color(struct con_vga *vga, enum con_vga_color fg, enum con_vga_color bg);
 
 /* The current attribute byte (background << 4 | foreground). */
@@ -132,9 +126,9 @@ void con_vga_write(struct con_vga *vga, const char *s, size_t len);
 
 /*
  * Read back the cell at (row, col) into *cell (character | attribute << 8), e.g. for tests that
- * check what is on screen. Errors: CON_VGA_BAD_POS if row >= 25 or col >= 80 (*cell untouched).
+ * check what is on screen. Errors: CON_ERR_BAD_POS if row >= 25 or col >= 80 (*cell untouched).
  */
-__attribute__((warn_unused_result)) enum con_vga_status
+__attribute__((warn_unused_result)) enum con_status
 con_vga_read_cell(const struct con_vga *vga, unsigned row, unsigned col, uint16_t *cell);
 
 /* Cursor position: where the next character goes. */
@@ -160,6 +154,6 @@ void con_vga_set_col(struct con_vga *vga, unsigned col);
 void con_vga_clear_eol(struct con_vga *vga);
 
 /* Store one cell (character | attribute << 8) at (row, col) without moving the cursor, e.g.
- * a status mark. Errors: CON_VGA_BAD_POS for a position off the screen. */
-__attribute__((warn_unused_result)) enum con_vga_status
+ * a status mark. Errors: CON_ERR_BAD_POS for a position off the screen. */
+__attribute__((warn_unused_result)) enum con_status
 con_vga_write_cell(struct con_vga *vga, unsigned row, unsigned col, uint16_t cell);

@@ -58,14 +58,14 @@ int main(int argc, char **argv)
     static struct con_psf_font font;
     static struct con_psf_map map;
     static uint8_t map_mem[64 * 1024];
-    if (con_psf_parse(&font, con_psf_builtin, con_psf_builtin_len) != CON_PSF_OK ||
-        con_psf_map_build(&map, &font, map_mem, sizeof map_mem) != CON_PSF_OK) {
+    if (con_psf_parse(&font, con_psf_builtin, con_psf_builtin_len) != CON_OK ||
+        con_psf_map_build(&map, &font, map_mem, sizeof map_mem) != CON_OK) {
         fprintf(stderr, "render_text: the built-in font was rejected\n");
         return 1;
     }
     struct con_fb_config cfg = {.format = f, .font = &map};
     size_t cells_len = 0;
-    if (con_fb_mem_size(&cfg, NULL, NULL, &cells_len, NULL) != CON_FB_OK) {
+    if (con_fb_mem_size(&cfg, NULL, NULL, &cells_len, NULL) != CON_OK) {
         fprintf(stderr, "render_text: format rejected\n");
         return 1;
     }
@@ -74,7 +74,7 @@ int main(int argc, char **argv)
     cfg.cells = malloc(cells_len);
     cfg.cells_len = cells_len;
     static struct con_fb fb;
-    if (!cfg.framebuffer || !cfg.cells || con_fb_init(&fb, &cfg) != CON_FB_OK) {
+    if (!cfg.framebuffer || !cfg.cells || con_fb_init(&fb, &cfg) != CON_OK) {
         fprintf(stderr, "render_text: console did not start\n");
         return 1;
     }
@@ -84,9 +84,8 @@ int main(int argc, char **argv)
     while ((c = getchar()) != EOF) {
         if (c == 0x01) {
             int attr = getchar();
-            if (attr == EOF ||
-                con_fb_set_color(&fb, (enum con_vga_color)(attr & 15),
-                                 (enum con_vga_color)((attr >> 4) & 15)) != CON_FB_OK)
+            if (attr == EOF || con_fb_set_color(&fb, (enum con_vga_color)(attr & 15),
+                                                (enum con_vga_color)((attr >> 4) & 15)) != CON_OK)
                 return 1;
             continue;
         }

@@ -172,7 +172,7 @@ static void test_console_vga_sink_writes_to_screen(void **state)
     struct con_vga vga;
     struct con_vga_sink vs;
     fake_io_reset();
-    assert_int_equal(con_vga_init(&vga, cells, false), CON_VGA_OK);
+    assert_int_equal(con_vga_init(&vga, cells, false), CON_OK);
     con_vga_sink_init(&vs, &vga);
     con_sink_register(&vs.sink);
     con_printf("v%d\nw", 1);
@@ -192,7 +192,7 @@ static void test_console_uart_sink_sends_crlf_to_serial(void **state)
     char out[64];
     fake_io_reset();
     fake_16550_attach(&chip, CON_UART_COM1);
-    assert_int_equal(con_uart_init(&uart, CON_UART_COM1, 115200), CON_UART_OK);
+    assert_int_equal(con_uart_init(&uart, CON_UART_COM1, 115200), CON_OK);
     con_uart_sink_init(&us, &uart);
     con_sink_register(&us.sink);
     con_sink_register(&a.sink);

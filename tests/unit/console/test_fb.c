@@ -105,11 +105,11 @@ static uint8_t map_mem[8192];
 static void load_font(bool blank_space)
 {
     make_font(blank_space);
-    assert_int_equal(con_psf_parse(&font, font_image, font_len), CON_PSF_OK);
+    assert_int_equal(con_psf_parse(&font, font_image, font_len), CON_OK);
     size_t need;
-    assert_int_equal(con_psf_map_size(&font, &need), CON_PSF_OK);
+    assert_int_equal(con_psf_map_size(&font, &need), CON_OK);
     assert_true(need <= sizeof map_mem);
-    assert_int_equal(con_psf_map_build(&fmap, &font, map_mem, sizeof map_mem), CON_PSF_OK);
+    assert_int_equal(con_psf_map_build(&fmap, &font, map_mem, sizeof map_mem), CON_OK);
 }
 
 /* ---- fake framebuffers ---- */
@@ -258,14 +258,14 @@ static void open_screen(struct screen *s, const struct con_fb_format *fmt, bool 
                                 .font = &fmap,
                                 .max_cols = max_cols,
                                 .max_rows = max_rows};
-    assert_int_equal(con_fb_mem_size(&cfg, NULL, NULL, &s->cells_len, &s->shadow_len), CON_FB_OK);
+    assert_int_equal(con_fb_mem_size(&cfg, NULL, NULL, &s->cells_len, &s->shadow_len), CON_OK);
     cfg.cells = s->cells = malloc(s->cells_len);
     cfg.cells_len = s->cells_len;
     if (with_shadow) {
         cfg.shadow = s->shadow = malloc(s->shadow_len);
         cfg.shadow_len = s->shadow_len;
     }
-    assert_int_equal(con_fb_init(&s->fb, &cfg), CON_FB_OK);
+    assert_int_equal(con_fb_init(&s->fb, &cfg), CON_OK);
 }
 
 static void close_screen(struct screen *s)
@@ -322,7 +322,7 @@ static void check_screen(const struct screen *s, bool blank_space, bool cursor_s
     for (unsigned r = 0; r < rows; r++) {
         for (unsigned c = 0; c < cols; c++) {
             struct con_fb_cell_info info;
-            assert_int_equal(con_fb_read_cell_info(&s->fb, r, c, &info), CON_FB_OK);
+            assert_int_equal(con_fb_read_cell_info(&s->fb, r, c, &info), CON_OK);
             uint32_t g = expected_glyph(info.cp);
             assert_int_equal(info.glyph, g);
             for (unsigned y = 0; y < FH; y++) {
@@ -371,7 +371,7 @@ static void write_str(struct screen *s, const char *t)
 static uint32_t cp_at(const struct screen *s, unsigned r, unsigned c)
 {
     uint32_t cp = 0;
-    assert_int_equal(con_fb_read_cell(&s->fb, r, c, &cp), CON_FB_OK);
+    assert_int_equal(con_fb_read_cell(&s->fb, r, c, &cp), CON_OK);
     return cp;
 }
 
@@ -390,14 +390,14 @@ static void test_fb_grid_size_and_memory(void **state)
     struct con_fb_config cfg = {.format = formats[0], .font = &fmap};
     unsigned cols = 0, rows = 0;
     size_t cells = 0, shadow = 0;
-    assert_int_equal(con_fb_mem_size(&cfg, &cols, &rows, &cells, &shadow), CON_FB_OK);
+    assert_int_equal(con_fb_mem_size(&cfg, &cols, &rows, &cells, &shadow), CON_OK);
     assert_int_equal(cols, 100 / FW);
     assert_int_equal(rows, 64 / FH);
     assert_true(cells >= (size_t)cols * rows * 4);
     assert_int_equal(shadow, (size_t)cols * FW * 4 * rows * FH);
     cfg.max_cols = 10;
     cfg.max_rows = 3;
-    assert_int_equal(con_fb_mem_size(&cfg, &cols, &rows, NULL, &shadow), CON_FB_OK);
+    assert_int_equal(con_fb_mem_size(&cfg, &cols, &rows, NULL, &shadow), CON_OK);
     assert_int_equal(cols, 10);
     assert_int_equal(rows, 3);
     assert_int_equal(shadow, (size_t)10 * FW * 4 * 3 * FH);
@@ -410,7 +410,7 @@ static void test_fb_grid_size_and_memory(void **state)
     assert_int_equal(con_fb_pixel(&formats[2], 0, 0, 255), 0x3FF);         /* 10-bit blue */
     assert_int_equal(con_fb_pixel(&formats[9], 0x55, 0x55, 0x55), 0x294A); /* 10 of 31 each */
     cfg.max_cols = 1000; /* a limit above what fits changes nothing */
-    assert_int_equal(con_fb_mem_size(&cfg, &cols, NULL, NULL, NULL), CON_FB_OK);
+    assert_int_equal(con_fb_mem_size(&cfg, &cols, NULL, NULL, NULL), CON_OK);
     assert_int_equal(cols, 100 / FW);
 }
 
@@ -427,28 +427,28 @@ static void test_fb_init_rejects_bad_formats_and_memory(void **state)
         cfg.format = bad;                                                                          \
         assert_int_equal(con_fb_mem_size(&cfg, NULL, NULL, &cl, &sl), want);                       \
     } while (0)
-    EXPECT_FMT(bad.bpp = 8, CON_FB_BAD_FORMAT);
-    EXPECT_FMT(bad.bpp = 33, CON_FB_BAD_FORMAT);
-    EXPECT_FMT(bad.red_size = 0, CON_FB_BAD_FORMAT);
-    EXPECT_FMT(bad.blue_size = 17, CON_FB_BAD_FORMAT);
-    EXPECT_FMT(bad.red_pos = 30, CON_FB_BAD_FORMAT);   /* field outside the pixel */
-    EXPECT_FMT(bad.green_pos = 12, CON_FB_BAD_FORMAT); /* overlaps red */
-    EXPECT_FMT(bad.pitch = 399, CON_FB_BAD_FORMAT);    /* < width * 4 */
+    EXPECT_FMT(bad.bpp = 8, CON_ERR_BAD_FORMAT);
+    EXPECT_FMT(bad.bpp = 33, CON_ERR_BAD_FORMAT);
+    EXPECT_FMT(bad.red_size = 0, CON_ERR_BAD_FORMAT);
+    EXPECT_FMT(bad.blue_size = 17, CON_ERR_BAD_FORMAT);
+    EXPECT_FMT(bad.red_pos = 30, CON_ERR_BAD_FORMAT);   /* field outside the pixel */
+    EXPECT_FMT(bad.green_pos = 12, CON_ERR_BAD_FORMAT); /* overlaps red */
+    EXPECT_FMT(bad.pitch = 399, CON_ERR_BAD_FORMAT);    /* < width * 4 */
     EXPECT_FMT((bad.pitch = 0xFFFFFFFFu, bad.height = 0xFFFFFFFFu),
-               sizeof(size_t) > 4 ? CON_FB_OK : CON_FB_BAD_FORMAT);
-    EXPECT_FMT(bad.width = FW - 1, CON_FB_TOO_SMALL);
-    EXPECT_FMT(bad.height = FH - 1, CON_FB_TOO_SMALL);
-    EXPECT_FMT((bad.bpp = 16, bad.pitch = 200, bad.red_pos = 12), CON_FB_BAD_FORMAT);
-    EXPECT_FMT((bad.bpp = 24, bad.pitch = 300, bad.red_pos = 17), CON_FB_BAD_FORMAT);
+               sizeof(size_t) > 4 ? CON_OK : CON_ERR_BAD_FORMAT);
+    EXPECT_FMT(bad.width = FW - 1, CON_ERR_SCREEN_TOO_SMALL);
+    EXPECT_FMT(bad.height = FH - 1, CON_ERR_SCREEN_TOO_SMALL);
+    EXPECT_FMT((bad.bpp = 16, bad.pitch = 200, bad.red_pos = 12), CON_ERR_BAD_FORMAT);
+    EXPECT_FMT((bad.bpp = 24, bad.pitch = 300, bad.red_pos = 17), CON_ERR_BAD_FORMAT);
 #undef EXPECT_FMT
-    assert_int_equal(con_fb_mem_size(NULL, NULL, NULL, &cl, &sl), CON_FB_BAD_ARG);
+    assert_int_equal(con_fb_mem_size(NULL, NULL, NULL, &cl, &sl), CON_ERR_BAD_ARGUMENT);
     cfg.format = formats[0];
     cfg.font = NULL;
-    assert_int_equal(con_fb_mem_size(&cfg, NULL, NULL, &cl, &sl), CON_FB_BAD_ARG);
+    assert_int_equal(con_fb_mem_size(&cfg, NULL, NULL, &cl, &sl), CON_ERR_BAD_ARGUMENT);
 
     /* Memory: too little for the cells or the shadow; nothing written to the framebuffer. */
     cfg.font = &fmap;
-    assert_int_equal(con_fb_mem_size(&cfg, NULL, NULL, &cl, &sl), CON_FB_OK);
+    assert_int_equal(con_fb_mem_size(&cfg, NULL, NULL, &cl, &sl), CON_OK);
     uint8_t *pix = malloc((size_t)formats[0].pitch * formats[0].height);
     memset(pix, 0x77, (size_t)formats[0].pitch * formats[0].height);
     void *cells = malloc(cl), *shadow = malloc(sl);
@@ -456,20 +456,20 @@ static void test_fb_init_rejects_bad_formats_and_memory(void **state)
     cfg.framebuffer = pix;
     cfg.cells = cells;
     cfg.cells_len = cl - 1;
-    assert_int_equal(con_fb_init(&fb, &cfg), CON_FB_NO_SPACE);
+    assert_int_equal(con_fb_init(&fb, &cfg), CON_ERR_NO_SPACE);
     cfg.cells_len = cl;
     cfg.shadow = shadow;
     cfg.shadow_len = sl - 1;
-    assert_int_equal(con_fb_init(&fb, &cfg), CON_FB_NO_SPACE);
+    assert_int_equal(con_fb_init(&fb, &cfg), CON_ERR_NO_SPACE);
     cfg.cells = NULL;
-    assert_int_equal(con_fb_init(&fb, &cfg), CON_FB_BAD_ARG);
+    assert_int_equal(con_fb_init(&fb, &cfg), CON_ERR_BAD_ARGUMENT);
     for (size_t i = 0; i < (size_t)formats[0].pitch * formats[0].height; i++)
         assert_int_equal(pix[i], 0x77);
     cfg.cells = cells;
     cfg.shadow_len = sl;
-    assert_int_equal(con_fb_init(&fb, &cfg), CON_FB_OK);
-    assert_int_equal(con_fb_attach_shadow(&fb, shadow, sl - 1), CON_FB_NO_SPACE);
-    assert_int_equal(con_fb_attach_shadow(&fb, NULL, sl), CON_FB_BAD_ARG);
+    assert_int_equal(con_fb_init(&fb, &cfg), CON_OK);
+    assert_int_equal(con_fb_attach_shadow(&fb, shadow, sl - 1), CON_ERR_NO_SPACE);
+    assert_int_equal(con_fb_attach_shadow(&fb, NULL, sl), CON_ERR_BAD_ARGUMENT);
     free(pix);
     free(cells);
     free(shadow);
@@ -486,9 +486,9 @@ static void test_fb_renders_text_in_every_format(void **state)
             check_screen(&s, true, true);
             check_outside(&s);
             write_str(&s, "Hello, world!\n");
-            assert_int_equal(con_fb_set_color(&s.fb, CON_VGA_YELLOW, CON_VGA_BLUE), CON_FB_OK);
+            assert_int_equal(con_fb_set_color(&s.fb, CON_VGA_YELLOW, CON_VGA_BLUE), CON_OK);
             write_str(&s, "colour ~{|}\t|\n");
-            assert_int_equal(con_fb_set_color(&s.fb, CON_VGA_BLACK, CON_VGA_LIGHT_CYAN), CON_FB_OK);
+            assert_int_equal(con_fb_set_color(&s.fb, CON_VGA_BLACK, CON_VGA_LIGHT_CYAN), CON_OK);
             for (unsigned k = 0; k < 20; k++)
                 con_fb_putc(&s.fb, (char)('a' + k));
             check_screen(&s, true, true);
@@ -510,7 +510,7 @@ static void test_fb_scroll_in_every_format(void **state)
                 char line[32];
                 assert_int_equal(con_fb_set_color(&s.fb, (enum con_vga_color)(k % 16),
                                                   (enum con_vga_color)((k + 5) % 16)),
-                                 CON_FB_OK);
+                                 CON_OK);
                 snprintf(line, sizeof line, "L%u\n", k);
                 write_str(&s, line);
             }
@@ -582,7 +582,7 @@ static void test_fb_utf8_text_uses_unicode_table_and_replacement(void **state)
     assert_int_equal(cp_at(&s, 0, 3), 0xFFFD);
     assert_int_equal(cp_at(&s, 0, 4), 0x263A);
     struct con_fb_cell_info info;
-    assert_int_equal(con_fb_read_cell_info(&s.fb, 0, 2, &info), CON_FB_OK);
+    assert_int_equal(con_fb_read_cell_info(&s.fb, 0, 2, &info), CON_OK);
     assert_int_equal(info.glyph, REPL_GLYPH);
     assert_int_equal(info.fg, CON_VGA_LIGHT_GREY);
     assert_int_equal(info.bg, CON_VGA_BLACK);
@@ -591,7 +591,7 @@ static void test_fb_utf8_text_uses_unicode_table_and_replacement(void **state)
     assert_int_equal(cp_at(&s, 0, 5), 0x25A0);
     assert_int_equal(cp_at(&s, 0, 6), 0x25A0);
     assert_int_equal(cp_at(&s, 0, 7), 0x25A0);
-    assert_int_equal(con_fb_read_cell_info(&s.fb, 0, 7, &info), CON_FB_OK);
+    assert_int_equal(con_fb_read_cell_info(&s.fb, 0, 7, &info), CON_OK);
     assert_int_equal(info.glyph, SQUARE_GLYPH);
     con_fb_put_codepoint(&s.fb, 0xD800);   /* a surrogate */
     con_fb_put_codepoint(&s.fb, 0x110000); /* beyond Unicode */
@@ -616,37 +616,37 @@ static void test_fb_backspace_clear_and_screen_ops(void **state)
     assert_int_equal(con_fb_row(&s.fb), 0);
 
     write_str(&s, "hello world\nsecond");
-    assert_int_equal(con_fb_move_cursor(&s.fb, 0, 5), CON_FB_OK);
-    assert_int_equal(con_fb_set_color(&s.fb, CON_VGA_WHITE, CON_VGA_RED), CON_FB_OK);
+    assert_int_equal(con_fb_move_cursor(&s.fb, 0, 5), CON_OK);
+    assert_int_equal(con_fb_set_color(&s.fb, CON_VGA_WHITE, CON_VGA_RED), CON_OK);
     con_fb_clear_to_eol(&s.fb);
     assert_int_equal(cp_at(&s, 0, 4), 'o');
     assert_int_equal(cp_at(&s, 0, 5), ' ');
     assert_int_equal(cp_at(&s, 1, 0), 's');
     struct con_fb_cell_info info;
-    assert_int_equal(con_fb_read_cell_info(&s.fb, 0, 9, &info), CON_FB_OK);
+    assert_int_equal(con_fb_read_cell_info(&s.fb, 0, 9, &info), CON_OK);
     assert_int_equal(info.bg, CON_VGA_RED);
     assert_int_equal(con_fb_col(&s.fb), 5);
-    assert_int_equal(con_fb_set_col(&s.fb, 2), CON_FB_OK);
+    assert_int_equal(con_fb_set_col(&s.fb, 2), CON_OK);
     assert_int_equal(con_fb_row(&s.fb), 0);
     assert_int_equal(con_fb_col(&s.fb), 2);
     check_screen(&s, true, true);
 
     unsigned cols = con_fb_cols(&s.fb), rows = con_fb_rows(&s.fb);
-    assert_int_equal(con_fb_set_col(&s.fb, cols), CON_FB_BAD_POS);
-    assert_int_equal(con_fb_move_cursor(&s.fb, rows, 0), CON_FB_BAD_POS);
+    assert_int_equal(con_fb_set_col(&s.fb, cols), CON_ERR_BAD_POS);
+    assert_int_equal(con_fb_move_cursor(&s.fb, rows, 0), CON_ERR_BAD_POS);
     assert_int_equal(con_fb_col(&s.fb), 2);
     uint32_t cp = 1234;
-    assert_int_equal(con_fb_read_cell(&s.fb, rows, 0, &cp), CON_FB_BAD_POS);
-    assert_int_equal(con_fb_read_cell(&s.fb, 0, cols, &cp), CON_FB_BAD_POS);
+    assert_int_equal(con_fb_read_cell(&s.fb, rows, 0, &cp), CON_ERR_BAD_POS);
+    assert_int_equal(con_fb_read_cell(&s.fb, 0, cols, &cp), CON_ERR_BAD_POS);
     assert_int_equal(cp, 1234);
     assert_int_equal(con_fb_set_color(&s.fb, (enum con_vga_color)16, CON_VGA_BLACK),
-                     CON_FB_BAD_COLOR);
+                     CON_ERR_BAD_COLOR);
     assert_int_equal(con_fb_attr(&s.fb), CON_VGA_ATTR(CON_VGA_WHITE, CON_VGA_RED));
 
     con_fb_clear(&s.fb);
     assert_int_equal(con_fb_row(&s.fb), 0);
     assert_int_equal(con_fb_col(&s.fb), 0);
-    assert_int_equal(con_fb_read_cell_info(&s.fb, 2, 3, &info), CON_FB_OK);
+    assert_int_equal(con_fb_read_cell_info(&s.fb, 2, 3, &info), CON_OK);
     assert_int_equal(info.cp, ' ');
     assert_int_equal(info.bg, CON_VGA_RED);
     check_screen(&s, true, true);
@@ -662,21 +662,21 @@ static void test_fb_write_cell_keeps_cursor_and_colours(void **state)
     write_str(&s, "typed");
     unsigned last = con_fb_cols(&s.fb) - 1;
     uint8_t attr = con_fb_attr(&s.fb);
-    assert_int_equal(con_fb_write_cell(&s.fb, 0, last, '!', CON_VGA_WHITE, CON_VGA_RED), CON_FB_OK);
+    assert_int_equal(con_fb_write_cell(&s.fb, 0, last, '!', CON_VGA_WHITE, CON_VGA_RED), CON_OK);
     assert_int_equal(con_fb_row(&s.fb), 0);
     assert_int_equal(con_fb_col(&s.fb), 5);
     assert_int_equal(con_fb_attr(&s.fb), attr);
     struct con_fb_cell_info info;
-    assert_int_equal(con_fb_read_cell_info(&s.fb, 0, last, &info), CON_FB_OK);
+    assert_int_equal(con_fb_read_cell_info(&s.fb, 0, last, &info), CON_OK);
     assert_int_equal(info.cp, '!');
     assert_int_equal(info.fg, CON_VGA_WHITE);
     assert_int_equal(info.bg, CON_VGA_RED);
     check_screen(&s, true, true); /* the pixels of the mark are drawn, the cursor still at 5 */
     assert_int_equal(
         con_fb_write_cell(&s.fb, con_fb_rows(&s.fb), 0, '!', CON_VGA_WHITE, CON_VGA_RED),
-        CON_FB_BAD_POS);
+        CON_ERR_BAD_POS);
     assert_int_equal(con_fb_write_cell(&s.fb, 0, 0, '!', (enum con_vga_color)16, CON_VGA_RED),
-                     CON_FB_BAD_COLOR);
+                     CON_ERR_BAD_COLOR);
     assert_int_equal(cp_at(&s, 0, 0), 't');
     close_screen(&s);
 }
@@ -689,7 +689,7 @@ static void test_fb_cursor_moves_and_hides(void **state)
         open_screen(&s, &formats[3], sh, 0, 0);
         write_str(&s, "abc");
         check_screen(&s, true, true); /* underline at (0, 3), none at (0, 0) any more */
-        assert_int_equal(con_fb_move_cursor(&s.fb, 2, 1), CON_FB_OK);
+        assert_int_equal(con_fb_move_cursor(&s.fb, 2, 1), CON_OK);
         check_screen(&s, true, true);
         con_fb_show_cursor(&s.fb, false);
         check_screen(&s, true, false);
@@ -755,8 +755,7 @@ static void test_fb_output_never_depends_on_framebuffer_contents(void **state)
                     snprintf(line, sizeof line, "%u text %.*s\n", k, (int)(k % 7), "abcdefg");
                     write_str(all[n], line);
                 }
-                assert_int_equal(con_fb_set_color(&all[n]->fb, CON_VGA_RED, CON_VGA_BLUE),
-                                 CON_FB_OK);
+                assert_int_equal(con_fb_set_color(&all[n]->fb, CON_VGA_RED, CON_VGA_BLUE), CON_OK);
                 write_str(all[n], "\n\tred\b\n");
             }
             size_t written = 0;
@@ -789,14 +788,14 @@ static void test_fb_without_autoflush_writes_nothing_until_flush(void **state)
     memcpy(before, s.mem, s.size);
     for (unsigned k = 0; k < 40; k++)
         write_str(&s, "many lines of output\n");
-    assert_int_equal(con_fb_move_cursor(&s.fb, 1, 1), CON_FB_OK);
+    assert_int_equal(con_fb_move_cursor(&s.fb, 1, 1), CON_OK);
     assert_memory_equal(s.mem, before, s.size);
     con_fb_flush(&s.fb);
     check_screen(&s, true, true);
 
     /* Edits of text not yet flushed: what was written before the cleared part must show. */
     write_str(&s, "\nabcdefghij");
-    assert_int_equal(con_fb_set_col(&s.fb, 4), CON_FB_OK);
+    assert_int_equal(con_fb_set_col(&s.fb, 4), CON_OK);
     con_fb_clear_to_eol(&s.fb);
     write_str(&s, "XY\b");
     con_fb_flush(&s.fb);
@@ -836,7 +835,7 @@ static void test_fb_attach_shadow_later_and_redraw(void **state)
     write_str(&s, "before the heap\nexists");
     s.shadow = malloc(s.shadow_len);
     memset(s.shadow, 0x99, s.shadow_len);
-    assert_int_equal(con_fb_attach_shadow(&s.fb, s.shadow, s.shadow_len), CON_FB_OK);
+    assert_int_equal(con_fb_attach_shadow(&s.fb, s.shadow, s.shadow_len), CON_OK);
     memset(s.mem, 0x42, s.size);
     con_fb_redraw(&s.fb);
     check_screen(&s, true, true);
@@ -876,7 +875,7 @@ static void compare_with_vga(const char *script, size_t len, const uint8_t *colo
 {
     static uint16_t cells[CON_VGA_WIDTH * CON_VGA_HEIGHT];
     struct con_vga vga;
-    assert_int_equal(con_vga_init(&vga, cells, false), CON_VGA_OK);
+    assert_int_equal(con_vga_init(&vga, cells, false), CON_OK);
     /* An 80x25 grid needs 480 x 250 pixels of this font. */
     struct con_fb_format fmt = {.width = 80 * FW + 5,
                                 .height = 25 * FH + 3,
@@ -895,8 +894,8 @@ static void compare_with_vga(const char *script, size_t len, const uint8_t *colo
     for (size_t i = 0; i < len; i++) {
         if (colour_at && colour_at[i]) {
             enum con_vga_color fg = colour_at[i] & 0xF, bg = colour_at[i] >> 4;
-            assert_int_equal(con_vga_set_color(&vga, fg, bg), CON_VGA_OK);
-            assert_int_equal(con_fb_set_color(&s.fb, fg, bg), CON_FB_OK);
+            assert_int_equal(con_vga_set_color(&vga, fg, bg), CON_OK);
+            assert_int_equal(con_fb_set_color(&s.fb, fg, bg), CON_OK);
         }
         /* Alternate single bytes and short runs, as sinks get them. */
         size_t n =
@@ -910,9 +909,9 @@ static void compare_with_vga(const char *script, size_t len, const uint8_t *colo
     for (unsigned r = 0; r < CON_VGA_HEIGHT; r++) {
         for (unsigned c = 0; c < CON_VGA_WIDTH; c++) {
             uint16_t v;
-            assert_int_equal(con_vga_read_cell(&vga, r, c, &v), CON_VGA_OK);
+            assert_int_equal(con_vga_read_cell(&vga, r, c, &v), CON_OK);
             struct con_fb_cell_info info;
-            assert_int_equal(con_fb_read_cell_info(&s.fb, r, c, &info), CON_FB_OK);
+            assert_int_equal(con_fb_read_cell_info(&s.fb, r, c, &info), CON_OK);
             if (info.cp != vga_cell_cp((uint8_t)v) || info.fg != (v >> 8 & 0xF) ||
                 info.bg != (v >> 12 & 0xF))
                 fail_msg("cell (%u,%u): vga 0x%04x, fb U+%04X fg %d bg %d", r, c, v, info.cp,
@@ -981,25 +980,24 @@ static void test_fb_other_glyph_sizes_every_path(void **state)
                 for (unsigned k = 0; k < 20; k++) { /* each cell in other colours */
                     assert_int_equal(con_fb_set_color(&s.fb, (enum con_vga_color)(k % 16),
                                                       (enum con_vga_color)((k * 7 + 3) % 16)),
-                                     CON_FB_OK);
+                                     CON_OK);
                     con_fb_putc(&s.fb, (char)('A' + k));
                 }
                 check_screen(&s, true, true);
                 if (mode == 2) {
                     s.shadow = malloc(s.shadow_len);
-                    assert_int_equal(con_fb_attach_shadow(&s.fb, s.shadow, s.shadow_len),
-                                     CON_FB_OK);
+                    assert_int_equal(con_fb_attach_shadow(&s.fb, s.shadow, s.shadow_len), CON_OK);
                 }
                 con_fb_set_autoflush(&s.fb, false);
                 write_str(&s, "\nburst one\nburst two\tX\nlong line that wraps around");
-                assert_int_equal(con_fb_move_cursor(&s.fb, 0, 2), CON_FB_OK);
+                assert_int_equal(con_fb_move_cursor(&s.fb, 0, 2), CON_OK);
                 con_fb_clear_to_eol(&s.fb);
                 write_str(&s, "ed\b");
                 con_fb_flush(&s.fb);
                 check_screen(&s, true, true);
-                assert_int_equal(con_fb_move_cursor(&s.fb, 1, 1), CON_FB_OK);
+                assert_int_equal(con_fb_move_cursor(&s.fb, 1, 1), CON_OK);
                 con_fb_clear_to_eol(&s.fb);
-                assert_int_equal(con_fb_move_cursor(&s.fb, rows - 1, 0), CON_FB_OK);
+                assert_int_equal(con_fb_move_cursor(&s.fb, rows - 1, 0), CON_OK);
                 write_str(&s, "\n\n");
                 con_fb_set_autoflush(&s.fb, true);
                 check_screen(&s, true, true);
@@ -1018,12 +1016,12 @@ static void test_fb_other_glyph_sizes_every_path(void **state)
 static void run_golden_script(struct screen *s)
 {
     write_str(s, "Golden\n");
-    assert_int_equal(con_fb_set_color(&s->fb, CON_VGA_LIGHT_RED, CON_VGA_DARK_GREY), CON_FB_OK);
+    assert_int_equal(con_fb_set_color(&s->fb, CON_VGA_LIGHT_RED, CON_VGA_DARK_GREY), CON_OK);
     write_str(s, "red \xe2\x98\xba\tX\n");
-    assert_int_equal(con_fb_set_color(&s->fb, CON_VGA_GREEN, CON_VGA_BROWN), CON_FB_OK);
+    assert_int_equal(con_fb_set_color(&s->fb, CON_VGA_GREEN, CON_VGA_BROWN), CON_OK);
     for (unsigned k = 0; k < 8; k++)
         write_str(s, "wrap and scroll the screen a bit ");
-    assert_int_equal(con_fb_move_cursor(&s->fb, 1, 2), CON_FB_OK);
+    assert_int_equal(con_fb_move_cursor(&s->fb, 1, 2), CON_OK);
 }
 
 static void test_fb_golden_checksums(void **state)

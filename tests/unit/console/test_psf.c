@@ -115,11 +115,11 @@ struct map_mem {
     void *mem;
 };
 
-static enum con_psf_status build_map(struct map_mem *m, const struct con_psf_font *font)
+static enum con_status build_map(struct map_mem *m, const struct con_psf_font *font)
 {
     size_t need = 0;
-    enum con_psf_status st = con_psf_map_size(font, &need);
-    if (st != CON_PSF_OK)
+    enum con_status st = con_psf_map_size(font, &need);
+    if (st != CON_OK)
         return st;
     m->mem = malloc(need);
     assert_non_null(m->mem);
@@ -142,7 +142,7 @@ static void test_psf1_256_glyphs_without_table_maps_identity(void **state)
     psf1_header(&b, 0, 14);
     put_glyphs(&b, 256, 14);
     struct con_psf_font f;
-    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_PSF_OK);
+    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_OK);
     assert_int_equal(f.version, 1);
     assert_int_equal(f.glyph_count, 256);
     assert_int_equal(f.width, 8);
@@ -155,7 +155,7 @@ static void test_psf1_256_glyphs_without_table_maps_identity(void **state)
     assert_int_equal(g[3], glyph_byte(200, 3));
 
     struct map_mem m;
-    assert_int_equal(build_map(&m, &f), CON_PSF_OK);
+    assert_int_equal(build_map(&m, &f), CON_OK);
     assert_int_equal(glyph_of(&m.map, 'A'), 'A');
     assert_int_equal(glyph_of(&m.map, 255), 255);
     uint32_t g2 = 7;
@@ -211,13 +211,13 @@ static void test_psf1_512_with_unicode_table(void **state)
     make_psf1_with_table(&b, false);
     uint8_t *d = exact(b.d, b.n);
     struct con_psf_font f;
-    assert_int_equal(con_psf_parse(&f, d, b.n), CON_PSF_OK);
+    assert_int_equal(con_psf_parse(&f, d, b.n), CON_OK);
     assert_int_equal(f.glyph_count, 512);
     assert_non_null(f.unicode);
     assert_ptr_equal(f.unicode, d + 4 + 512 * 16);
 
     struct map_mem m;
-    assert_int_equal(build_map(&m, &f), CON_PSF_OK);
+    assert_int_equal(build_map(&m, &f), CON_OK);
     assert_int_equal(glyph_of(&m.map, 'A'), 1);
     assert_int_equal(glyph_of(&m.map, 0x0391), 1);
     assert_int_equal(glyph_of(&m.map, 0x2460), 1);
@@ -243,21 +243,21 @@ static void test_psf1_table_without_final_terminator_is_rejected(void **state)
     make_psf1_with_table(&b, true);
     uint8_t *d = exact(b.d, b.n);
     struct con_psf_font f;
-    assert_int_equal(con_psf_parse(&f, d, b.n), CON_PSF_OK); /* the glyphs are intact */
+    assert_int_equal(con_psf_parse(&f, d, b.n), CON_OK); /* the glyphs are intact */
     size_t need = 12345;
-    assert_int_equal(con_psf_map_size(&f, &need), CON_PSF_BAD_UNICODE);
+    assert_int_equal(con_psf_map_size(&f, &need), CON_ERR_BAD_UNICODE);
     assert_int_equal(need, 12345);
     uint8_t mem[8192];
     struct con_psf_map map = {.sorted_count = 99};
-    assert_int_equal(con_psf_map_build(&map, &f, mem, sizeof mem), CON_PSF_BAD_UNICODE);
+    assert_int_equal(con_psf_map_build(&map, &f, mem, sizeof mem), CON_ERR_BAD_UNICODE);
     assert_int_equal(map.sorted_count, 99);
     /* An odd trailing byte is not half an entry either. */
     struct buf c = {0};
     make_psf1_with_table(&c, false);
     c.n--;
     uint8_t *e = exact(c.d, c.n);
-    assert_int_equal(con_psf_parse(&f, e, c.n), CON_PSF_OK);
-    assert_int_equal(con_psf_map_size(&f, &need), CON_PSF_BAD_UNICODE);
+    assert_int_equal(con_psf_parse(&f, e, c.n), CON_OK);
+    assert_int_equal(con_psf_map_size(&f, &need), CON_ERR_BAD_UNICODE);
     free(e);
     free(c.d);
     free(d);
@@ -275,9 +275,9 @@ static void test_psf1_surrogate_in_table_is_rejected(void **state)
     for (int g = 1; g < 256; g++)
         put16(&b, 0xFFFF);
     struct con_psf_font f;
-    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_PSF_OK);
+    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_OK);
     size_t need;
-    assert_int_equal(con_psf_map_size(&f, &need), CON_PSF_BAD_UNICODE);
+    assert_int_equal(con_psf_map_size(&f, &need), CON_ERR_BAD_UNICODE);
     free(b.d);
 }
 
@@ -288,15 +288,15 @@ static void test_psf1_lying_headers_are_rejected(void **state)
     struct buf b = {0};
     psf1_header(&b, 0, 0); /* zero height */
     put_glyphs(&b, 256, 16);
-    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_PSF_BAD_HEADER);
+    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_ERR_BAD_HEADER);
     b.d[3] = 16;
     b.d[2] = 0x08; /* a mode bit that does not exist */
-    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_PSF_BAD_HEADER);
+    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_ERR_BAD_HEADER);
     b.d[2] = CON_PSF1_MODE512; /* claims 512 glyphs, has 256 */
-    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_PSF_TRUNCATED);
+    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_ERR_TRUNCATED);
     b.d[2] = 0;
     b.d[3] = 17; /* taller glyphs than the data holds */
-    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_PSF_TRUNCATED);
+    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_ERR_TRUNCATED);
     free(b.d);
 }
 
@@ -331,7 +331,7 @@ static void test_psf2_with_unicode_table(void **state)
     make_psf2(&b, CON_PSF2_HAS_UNICODE_TABLE);
     uint8_t *d = exact(b.d, b.n);
     struct con_psf_font f;
-    assert_int_equal(con_psf_parse(&f, d, b.n), CON_PSF_OK);
+    assert_int_equal(con_psf_parse(&f, d, b.n), CON_OK);
     assert_int_equal(f.version, 2);
     assert_int_equal(f.glyph_count, 4);
     assert_int_equal(f.width, 12);
@@ -342,7 +342,7 @@ static void test_psf2_with_unicode_table(void **state)
     assert_int_equal(con_psf_glyph(&f, 3)[5], glyph_byte(3, 5));
 
     struct map_mem m;
-    assert_int_equal(build_map(&m, &f), CON_PSF_OK);
+    assert_int_equal(build_map(&m, &f), CON_OK);
     assert_int_equal(glyph_of(&m.map, 'x'), 1);
     assert_int_equal(glyph_of(&m.map, 0x1F600), 1);
     assert_int_equal(glyph_of(&m.map, 0x00E9), 3);
@@ -375,9 +375,9 @@ static void test_psf2_bad_utf8_in_table_is_rejected(void **state)
         put8(&b, 0xFF);
         uint8_t *d = exact(b.d, b.n);
         struct con_psf_font f;
-        assert_int_equal(con_psf_parse(&f, d, b.n), CON_PSF_OK);
+        assert_int_equal(con_psf_parse(&f, d, b.n), CON_OK);
         size_t need;
-        assert_int_equal(con_psf_map_size(&f, &need), CON_PSF_BAD_UNICODE);
+        assert_int_equal(con_psf_map_size(&f, &need), CON_ERR_BAD_UNICODE);
         free(d);
         free(b.d);
     }
@@ -389,9 +389,9 @@ static void test_psf2_bad_utf8_in_table_is_rejected(void **state)
     put8(&b, 0x82);
     uint8_t *d = exact(b.d, b.n);
     struct con_psf_font f;
-    assert_int_equal(con_psf_parse(&f, d, b.n), CON_PSF_OK);
+    assert_int_equal(con_psf_parse(&f, d, b.n), CON_OK);
     size_t need;
-    assert_int_equal(con_psf_map_size(&f, &need), CON_PSF_BAD_UNICODE);
+    assert_int_equal(con_psf_map_size(&f, &need), CON_ERR_BAD_UNICODE);
     free(d);
     free(b.d);
 }
@@ -410,23 +410,23 @@ static void test_psf2_lying_headers_are_rejected(void **state)
     struct buf b = {0};
     make_psf2(&b, 0);
     struct con_psf_font f;
-    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_PSF_OK);
+    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_OK);
     struct {
         size_t off;
         uint32_t value;
-        enum con_psf_status want;
+        enum con_status want;
     } cases[] = {
-        {8, 16, CON_PSF_BAD_HEADER},           /* headersize smaller than the header */
-        {8, 0xFFFFFFF0u, CON_PSF_TRUNCATED},   /* glyphs would start far past the end */
-        {16, 0, CON_PSF_BAD_HEADER},           /* no glyphs */
-        {16, 5, CON_PSF_TRUNCATED},            /* one more glyph than the data holds */
-        {16, 0xFFFFFFFFu, CON_PSF_BAD_HEADER}, /* count * charsize would overflow 32 bits */
-        {20, 19, CON_PSF_BAD_HEADER},          /* charsize != height * row bytes */
-        {20, 0x80000000u, CON_PSF_BAD_HEADER},
-        {24, 0, CON_PSF_BAD_HEADER},           /* zero height */
-        {28, 0, CON_PSF_BAD_HEADER},           /* zero width */
-        {28, 65, CON_PSF_BAD_HEADER},          /* wider than the limit */
-        {24, 0x40000000u, CON_PSF_BAD_HEADER}, /* height * row bytes would overflow */
+        {8, 16, CON_ERR_BAD_HEADER},           /* headersize smaller than the header */
+        {8, 0xFFFFFFF0u, CON_ERR_TRUNCATED},   /* glyphs would start far past the end */
+        {16, 0, CON_ERR_BAD_HEADER},           /* no glyphs */
+        {16, 5, CON_ERR_TRUNCATED},            /* one more glyph than the data holds */
+        {16, 0xFFFFFFFFu, CON_ERR_BAD_HEADER}, /* count * charsize would overflow 32 bits */
+        {20, 19, CON_ERR_BAD_HEADER},          /* charsize != height * row bytes */
+        {20, 0x80000000u, CON_ERR_BAD_HEADER},
+        {24, 0, CON_ERR_BAD_HEADER},           /* zero height */
+        {28, 0, CON_ERR_BAD_HEADER},           /* zero width */
+        {28, 65, CON_ERR_BAD_HEADER},          /* wider than the limit */
+        {24, 0x40000000u, CON_ERR_BAD_HEADER}, /* height * row bytes would overflow */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t *d = exact(b.d, b.n);
@@ -450,14 +450,14 @@ static void test_every_truncation_is_rejected_without_overread(void **state)
         for (size_t n = 0; n < fonts[k].n; n++) {
             uint8_t *d = exact(fonts[k].d, n);
             struct con_psf_font f;
-            enum con_psf_status st = con_psf_parse(&f, d, n);
+            enum con_status st = con_psf_parse(&f, d, n);
             if (n < glyph_end[k]) {
-                assert_int_equal(st, CON_PSF_TRUNCATED);
+                assert_int_equal(st, CON_ERR_TRUNCATED);
             } else {
                 /* The glyphs are whole; the cut table must be refused by the map. */
-                assert_int_equal(st, CON_PSF_OK);
+                assert_int_equal(st, CON_OK);
                 size_t need;
-                assert_int_equal(con_psf_map_size(&f, &need), CON_PSF_BAD_UNICODE);
+                assert_int_equal(con_psf_map_size(&f, &need), CON_ERR_BAD_UNICODE);
             }
             free(d);
         }
@@ -471,15 +471,15 @@ static void test_bad_magic_and_null_arguments(void **state)
     (void)state;
     struct con_psf_font f;
     static const uint8_t junk[64] = {'P', 'S', 'F'};
-    assert_int_equal(con_psf_parse(&f, junk, sizeof junk), CON_PSF_BAD_MAGIC);
+    assert_int_equal(con_psf_parse(&f, junk, sizeof junk), CON_ERR_BAD_MAGIC);
     static const uint8_t half_psf2[] = {0x72, 0xB5, 0x4A, 0x87, 0, 0};
-    assert_int_equal(con_psf_parse(&f, half_psf2, sizeof half_psf2), CON_PSF_BAD_MAGIC);
+    assert_int_equal(con_psf_parse(&f, half_psf2, sizeof half_psf2), CON_ERR_BAD_MAGIC);
     static const uint8_t one[] = {0x41};
-    assert_int_equal(con_psf_parse(&f, one, 1), CON_PSF_BAD_MAGIC);
-    assert_int_equal(con_psf_parse(NULL, junk, sizeof junk), CON_PSF_BAD_ARG);
-    assert_int_equal(con_psf_parse(&f, NULL, 10), CON_PSF_BAD_ARG);
+    assert_int_equal(con_psf_parse(&f, one, 1), CON_ERR_BAD_MAGIC);
+    assert_int_equal(con_psf_parse(NULL, junk, sizeof junk), CON_ERR_BAD_ARGUMENT);
+    assert_int_equal(con_psf_parse(&f, NULL, 10), CON_ERR_BAD_ARGUMENT);
     size_t need;
-    assert_int_equal(con_psf_map_size(NULL, &need), CON_PSF_BAD_ARG);
+    assert_int_equal(con_psf_map_size(NULL, &need), CON_ERR_BAD_ARGUMENT);
 }
 
 static void test_map_build_needs_the_reported_size_at_any_alignment(void **state)
@@ -488,24 +488,24 @@ static void test_map_build_needs_the_reported_size_at_any_alignment(void **state
     struct buf b = {0};
     make_psf1_with_table(&b, false);
     struct con_psf_font f;
-    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_PSF_OK);
+    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_OK);
     size_t need;
-    assert_int_equal(con_psf_map_size(&f, &need), CON_PSF_OK);
+    assert_int_equal(con_psf_map_size(&f, &need), CON_OK);
     uint8_t *mem = malloc(need + 8);
     for (size_t off = 0; off < 8; off++) {
         struct con_psf_map map = {.sorted_count = 77};
-        assert_int_equal(con_psf_map_build(&map, &f, mem + off, need - 1), CON_PSF_NO_SPACE);
+        assert_int_equal(con_psf_map_build(&map, &f, mem + off, need - 1), CON_ERR_NO_SPACE);
         assert_int_equal(map.sorted_count, 77);
         /* Fill so that a build writing past `need` would trip ASan on the exact copy. */
         uint8_t *exact_mem = malloc(need);
-        assert_int_equal(con_psf_map_build(&map, &f, exact_mem, need), CON_PSF_OK);
+        assert_int_equal(con_psf_map_build(&map, &f, exact_mem, need), CON_OK);
         assert_int_equal(glyph_of(&map, 0x2460), 1);
-        assert_int_equal(con_psf_map_build(&map, &f, mem + off, need), CON_PSF_OK);
+        assert_int_equal(con_psf_map_build(&map, &f, mem + off, need), CON_OK);
         assert_int_equal(glyph_of(&map, 0x2460), 1);
         assert_int_equal(glyph_of(&map, 0x00E9), 2);
         free(exact_mem);
     }
-    assert_int_equal(con_psf_map_build(NULL, &f, mem, need), CON_PSF_BAD_ARG);
+    assert_int_equal(con_psf_map_build(NULL, &f, mem, need), CON_ERR_BAD_ARGUMENT);
     free(mem);
     free(b.d);
 }
@@ -527,9 +527,9 @@ static void test_large_table_maps_every_code_point(void **state)
         put_utf8(&b, 0x10000 + i * 3);
     put8(&b, 0xFF);
     struct con_psf_font f;
-    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_PSF_OK);
+    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_OK);
     struct map_mem m;
-    assert_int_equal(build_map(&m, &f), CON_PSF_OK);
+    assert_int_equal(build_map(&m, &f), CON_OK);
     assert_int_equal(m.map.sorted_count, n);
     for (uint32_t i = 0; i < n; i++) {
         assert_int_equal(glyph_of(&m.map, 0x10000 + i * 3), 0);
@@ -547,9 +547,9 @@ static void test_identity_map_of_a_large_font_without_table(void **state)
     psf2_header(&b, 32, 0, 3000, 1, 1, 1);
     put_glyphs(&b, 3000, 1);
     struct con_psf_font f;
-    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_PSF_OK);
+    assert_int_equal(con_psf_parse(&f, b.d, b.n), CON_OK);
     struct map_mem m;
-    assert_int_equal(build_map(&m, &f), CON_PSF_OK);
+    assert_int_equal(build_map(&m, &f), CON_OK);
     for (uint32_t cp = 0; cp < 3000; cp++)
         assert_int_equal(glyph_of(&m.map, cp), cp);
     uint32_t g;
@@ -563,12 +563,12 @@ static void test_builtin_font_parses_and_maps_text(void **state)
 {
     (void)state;
     struct con_psf_font f;
-    assert_int_equal(con_psf_parse(&f, con_psf_builtin, con_psf_builtin_len), CON_PSF_OK);
+    assert_int_equal(con_psf_parse(&f, con_psf_builtin, con_psf_builtin_len), CON_OK);
     assert_int_equal(f.width, 8);
     assert_int_equal(f.height, 16);
     assert_int_equal(f.glyph_count, 512);
     struct map_mem m;
-    assert_int_equal(build_map(&m, &f), CON_PSF_OK);
+    assert_int_equal(build_map(&m, &f), CON_OK);
     uint32_t a = glyph_of(&m.map, 'A'), fffd = glyph_of(&m.map, 0xFFFD);
     assert_int_equal(m.map.replacement, fffd);
     glyph_of(&m.map, 0x25A0); /* the control-character square */

@@ -31,8 +31,8 @@ static const char *sent(void)
 
 static void init_ok(struct con_uart *u, uint32_t baud)
 {
-    enum con_uart_status s = con_uart_init(u, BASE, baud);
-    assert_string_equal(con_uart_status_str(s), con_uart_status_str(CON_UART_OK));
+    enum con_status s = con_uart_init(u, BASE, baud);
+    assert_string_equal(con_status_str(s), con_status_str(CON_OK));
 }
 
 static void test_uart_init_programs_divisor_8n1_fifo_and_normal_mode(void **state)
@@ -98,7 +98,7 @@ static void test_uart_init_rejects_bad_baud_without_port_io(void **state)
     const uint32_t bad[] = {0, 115201, 230400, 7, 1000, 1};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct con_uart u;
-        assert_int_equal(con_uart_init(&u, BASE, bad[i]), CON_UART_BAD_BAUD);
+        assert_int_equal(con_uart_init(&u, BASE, bad[i]), CON_ERR_BAD_BAUD);
         assert_false(u.present);
     }
     assert_int_equal(fake_io_log_count(), 0);
@@ -108,8 +108,8 @@ static void test_uart_init_rejects_null_and_port_overflow(void **state)
 {
     (void)state;
     struct con_uart u;
-    assert_int_equal(con_uart_init(NULL, BASE, 9600), CON_UART_BAD_ARG);
-    assert_int_equal(con_uart_init(&u, 0xFFFA, 9600), CON_UART_BAD_ARG);
+    assert_int_equal(con_uart_init(NULL, BASE, 9600), CON_ERR_BAD_ARGUMENT);
+    assert_int_equal(con_uart_init(&u, 0xFFFA, 9600), CON_ERR_BAD_ARGUMENT);
     assert_int_equal(fake_io_log_count(), 0);
 }
 
@@ -118,12 +118,12 @@ static void test_uart_absent_port_reported_in_bounded_time(void **state)
     (void)state;
     struct con_uart u;
     chip.absent = true;
-    assert_int_equal(con_uart_init(&u, BASE, 115200), CON_UART_ABSENT);
+    assert_int_equal(con_uart_init(&u, BASE, 115200), CON_ERR_NO_UART);
     assert_false(u.present);
     assert_true(fake_io_log_count() < 64);
 
     /* Nothing attached at all: a floating bus. */
-    assert_int_equal(con_uart_init(&u, CON_UART_COM2, 115200), CON_UART_ABSENT);
+    assert_int_equal(con_uart_init(&u, CON_UART_COM2, 115200), CON_ERR_NO_UART);
 
     /* Writes to an absent port are discarded without polling. */
     size_t before = fake_io_log_count();
@@ -149,18 +149,18 @@ static void test_uart_port_answering_wrong_loopback_byte_is_absent(void **state)
         .name = "impostor", .base = CON_UART_COM2, .count = 8, .read = impostor_read};
     fake_io_attach(&impostor);
     struct con_uart u;
-    assert_int_equal(con_uart_init(&u, CON_UART_COM2, 115200), CON_UART_ABSENT);
+    assert_int_equal(con_uart_init(&u, CON_UART_COM2, 115200), CON_ERR_NO_UART);
     assert_false(u.present);
 }
 
 static void test_uart_status_str_names_every_status(void **state)
 {
     (void)state;
-    assert_string_equal(con_uart_status_str(CON_UART_OK), "ok");
-    assert_non_null(strstr(con_uart_status_str(CON_UART_ABSENT), "loopback"));
-    assert_non_null(strstr(con_uart_status_str(CON_UART_BAD_BAUD), "baud"));
-    assert_non_null(strstr(con_uart_status_str(CON_UART_BAD_ARG), "argument"));
-    assert_non_null(con_uart_status_str((enum con_uart_status)99));
+    assert_string_equal(con_status_str(CON_OK), "ok");
+    assert_non_null(strstr(con_status_str(CON_ERR_NO_UART), "loopback"));
+    assert_non_null(strstr(con_status_str(CON_ERR_BAD_BAUD), "baud"));
+    assert_non_null(strstr(con_status_str(CON_ERR_BAD_ARGUMENT), "argument"));
+    assert_non_null(con_status_str((enum con_status)99));
 }
 
 static void test_uart_write_turns_newline_into_crlf(void **state)
@@ -330,11 +330,11 @@ static void test_uart_txq_init_rejects_bad_storage(void **state)
     (void)state;
     struct con_uart_txq q;
     char buf[64];
-    assert_int_equal(con_uart_txq_init(NULL, buf, 64), CON_UART_BAD_ARG);
-    assert_int_equal(con_uart_txq_init(&q, NULL, 64), CON_UART_BAD_ARG);
-    assert_int_equal(con_uart_txq_init(&q, buf, 48), CON_UART_BAD_ARG); /* not a power of 2 */
-    assert_int_equal(con_uart_txq_init(&q, buf, 8), CON_UART_BAD_ARG);  /* below one FIFO */
-    assert_int_equal(con_uart_txq_init(&q, buf, 64), CON_UART_OK);
+    assert_int_equal(con_uart_txq_init(NULL, buf, 64), CON_ERR_BAD_ARGUMENT);
+    assert_int_equal(con_uart_txq_init(&q, NULL, 64), CON_ERR_BAD_ARGUMENT);
+    assert_int_equal(con_uart_txq_init(&q, buf, 48), CON_ERR_BAD_ARGUMENT); /* not a power of 2 */
+    assert_int_equal(con_uart_txq_init(&q, buf, 8), CON_ERR_BAD_ARGUMENT);  /* below one FIFO */
+    assert_int_equal(con_uart_txq_init(&q, buf, 64), CON_OK);
     assert_int_equal(con_uart_txq_pending(&q), 0);
 }
 
@@ -353,7 +353,7 @@ static void test_uart_queued_write_does_not_wait_for_the_line(void **state)
     struct con_uart_txq q;
     char buf[256];
     init_ok(&u, 115200);
-    assert_int_equal(con_uart_txq_init(&q, buf, sizeof buf), CON_UART_OK);
+    assert_int_equal(con_uart_txq_init(&q, buf, sizeof buf), CON_OK);
     chip.thre_delay_polls = 1000; /* a slow line: each byte takes 1000 polls */
     size_t reads = chip.lsr_reads;
     con_uart_write_queued(&u, &q, "a line of ninety characters would take 8 ms at 115200 baud\n",
@@ -373,7 +373,7 @@ static void test_uart_tx_interrupts_send_everything_in_order(void **state)
     struct con_uart_txq q;
     char buf[256];
     init_ok(&u, 115200);
-    assert_int_equal(con_uart_txq_init(&q, buf, sizeof buf), CON_UART_OK);
+    assert_int_equal(con_uart_txq_init(&q, buf, sizeof buf), CON_OK);
     chip.thre_delay_polls = 7;
     con_uart_write_queued(&u, &q, "first\n", 6);
     con_uart_write_queued(&u, &q, "second line, long enough for several FIFO loads\n", 48);
@@ -394,7 +394,7 @@ static void test_uart_full_queue_polls_oldest_bytes_and_loses_none(void **state)
     struct con_uart_txq q;
     char buf[16];
     init_ok(&u, 115200);
-    assert_int_equal(con_uart_txq_init(&q, buf, sizeof buf), CON_UART_OK);
+    assert_int_equal(con_uart_txq_init(&q, buf, sizeof buf), CON_OK);
     chip.thre_delay_polls = 3;
     char text[101];
     for (int i = 0; i < 100; i++)
@@ -416,7 +416,7 @@ static void test_uart_txq_flush_sends_the_rest_and_disarms(void **state)
     struct con_uart_txq q;
     char buf[64];
     init_ok(&u, 115200);
-    assert_int_equal(con_uart_txq_init(&q, buf, sizeof buf), CON_UART_OK);
+    assert_int_equal(con_uart_txq_init(&q, buf, sizeof buf), CON_OK);
     chip.thre_delay_polls = 5;
     con_uart_write_queued(&u, &q, "queued before a panic: ", 23);
     assert_true(con_uart_txq_pending(&q) > 0);
@@ -435,8 +435,8 @@ static void test_uart_queued_write_to_absent_port_does_nothing(void **state)
     struct con_uart_txq q;
     char buf[32];
     chip.absent = true;
-    assert_int_equal(con_uart_init(&u, BASE, 115200), CON_UART_ABSENT);
-    assert_int_equal(con_uart_txq_init(&q, buf, sizeof buf), CON_UART_OK);
+    assert_int_equal(con_uart_init(&u, BASE, 115200), CON_ERR_NO_UART);
+    assert_int_equal(con_uart_txq_init(&q, buf, sizeof buf), CON_OK);
     size_t io = chip.lsr_reads;
     con_uart_write_queued(&u, &q, "nobody listens", 14);
     con_uart_tx_irq(&u, &q);

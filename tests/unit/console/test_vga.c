@@ -23,7 +23,7 @@ static int setup(void **state)
     static struct fixture f;
     memset(&f, 0xA5, sizeof f);
     fake_io_reset();
-    assert_int_equal(con_vga_init(&f.vga, f.cells, false), CON_VGA_OK);
+    assert_int_equal(con_vga_init(&f.vga, f.cells, false), CON_OK);
     *state = &f;
     return 0;
 }
@@ -31,7 +31,7 @@ static int setup(void **state)
 static uint16_t cell(struct fixture *f, unsigned row, unsigned col)
 {
     uint16_t v = 0;
-    assert_int_equal(con_vga_read_cell(&f->vga, row, col, &v), CON_VGA_OK);
+    assert_int_equal(con_vga_read_cell(&f->vga, row, col, &v), CON_OK);
     return v;
 }
 
@@ -72,21 +72,21 @@ static void test_vga_init_rejects_null_buffer(void **state)
 {
     (void)state;
     struct con_vga v;
-    assert_int_equal(con_vga_init(&v, NULL, false), CON_VGA_BAD_ARG);
-    assert_int_equal(con_vga_init(NULL, (volatile uint16_t *)&v, false), CON_VGA_BAD_ARG);
+    assert_int_equal(con_vga_init(&v, NULL, false), CON_ERR_BAD_ARGUMENT);
+    assert_int_equal(con_vga_init(NULL, (volatile uint16_t *)&v, false), CON_ERR_BAD_ARGUMENT);
 }
 
 static void test_vga_write_puts_text_and_colour_in_cells(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(con_vga_set_color(&f->vga, CON_VGA_YELLOW, CON_VGA_BLUE), CON_VGA_OK);
+    assert_int_equal(con_vga_set_color(&f->vga, CON_VGA_YELLOW, CON_VGA_BLUE), CON_OK);
     assert_int_equal(con_vga_attr(&f->vga), 0x1E);
     write_str(f, "Hi");
     assert_int_equal(cell(f, 0, 0), 0x1E00 | 'H');
     assert_int_equal(cell(f, 0, 1), 0x1E00 | 'i');
     assert_int_equal(cell(f, 0, 2), 0x0720);
     assert_int_equal(con_vga_col(&f->vga), 2);
-    assert_int_equal(con_vga_set_color(&f->vga, CON_VGA_BLACK, CON_VGA_WHITE), CON_VGA_OK);
+    assert_int_equal(con_vga_set_color(&f->vga, CON_VGA_BLACK, CON_VGA_WHITE), CON_OK);
     con_vga_putc(&f->vga, '!');
     assert_int_equal(cell(f, 0, 2), 0xF000 | '!');
 }
@@ -95,9 +95,9 @@ static void test_vga_set_color_rejects_out_of_range(void **state)
 {
     struct fixture *f = *state;
     assert_int_equal(con_vga_set_color(&f->vga, (enum con_vga_color)16, CON_VGA_BLACK),
-                     CON_VGA_BAD_COLOR);
+                     CON_ERR_BAD_COLOR);
     assert_int_equal(con_vga_set_color(&f->vga, CON_VGA_RED, (enum con_vga_color)(-1)),
-                     CON_VGA_BAD_COLOR);
+                     CON_ERR_BAD_COLOR);
     assert_int_equal(con_vga_attr(&f->vga), CON_VGA_DEFAULT_ATTR);
 }
 
@@ -136,7 +136,7 @@ static void test_vga_scrolls_and_clears_bottom_line_with_current_colour(void **s
     assert_string_equal(row_text(f, 23), "L24");
     assert_int_equal(con_vga_row(&f->vga), CON_VGA_HEIGHT - 1);
 
-    assert_int_equal(con_vga_set_color(&f->vga, CON_VGA_WHITE, CON_VGA_RED), CON_VGA_OK);
+    assert_int_equal(con_vga_set_color(&f->vga, CON_VGA_WHITE, CON_VGA_RED), CON_OK);
     con_vga_putc(&f->vga, '\n');
     assert_string_equal(row_text(f, 0), "L2");
     for (unsigned c = 0; c < CON_VGA_WIDTH; c++)
@@ -276,17 +276,17 @@ static void test_vga_line_editing_operations(void **state)
     assert_string_equal(row_text(f, 0), "> hello!");
     con_vga_set_col(&f->vga, 200);
     assert_int_equal(con_vga_col(&f->vga), CON_VGA_WIDTH - 1);
-    assert_int_equal(con_vga_write_cell(&f->vga, 0, 79, 0x7021), CON_VGA_OK);
+    assert_int_equal(con_vga_write_cell(&f->vga, 0, 79, 0x7021), CON_OK);
     assert_int_equal(cell(f, 0, 79), 0x7021);
     assert_int_equal(con_vga_col(&f->vga), CON_VGA_WIDTH - 1);
-    assert_int_equal(con_vga_write_cell(&f->vga, 25, 0, 0x0741), CON_VGA_BAD_POS);
+    assert_int_equal(con_vga_write_cell(&f->vga, 25, 0, 0x0741), CON_ERR_BAD_POS);
 }
 
 static void test_vga_clear_uses_current_colour_and_homes_cursor(void **state)
 {
     struct fixture *f = *state;
     write_str(f, "junk\njunk");
-    assert_int_equal(con_vga_set_color(&f->vga, CON_VGA_GREEN, CON_VGA_CYAN), CON_VGA_OK);
+    assert_int_equal(con_vga_set_color(&f->vga, CON_VGA_GREEN, CON_VGA_CYAN), CON_OK);
     con_vga_clear(&f->vga);
     for (unsigned i = 0; i < CELLS; i++)
         assert_int_equal(f->cells[i], 0x3220);
@@ -298,8 +298,8 @@ static void test_vga_read_cell_rejects_off_screen_position(void **state)
 {
     struct fixture *f = *state;
     uint16_t v = 0x1234;
-    assert_int_equal(con_vga_read_cell(&f->vga, CON_VGA_HEIGHT, 0, &v), CON_VGA_BAD_POS);
-    assert_int_equal(con_vga_read_cell(&f->vga, 0, CON_VGA_WIDTH, &v), CON_VGA_BAD_POS);
+    assert_int_equal(con_vga_read_cell(&f->vga, CON_VGA_HEIGHT, 0, &v), CON_ERR_BAD_POS);
+    assert_int_equal(con_vga_read_cell(&f->vga, 0, CON_VGA_WIDTH, &v), CON_ERR_BAD_POS);
     assert_int_equal(v, 0x1234);
 }
 
@@ -325,7 +325,7 @@ static void test_vga_hw_cursor_follows_cursor_through_crtc_ports(void **state)
 {
     struct fixture *f = *state;
     fake_io_reset();
-    assert_int_equal(con_vga_init(&f->vga, f->cells, true), CON_VGA_OK);
+    assert_int_equal(con_vga_init(&f->vga, f->cells, true), CON_OK);
     uint8_t start = 0xFF;
     assert_int_equal(crtc_cursor_from_log(&start), 0);
     assert_int_equal(start & 0x20, 0); /* cursor shown */
@@ -346,7 +346,7 @@ static void test_vga_write_moves_hw_cursor_once(void **state)
 {
     struct fixture *f = *state;
     fake_io_reset();
-    assert_int_equal(con_vga_init(&f->vga, f->cells, true), CON_VGA_OK);
+    assert_int_equal(con_vga_init(&f->vga, f->cells, true), CON_OK);
     size_t before = fake_io_writes_to(CON_VGA_CRTC_DATA);
     write_str(f, "a long line of text");
     assert_int_equal(fake_io_writes_to(CON_VGA_CRTC_DATA), before + 2);
@@ -356,7 +356,7 @@ static void test_vga_hw_cursor_off_disables_and_stops_port_io(void **state)
 {
     struct fixture *f = *state;
     fake_io_reset();
-    assert_int_equal(con_vga_init(&f->vga, f->cells, true), CON_VGA_OK);
+    assert_int_equal(con_vga_init(&f->vga, f->cells, true), CON_OK);
     con_vga_set_hw_cursor(&f->vga, false);
     uint8_t start = 0;
     (void)crtc_cursor_from_log(&start);
