@@ -142,7 +142,7 @@ static void setup(enum kind k, size_t len)
         fprintf(stderr, "bench_heap: region of %zu bytes asked, %zu reserved\n", len, region_cap);
         exit(1);
     }
-    enum mm_heap_status s = MM_HEAP_OK;
+    enum mm_status s = MM_OK;
     switch (k) {
     case K_BUMP:
         s = mm_bump_init(&U.b, region, len, NULL);
@@ -171,7 +171,7 @@ static void setup(enum kind k, size_t len)
     case NKINDS:
         break;
     }
-    if (s != MM_HEAP_OK) {
+    if (s != MM_OK) {
         fprintf(stderr, "bench_heap: init failed\n");
         exit(1);
     }
@@ -711,7 +711,7 @@ static void measure(const struct workload *w)
                 mm_heap_get_stats(H, &st);
                 peak[k] = st.peak_footprint;
                 const char *why = NULL;
-                if (mm_heap_check(H, &why) != MM_HEAP_OK)
+                if (mm_heap_check(H, &why) != MM_OK)
                     bad[k] = why;
             }
             if (r == 0 || failures > failed[k])

@@ -514,7 +514,7 @@ static void heap_init(bool debug)
         .report = heap_report,
         .ctx = NULL,
     };
-    if (mm_tlsf_init(&heap, (void *)(uintptr_t)KHEAP_BASE, KHEAP_INITIAL, &cfg) != MM_HEAP_OK)
+    if (mm_tlsf_init(&heap, (void *)(uintptr_t)KHEAP_BASE, KHEAP_INITIAL, &cfg) != MM_OK)
         kpanic("heap: init failed");
     step_ok("heap: %s at %#llx, %u KiB to start, grows to %llu MiB%s", mm_heap_name(&heap.heap),
             (unsigned long long)KHEAP_BASE, KHEAP_INITIAL >> 10,
@@ -580,9 +580,9 @@ void kheap_stats(struct mm_heap_stats *core, struct mm_tlsf_class_stats classes[
 bool kheap_check(const char **why)
 {
     uint64_t f = x86_spin_lock_irqsave(&heap_lock);
-    enum mm_heap_status s = mm_heap_check(&heap.heap, why);
+    enum mm_status s = mm_heap_check(&heap.heap, why);
     x86_spin_unlock_irqrestore(&heap_lock, f);
-    return s == MM_HEAP_OK;
+    return s == MM_OK;
 }
 
 void *kmemory_map_device(uint64_t phys, uint64_t len, enum kcache cache)

@@ -292,29 +292,16 @@ void mm_heap_get_stats(struct mm_heap *h, struct mm_heap_stats *out)
     out->reports += h->reports; /* a heap may add those of an inner heap */
 }
 
-enum mm_heap_status mm_heap_check(struct mm_heap *h, const char **reason)
+enum mm_status mm_heap_check(struct mm_heap *h, const char **reason)
 {
     const char *why = NULL;
-    enum mm_heap_status s = h->ops->check(h, &why);
+    enum mm_status s = h->ops->check(h, &why);
     if (reason)
-        *reason = s == MM_HEAP_OK ? NULL : why;
+        *reason = s == MM_OK ? NULL : why;
     return s;
 }
 
 const char *mm_heap_name(const struct mm_heap *h)
 {
     return h->ops->name;
-}
-
-const char *mm_heap_status_str(enum mm_heap_status s)
-{
-    switch (s) {
-    case MM_HEAP_OK:
-        return "ok";
-    case MM_HEAP_ERR_INVALID:
-        return "invalid argument";
-    case MM_HEAP_ERR_CORRUPT:
-        return "heap structure corrupt";
-    }
-    return "unknown status";
 }

@@ -190,23 +190,23 @@ static void bump_stats(struct mm_heap *h, struct mm_heap_stats *out)
     }
 }
 
-static enum mm_heap_status bump_check(struct mm_heap *h, const char **reason)
+static enum mm_status bump_check(struct mm_heap *h, const char **reason)
 {
     struct mm_bump_heap *b = (struct mm_bump_heap *)h;
     if (b->nregions == 0 || b->cur >= b->nregions) {
         *reason = "bump: current region index out of range";
-        return MM_HEAP_ERR_CORRUPT;
+        return MM_ERR_HEAP_CORRUPT;
     }
     const struct mm_heap_region *r = &b->regions[b->cur];
     if (b->next < r->base || b->next > r->end) {
         *reason = "bump: next pointer outside the current region";
-        return MM_HEAP_ERR_CORRUPT;
+        return MM_ERR_HEAP_CORRUPT;
     }
     if (b->live == 0 && b->in_use != 0) {
         *reason = "bump: bytes in use without live blocks";
-        return MM_HEAP_ERR_CORRUPT;
+        return MM_ERR_HEAP_CORRUPT;
     }
-    return MM_HEAP_OK;
+    return MM_OK;
 }
 
 static const struct mm_heap_ops bump_ops = {
@@ -220,15 +220,15 @@ static const struct mm_heap_ops bump_ops = {
     .check = bump_check,
 };
 
-enum mm_heap_status mm_bump_init(struct mm_bump_heap *b, void *base, size_t len,
-                                 const struct mm_heap_config *cfg)
+enum mm_status mm_bump_init(struct mm_bump_heap *b, void *base, size_t len,
+                            const struct mm_heap_config *cfg)
 {
     if (!b || !base)
-        return MM_HEAP_ERR_INVALID;
+        return MM_ERR_INVALID;
     uintptr_t lo = ((uintptr_t)base + 15u) & ~(uintptr_t)15u;
     uintptr_t hi = ((uintptr_t)base + len) & ~(uintptr_t)15u;
     if ((uintptr_t)base + len < (uintptr_t)base || hi <= lo || hi - lo < 32)
-        return MM_HEAP_ERR_INVALID;
+        return MM_ERR_INVALID;
     __builtin_memset(b, 0, sizeof *b);
     b->heap.ops = &bump_ops;
     if (cfg)
@@ -238,5 +238,5 @@ enum mm_heap_status mm_bump_init(struct mm_bump_heap *b, void *base, size_t len,
     b->nregions = 1;
     b->next = lo;
     b->region_bytes = hi - lo;
-    return MM_HEAP_OK;
+    return MM_OK;
 }

@@ -201,11 +201,11 @@ static void fixed_stats(struct mm_heap *h, struct mm_heap_stats *out)
     out->reports = f->fallback.heap.reports; /* the dispatcher adds the fixed heap's own */
 }
 
-static enum mm_heap_status fixed_check(struct mm_heap *h, const char **reason)
+static enum mm_status fixed_check(struct mm_heap *h, const char **reason)
 {
     struct mm_fixed_heap *f = (struct mm_fixed_heap *)h;
-    enum mm_heap_status s = fb(f)->ops->check(fb(f), reason);
-    if (s != MM_HEAP_OK)
+    enum mm_status s = fb(f)->ops->check(fb(f), reason);
+    if (s != MM_OK)
         return s;
     size_t free_bytes = 0;
     for (unsigned c = 0; c < MM_FIXED_CLASSES; c++) {
@@ -213,20 +213,20 @@ static enum mm_heap_status fixed_check(struct mm_heap *h, const char **reason)
         for (void **p = f->lists[c]; p; p = *p) {
             if (++n > f->nfree[c] || !fixed_owns(h, p) || *tag_of(p) != FREE_TAG(c)) {
                 *reason = "fixed: class list holds a block that is not a free block of it";
-                return MM_HEAP_ERR_CORRUPT;
+                return MM_ERR_HEAP_CORRUPT;
             }
         }
         if (n != f->nfree[c]) {
             *reason = "fixed: class list length disagrees with its counter";
-            return MM_HEAP_ERR_CORRUPT;
+            return MM_ERR_HEAP_CORRUPT;
         }
         free_bytes += n * class_size(c);
     }
     if (free_bytes != f->class_free_bytes) {
         *reason = "fixed: class free byte counter wrong";
-        return MM_HEAP_ERR_CORRUPT;
+        return MM_ERR_HEAP_CORRUPT;
     }
-    return MM_HEAP_OK;
+    return MM_OK;
 }
 
 static const struct mm_heap_ops fixed_ops = {
@@ -240,22 +240,22 @@ static const struct mm_heap_ops fixed_ops = {
     .check = fixed_check,
 };
 
-enum mm_heap_status mm_fixed_init(struct mm_fixed_heap *f, void *base, size_t len,
-                                  const struct mm_heap_config *cfg)
+enum mm_status mm_fixed_init(struct mm_fixed_heap *f, void *base, size_t len,
+                             const struct mm_heap_config *cfg)
 {
     if (!f)
-        return MM_HEAP_ERR_INVALID;
+        return MM_ERR_INVALID;
     struct mm_heap_config fcfg = {0};
     if (cfg) {
         fcfg = *cfg;
         fcfg.flags = 0; /* the debug layer wraps the fixed heap, not its fallback */
     }
     __builtin_memset(f, 0, sizeof *f);
-    enum mm_heap_status s = mm_list_init(&f->fallback, base, len, &fcfg);
-    if (s != MM_HEAP_OK)
+    enum mm_status s = mm_list_init(&f->fallback, base, len, &fcfg);
+    if (s != MM_OK)
         return s;
     f->heap.ops = &fixed_ops;
     if (cfg)
         f->heap.cfg = *cfg;
-    return MM_HEAP_OK;
+    return MM_OK;
 }

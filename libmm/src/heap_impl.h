@@ -27,7 +27,7 @@ struct mm_heap_ops {
     /* Whether ptr lies inside one of the heap's regions (not necessarily a live block). */
     bool (*owns)(const struct mm_heap *h, const void *ptr);
     void (*stats)(struct mm_heap *h, struct mm_heap_stats *out);
-    enum mm_heap_status (*check)(struct mm_heap *h, const char **reason);
+    enum mm_status (*check)(struct mm_heap *h, const char **reason);
     /* true: free, realloc and usable_size check ptr themselves (alignment, ownership, with a
      * report), so the common layer skips its own check and owns() on those paths. */
     bool checks_ptr;

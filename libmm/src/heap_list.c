@@ -346,10 +346,10 @@ static void list_stats(struct mm_heap *h, struct mm_heap_stats *out)
 #define FAIL(msg)                                                                                  \
     do {                                                                                           \
         *reason = (msg);                                                                           \
-        return MM_HEAP_ERR_CORRUPT;                                                                \
+        return MM_ERR_HEAP_CORRUPT;                                                                \
     } while (0)
 
-static enum mm_heap_status list_check(struct mm_heap *h, const char **reason)
+static enum mm_status list_check(struct mm_heap *h, const char **reason)
 {
     struct mm_list_heap *l = (struct mm_list_heap *)h;
     size_t nfree = 0, fbytes = 0, live = 0, in_use = 0;
@@ -398,7 +398,7 @@ static enum mm_heap_status list_check(struct mm_heap *h, const char **reason)
         FAIL("list: free counters wrong");
     if (live != l->live || in_use != l->in_use)
         FAIL("list: live block counters wrong");
-    return MM_HEAP_OK;
+    return MM_OK;
 }
 
 static const struct mm_heap_ops list_ops = {
@@ -412,19 +412,19 @@ static const struct mm_heap_ops list_ops = {
     .check = list_check,
 };
 
-enum mm_heap_status mm_list_init(struct mm_list_heap *l, void *base, size_t len,
-                                 const struct mm_heap_config *cfg)
+enum mm_status mm_list_init(struct mm_list_heap *l, void *base, size_t len,
+                            const struct mm_heap_config *cfg)
 {
     if (!l || !base)
-        return MM_HEAP_ERR_INVALID;
+        return MM_ERR_INVALID;
     uintptr_t lo = ((uintptr_t)base + 15u) & ~(uintptr_t)15u;
     uintptr_t hi = ((uintptr_t)base + len) & ~(uintptr_t)15u;
     if ((uintptr_t)base + len < (uintptr_t)base || hi <= lo || hi - lo < MIN_STRIDE)
-        return MM_HEAP_ERR_INVALID;
+        return MM_ERR_INVALID;
     __builtin_memset(l, 0, sizeof *l);
     l->heap.ops = &list_ops;
     if (cfg)
         l->heap.cfg = *cfg;
     (void)add_region(l, lo, hi);
-    return MM_HEAP_OK;
+    return MM_OK;
 }

@@ -945,7 +945,7 @@ static void tlsf_stats(struct mm_heap *h, struct mm_heap_stats *out)
 #define FAIL(msg)                                                                                  \
     do {                                                                                           \
         *reason = (msg);                                                                           \
-        return MM_HEAP_ERR_CORRUPT;                                                                \
+        return MM_ERR_HEAP_CORRUPT;                                                                \
     } while (0)
 
 /* Bits set in v. Not __builtin_popcountll: without -mpopcnt that calls libgcc, which a
@@ -959,8 +959,7 @@ static unsigned popcount64(uint64_t v)
 }
 
 /* Verify one slab's header; its live objects are added to *live and *bytes. */
-static enum mm_heap_status check_slab(const slab_t *s, size_t *live, size_t *bytes,
-                                      const char **reason)
+static enum mm_status check_slab(const slab_t *s, size_t *live, size_t *bytes, const char **reason)
 {
     if (s->cls >= MM_TLSF_NCLASSES || s->size != cls_size[s->cls] || s->cap != slab_cap(s->size) ||
         s->recip != (uint32_t)(((uint64_t)1 << 32) / s->size + 1))
@@ -982,10 +981,10 @@ static enum mm_heap_status check_slab(const slab_t *s, size_t *live, size_t *byt
         FAIL("tlsf: slab free bitmap disagrees with its free count");
     *live += s->cap - s->nfree;
     *bytes += (size_t)(s->cap - s->nfree) * s->size;
-    return MM_HEAP_OK;
+    return MM_OK;
 }
 
-static enum mm_heap_status tlsf_check(struct mm_heap *h, const char **reason)
+static enum mm_status tlsf_check(struct mm_heap *h, const char **reason)
 {
     struct mm_tlsf_heap *t = (struct mm_tlsf_heap *)h;
     size_t free_blocks = 0, free_bytes = 0, live = 0, in_use = 0, slab_bytes = 0;
@@ -1048,8 +1047,8 @@ static enum mm_heap_status tlsf_check(struct mm_heap *h, const char **reason)
                 if (s < CHUNK)
                     FAIL("tlsf: slab chunk shorter than a chunk");
                 const slab_t *sl = (const slab_t *)pl;
-                if (check_slab(sl, &live, &slab_bytes, reason) != MM_HEAP_OK)
-                    return MM_HEAP_ERR_CORRUPT;
+                if (check_slab(sl, &live, &slab_bytes, reason) != MM_OK)
+                    return MM_ERR_HEAP_CORRUPT;
                 slabs++;
                 slots += (size_t)sl->cap * sl->size;
                 prev_free = false;
@@ -1126,7 +1125,7 @@ static enum mm_heap_status tlsf_check(struct mm_heap *h, const char **reason)
     if (live != t->live || in_use != t->in_use || t->used < t->in_use ||
         slab_bytes != t->used - t->in_use || slots != t->slab_slot_bytes)
         FAIL("tlsf: live block counters wrong");
-    return MM_HEAP_OK;
+    return MM_OK;
 }
 
 void mm_tlsf_trim(struct mm_tlsf_heap *t)
@@ -1148,15 +1147,15 @@ static const struct mm_heap_ops tlsf_ops = {
     .entry_free = tlsf_entry_free,
 };
 
-enum mm_heap_status mm_tlsf_init(struct mm_tlsf_heap *t, void *base, size_t len,
-                                 const struct mm_heap_config *cfg)
+enum mm_status mm_tlsf_init(struct mm_tlsf_heap *t, void *base, size_t len,
+                            const struct mm_heap_config *cfg)
 {
     if (!t || !base)
-        return MM_HEAP_ERR_INVALID;
+        return MM_ERR_INVALID;
     uintptr_t lo = ((uintptr_t)base + 15u) & ~(uintptr_t)15u;
     uintptr_t hi = ((uintptr_t)base + len) & ~(uintptr_t)15u;
     if ((uintptr_t)base + len < (uintptr_t)base || hi <= lo || hi - lo < 64)
-        return MM_HEAP_ERR_INVALID;
+        return MM_ERR_INVALID;
     __builtin_memset(t, 0, sizeof *t);
     t->heap.ops = &tlsf_ops;
     if (cfg)
@@ -1164,9 +1163,9 @@ enum mm_heap_status mm_tlsf_init(struct mm_tlsf_heap *t, void *base, size_t len,
     t->slab_end = (t->heap.cfg.flags & MM_TLSF_NO_SLABS) ? 0 : MM_TLSF_SLAB_MAX + 1;
     t->fast_end = (t->heap.cfg.flags & MM_HEAP_DEBUG) ? 0 : t->slab_end;
     if (!add_region(t, lo, hi))
-        return MM_HEAP_ERR_INVALID;
+        return MM_ERR_INVALID;
     note_cur_region(t);
-    return MM_HEAP_OK;
+    return MM_OK;
 }
 
 void mm_tlsf_class_stats(const struct mm_tlsf_heap *t,

@@ -48,6 +48,8 @@ const char *mm_status_str(enum mm_status s)
         return "non-canonical virtual address";
     case MM_ERR_NOT_MAPPED:
         return "not mapped";
+    case MM_ERR_HEAP_CORRUPT:
+        return "heap structure corrupt";
     case MM_STATUS_COUNT:
         break;
     }

@@ -167,14 +167,14 @@ static void memory_init(uint32_t info)
     struct mm_paddr block;
     if (mm_frames_alloc(&frames, 8, &block) != MM_OK)
         fail("mm_frames_alloc order 8");
-    if (mm_tlsf_init(&heap, identity(NULL, block), 256 * 4096, NULL) != MM_HEAP_OK)
+    if (mm_tlsf_init(&heap, identity(NULL, block), 256 * 4096, NULL) != MM_OK)
         fail("mm_tlsf_init");
     void *p = mm_heap_alloc(&heap.heap, 1000, 64);
     if (!p || ((uintptr_t)p & 63))
         fail("heap alloc");
     mm_heap_free(&heap.heap, p);
     const char *why = "";
-    if (mm_heap_check(&heap.heap, &why) != MM_HEAP_OK)
+    if (mm_heap_check(&heap.heap, &why) != MM_OK)
         fail(why);
     puts_serial("consumer: libmm heap: ok\n");
 }

@@ -94,7 +94,7 @@ static void no_overlap(struct mm_heap *h, const unsigned char *p, size_t n, unsi
 static void check(struct mm_heap *h)
 {
     const char *why = NULL;
-    if (mm_heap_check(h, &why) != MM_HEAP_OK) {
+    if (mm_heap_check(h, &why) != MM_OK) {
         fprintf(stderr, "check: %s\n", why);
         die("mm_heap_check failed", h);
     }
@@ -113,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     reports = 0;
     nlive = 0;
     struct mm_heap *h;
-    enum mm_heap_status s;
+    enum mm_status s;
     switch (sel & 3) {
     case 0:
         s = mm_bump_init(&U.b, region, REGION, &cfg);
@@ -134,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         h = &U.t.heap;
         break;
     }
-    if (s != MM_HEAP_OK)
+    if (s != MM_OK)
         die("init failed", NULL);
 
     size_t i = 1;

@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <mm/platform.h>
 
 #define MM_HEAP_MUST_CHECK __attribute__((warn_unused_result))
 
@@ -50,12 +51,6 @@
 /* Bytes written over new (debug only) and freed (debug only) memory. */
 #define MM_HEAP_FILL_NEW 0xA5
 #define MM_HEAP_FILL_FREED 0xDD
-
-enum mm_heap_status {
-    MM_HEAP_OK = 0,
-    MM_HEAP_ERR_INVALID, /* NULL heap/region, region too small to hold anything */
-    MM_HEAP_ERR_CORRUPT, /* mm_heap_check found a broken invariant (see the reason string) */
-};
 
 /*
  * The embedder's hooks; both are optional (NULL).
@@ -145,16 +140,13 @@ void mm_heap_get_stats(struct mm_heap *h, struct mm_heap_stats *out);
 
 /*
  * Walk every structure of the heap and verify its invariants (block tiling, free lists,
- * bitmaps, counters). MM_HEAP_OK, or MM_HEAP_ERR_CORRUPT with a constant string naming the
+ * bitmaps, counters). MM_OK, or MM_ERR_HEAP_CORRUPT with a constant string naming the
  * broken invariant in *reason (reason may be NULL). O(size of the heap): for tests and
  * debugging, not for hot paths.
  */
-MM_HEAP_MUST_CHECK enum mm_heap_status mm_heap_check(struct mm_heap *h, const char **reason);
+MM_HEAP_MUST_CHECK enum mm_status mm_heap_check(struct mm_heap *h, const char **reason);
 
 /* The allocator's name ("bump", "list", "fixed", "tlsf"). */
 const char *mm_heap_name(const struct mm_heap *h);
-
-/* A one-line description of s (never NULL). */
-const char *mm_heap_status_str(enum mm_heap_status s);
 
 #endif /* MM_HEAP_H */

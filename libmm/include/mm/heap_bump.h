@@ -23,11 +23,10 @@ struct mm_bump_heap {
 
 /*
  * Set up b over [base, base + len). cfg may be NULL.
- * Errors: MM_HEAP_ERR_INVALID (b or base NULL, region smaller than 32 bytes or wrapping).
+ * Errors: MM_ERR_INVALID (b or base NULL, region smaller than 32 bytes or wrapping).
  */
-MM_HEAP_MUST_CHECK enum mm_heap_status mm_bump_init(struct mm_bump_heap *b, void *base,
-                                                    size_t len,
-                                                    const struct mm_heap_config *cfg);
+MM_HEAP_MUST_CHECK enum mm_status mm_bump_init(struct mm_bump_heap *b, void *base, size_t len,
+                                               const struct mm_heap_config *cfg);
 
 /* Forget every block at once (they must no longer be used); regions from grow are kept and
  * reused. Same locking rules as the other calls. */

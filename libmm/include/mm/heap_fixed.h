@@ -32,10 +32,9 @@ struct mm_fixed_heap {
 /*
  * Set up f over [base, base + len) (all of it goes to the fallback list heap; the grow hook,
  * if any, feeds the fallback too). cfg may be NULL.
- * Errors: MM_HEAP_ERR_INVALID (as mm_list_init).
+ * Errors: MM_ERR_INVALID (as mm_list_init).
  */
-MM_HEAP_MUST_CHECK enum mm_heap_status mm_fixed_init(struct mm_fixed_heap *f, void *base,
-                                                     size_t len,
-                                                     const struct mm_heap_config *cfg);
+MM_HEAP_MUST_CHECK enum mm_status mm_fixed_init(struct mm_fixed_heap *f, void *base, size_t len,
+                                                const struct mm_heap_config *cfg);
 
 #endif /* MM_HEAP_FIXED_H */

@@ -30,10 +30,9 @@ struct mm_list_heap {
 /*
  * Set up l over [base, base + len). cfg may be NULL. The region must hold at least 32 bytes
  * after aligning both ends to 16.
- * Errors: MM_HEAP_ERR_INVALID (l or base NULL, region too small or wrapping).
+ * Errors: MM_ERR_INVALID (l or base NULL, region too small or wrapping).
  */
-MM_HEAP_MUST_CHECK enum mm_heap_status mm_list_init(struct mm_list_heap *l, void *base,
-                                                    size_t len,
-                                                    const struct mm_heap_config *cfg);
+MM_HEAP_MUST_CHECK enum mm_status mm_list_init(struct mm_list_heap *l, void *base, size_t len,
+                                               const struct mm_heap_config *cfg);
 
 #endif /* MM_HEAP_LIST_H */

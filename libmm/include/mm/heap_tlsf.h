@@ -90,11 +90,11 @@ struct mm_tlsf_heap {
  * Set up t over [base, base + len). cfg may be NULL (no hooks, no debug); cfg->flags may add
  * MM_TLSF_NO_SLABS. The region must hold at least 64 bytes after aligning both ends to 16
  * and setting aside its chunk map.
- * Errors: MM_HEAP_ERR_INVALID (t or base NULL, region too small or wrapping).
+ * Errors: MM_ERR_INVALID (t or base NULL, region too small or wrapping).
  * Call once, before any other use; not concurrently with anything on t.
  */
-MM_HEAP_MUST_CHECK enum mm_heap_status mm_tlsf_init(struct mm_tlsf_heap *t, void *base, size_t len,
-                                                    const struct mm_heap_config *cfg);
+MM_HEAP_MUST_CHECK enum mm_status mm_tlsf_init(struct mm_tlsf_heap *t, void *base, size_t len,
+                                               const struct mm_heap_config *cfg);
 
 /*
  * Direct entry points: exactly mm_heap_alloc(&t->heap, size, align) and

@@ -48,6 +48,7 @@ enum mm_status {
     MM_ERR_PARENT_HUGE,    /* a huge page at a higher level covers the address */
     MM_ERR_NON_CANONICAL,  /* a virtual address outside the 48-bit canonical ranges */
     MM_ERR_NOT_MAPPED,     /* nothing is mapped at the address */
+    MM_ERR_HEAP_CORRUPT,   /* mm_heap_check found a broken invariant (see its reason) */
     MM_STATUS_COUNT
 };
 

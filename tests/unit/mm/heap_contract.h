@@ -80,14 +80,14 @@ static int teardown_mem(void **state)
 static void assert_check_ok(struct mm_heap *h)
 {
     const char *why = NULL;
-    if (mm_heap_check(h, &why) != MM_HEAP_OK)
+    if (mm_heap_check(h, &why) != MM_OK)
         fail_msg("check failed: %s", why);
 }
 
 static CONTRACT_HEAP H;
 static struct mm_heap *heap_init(const struct mm_heap_config *c, size_t len)
 {
-    assert_int_equal(CONTRACT_INIT(&H, mem, len, c), MM_HEAP_OK);
+    assert_int_equal(CONTRACT_INIT(&H, mem, len, c), MM_OK);
     return &H.heap;
 }
 #define HEAP_INIT heap_init

@@ -55,16 +55,16 @@ static struct mm_heap *make(enum kind k)
     memset(what_log, 0, sizeof what_log);
     switch (k) {
     case K_BUMP:
-        assert_int_equal(mm_bump_init(&U.b, mem, REGION, &c), MM_HEAP_OK);
+        assert_int_equal(mm_bump_init(&U.b, mem, REGION, &c), MM_OK);
         return &U.b.heap;
     case K_LIST:
-        assert_int_equal(mm_list_init(&U.l, mem, REGION, &c), MM_HEAP_OK);
+        assert_int_equal(mm_list_init(&U.l, mem, REGION, &c), MM_OK);
         return &U.l.heap;
     case K_FIXED:
-        assert_int_equal(mm_fixed_init(&U.f, mem, REGION, &c), MM_HEAP_OK);
+        assert_int_equal(mm_fixed_init(&U.f, mem, REGION, &c), MM_OK);
         return &U.f.heap;
     default:
-        assert_int_equal(mm_tlsf_init(&U.t, mem, REGION, &c), MM_HEAP_OK);
+        assert_int_equal(mm_tlsf_init(&U.t, mem, REGION, &c), MM_OK);
         return &U.t.heap;
     }
 }
@@ -72,7 +72,7 @@ static struct mm_heap *make(enum kind k)
 static void assert_check_ok(struct mm_heap *h)
 {
     const char *why = NULL;
-    if (mm_heap_check(h, &why) != MM_HEAP_OK)
+    if (mm_heap_check(h, &why) != MM_OK)
         fail_msg("%s: check failed: %s", mm_heap_name(h), why);
 }
 

@@ -102,7 +102,7 @@ static void test_list_check_detects_a_smashed_header(void **state)
     (void)b;
     const char *why = NULL;
     memset(a, 0x41, 64 + 16);
-    assert_int_equal(mm_heap_check(h, &why), MM_HEAP_ERR_CORRUPT);
+    assert_int_equal(mm_heap_check(h, &why), MM_ERR_HEAP_CORRUPT);
     assert_non_null(why);
 }
 
@@ -110,11 +110,15 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         COMMON_TESTS,
-        cmocka_unit_test_setup_teardown(test_list_free_merges_with_both_neighbours, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_list_alignment_padding_does_not_leak, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_list_free_merges_with_both_neighbours, setup_mem,
+                                        teardown_mem),
+        cmocka_unit_test_setup_teardown(test_list_alignment_padding_does_not_leak, setup_mem,
+                                        teardown_mem),
         cmocka_unit_test_setup_teardown(test_list_realloc_in_place, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_list_first_fit_takes_lowest_hole, setup_mem, teardown_mem),
-        cmocka_unit_test_setup_teardown(test_list_check_detects_a_smashed_header, setup_mem, teardown_mem),
+        cmocka_unit_test_setup_teardown(test_list_first_fit_takes_lowest_hole, setup_mem,
+                                        teardown_mem),
+        cmocka_unit_test_setup_teardown(test_list_check_detects_a_smashed_header, setup_mem,
+                                        teardown_mem),
     };
     return cmocka_run_group_tests_name("heap_list", tests, NULL, NULL);
 }

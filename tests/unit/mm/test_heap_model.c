@@ -78,16 +78,16 @@ static struct mm_heap *make(union any_heap *u, enum kind k, enum growmode g, uns
     reports = 0;
     switch (k) {
     case K_BUMP:
-        assert_int_equal(mm_bump_init(&u->b, arena, INIT_LEN, &cfg), MM_HEAP_OK);
+        assert_int_equal(mm_bump_init(&u->b, arena, INIT_LEN, &cfg), MM_OK);
         return &u->b.heap;
     case K_LIST:
-        assert_int_equal(mm_list_init(&u->l, arena, INIT_LEN, &cfg), MM_HEAP_OK);
+        assert_int_equal(mm_list_init(&u->l, arena, INIT_LEN, &cfg), MM_OK);
         return &u->l.heap;
     case K_FIXED:
-        assert_int_equal(mm_fixed_init(&u->f, arena, INIT_LEN, &cfg), MM_HEAP_OK);
+        assert_int_equal(mm_fixed_init(&u->f, arena, INIT_LEN, &cfg), MM_OK);
         return &u->f.heap;
     case K_TLSF:
-        assert_int_equal(mm_tlsf_init(&u->t, arena, INIT_LEN, &cfg), MM_HEAP_OK);
+        assert_int_equal(mm_tlsf_init(&u->t, arena, INIT_LEN, &cfg), MM_OK);
         return &u->t.heap;
     }
     return NULL;
@@ -183,8 +183,8 @@ static void verify_no_overlap(struct mm_heap *h)
 static void check_heap(struct mm_heap *h)
 {
     const char *why = NULL;
-    enum mm_heap_status s = mm_heap_check(h, &why);
-    if (s != MM_HEAP_OK)
+    enum mm_status s = mm_heap_check(h, &why);
+    if (s != MM_OK)
         fail_msg("%s: check failed: %s", mm_heap_name(h), why ? why : "?");
 }
 

@@ -39,11 +39,11 @@ static void test_tlsf_init_rejects_bad_regions(void **state)
 {
     (void)state;
     struct mm_tlsf_heap t;
-    assert_int_equal(mm_tlsf_init(NULL, mem, REGION, NULL), MM_HEAP_ERR_INVALID);
-    assert_int_equal(mm_tlsf_init(&t, NULL, REGION, NULL), MM_HEAP_ERR_INVALID);
-    assert_int_equal(mm_tlsf_init(&t, mem, 40, NULL), MM_HEAP_ERR_INVALID);
-    assert_int_equal(mm_tlsf_init(&t, (void *)(uintptr_t)-64, 128, NULL), MM_HEAP_ERR_INVALID);
-    assert_int_equal(mm_tlsf_init(&t, mem + 3, 200, NULL), MM_HEAP_OK);
+    assert_int_equal(mm_tlsf_init(NULL, mem, REGION, NULL), MM_ERR_INVALID);
+    assert_int_equal(mm_tlsf_init(&t, NULL, REGION, NULL), MM_ERR_INVALID);
+    assert_int_equal(mm_tlsf_init(&t, mem, 40, NULL), MM_ERR_INVALID);
+    assert_int_equal(mm_tlsf_init(&t, (void *)(uintptr_t)-64, 128, NULL), MM_ERR_INVALID);
+    assert_int_equal(mm_tlsf_init(&t, mem + 3, 200, NULL), MM_OK);
     void *p = mm_heap_alloc(&t.heap, 8, 0);
     assert_non_null(p);
     assert_true((unsigned char *)p >= mem + 3);
@@ -117,9 +117,9 @@ static void test_tlsf_check_detects_a_smashed_header(void **state)
     unsigned char *a = mm_heap_alloc(h, 64, 0), *b = mm_heap_alloc(h, 64, 0);
     (void)b;
     const char *why = NULL;
-    assert_int_equal(mm_heap_check(h, &why), MM_HEAP_OK);
+    assert_int_equal(mm_heap_check(h, &why), MM_OK);
     memset(a, 0x41, 64 + 16); /* overflow into b's header */
-    assert_int_equal(mm_heap_check(h, &why), MM_HEAP_ERR_CORRUPT);
+    assert_int_equal(mm_heap_check(h, &why), MM_ERR_HEAP_CORRUPT);
     assert_non_null(why);
 }
 
@@ -359,19 +359,19 @@ static void test_tlsf_check_detects_a_corrupted_slab_free_list(void **state)
     void *p = mm_heap_alloc(h, 32, 0), *q = mm_heap_alloc(h, 32, 0);
     struct mm_tlsf_slab *s = slab_of(p);
     const char *why = NULL;
-    assert_int_equal(mm_heap_check(h, &why), MM_HEAP_OK);
+    assert_int_equal(mm_heap_check(h, &why), MM_OK);
     s->free_bits[0] |= 1; /* slot 0 (p) is live but now claims to be free */
-    assert_int_equal(mm_heap_check(h, &why), MM_HEAP_ERR_CORRUPT);
+    assert_int_equal(mm_heap_check(h, &why), MM_ERR_HEAP_CORRUPT);
     assert_non_null(strstr(why, "slab"));
     s->free_bits[0] &= ~(uint64_t)1;
-    assert_int_equal(mm_heap_check(h, &why), MM_HEAP_OK);
+    assert_int_equal(mm_heap_check(h, &why), MM_OK);
     struct mm_tlsf_slab *saved = s->next;
     s->next = (struct mm_tlsf_slab *)(void *)mem; /* class list link into the blue */
-    assert_int_equal(mm_heap_check(h, &why), MM_HEAP_ERR_CORRUPT);
+    assert_int_equal(mm_heap_check(h, &why), MM_ERR_HEAP_CORRUPT);
     assert_non_null(strstr(why, "slab"));
     s->next = saved;
     s->size = 48; /* header says another class */
-    assert_int_equal(mm_heap_check(h, &why), MM_HEAP_ERR_CORRUPT);
+    assert_int_equal(mm_heap_check(h, &why), MM_ERR_HEAP_CORRUPT);
     s->size = 32;
     assert_check_ok(h);
     mm_heap_free(h, p);

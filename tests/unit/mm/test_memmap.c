@@ -324,6 +324,14 @@ static void test_memmap_strings_are_never_null(void **state)
     assert_string_equal(mm_status_str(MM_ERR_WRAP),
                         "region wraps past the end of the address space");
     assert_string_equal(mm_status_str((enum mm_status)1000), "unknown status");
+    /* One enum for the whole library, heaps included: every value has its own reason. */
+    for (int a = MM_OK; a < MM_STATUS_COUNT; a++) {
+        assert_string_not_equal(mm_status_str((enum mm_status)a), "unknown status");
+        for (int b = a + 1; b < MM_STATUS_COUNT; b++)
+            assert_string_not_equal(mm_status_str((enum mm_status)a),
+                                    mm_status_str((enum mm_status)b));
+    }
+    assert_string_equal(mm_status_str(MM_ERR_HEAP_CORRUPT), "heap structure corrupt");
     assert_string_equal(mm_region_type_str(MM_REGION_ACPI_NVS), "acpi-nvs");
     assert_string_equal(mm_region_type_str((enum mm_region_type)99), "unknown");
 }
