@@ -44,10 +44,10 @@ bool kecho_poll(void)
     }
     while (async_ring_try_pop(&serial_ring, &b) == ASYNC_OK) {
         any = true;
-        last_serial_ms = kclock_us() / 1000;
+        last_serial_ms = kplatform_clock_us() / 1000;
         kshell_serial_byte(b);
     }
-    if (kshell_serial_pending() && kclock_us() / 1000 - last_serial_ms >= ESC_TIMEOUT_MS)
+    if (kshell_serial_pending() && kplatform_clock_us() / 1000 - last_serial_ms >= ESC_TIMEOUT_MS)
         kshell_serial_idle();
     return any;
 }

@@ -53,7 +53,7 @@ struct x86_tss *kinterrupts_tss(void)
     return &tss;
 }
 
-void kreport_exception(struct x86_interrupt_frame *frame)
+void kinterrupts_report_exception(struct x86_interrupt_frame *frame)
 {
     struct x86_cpu_state cr;
     x86_cpu_state_read(&cr);
@@ -71,7 +71,7 @@ static void default_handler(struct x86_interrupt_frame *frame)
     if (v < 32 && kexception_recover && kexception_recover(frame))
         return;
     if (v < 32) {
-        kreport_exception(frame);
+        kinterrupts_report_exception(frame);
         const char *guard = NULL;
         uint64_t cr2 = x86_read_cr2();
         if (v == 14 || v == 8)
@@ -100,7 +100,7 @@ static void default_handler(struct x86_interrupt_frame *frame)
         uint8_t irq = (uint8_t)(v - X86_PIC_VECTOR_BASE);
         kprintf("interrupt: unexpected IRQ %u (vector %llu), acknowledged\n", irq,
                 (unsigned long long)v);
-        kirq_eoi(irq);
+        kplatform_irq_eoi(irq);
         return;
     }
     kprintf("interrupt: unexpected vector %llu at rip %#llx, ignored\n", (unsigned long long)v,
@@ -110,7 +110,7 @@ static void default_handler(struct x86_interrupt_frame *frame)
 /* #BP: report and resume after the int3. */
 static void breakpoint_handler(struct x86_interrupt_frame *frame)
 {
-    kreport_exception(frame);
+    kinterrupts_report_exception(frame);
 }
 
 static void keyboard_handler(struct x86_interrupt_frame *frame)
@@ -123,11 +123,11 @@ static void keyboard_handler(struct x86_interrupt_frame *frame)
         uint8_t sc = x86_ps2_read_data();
         async_ring_push(&kbd_ring, &sc); /* wakes the reader; a full ring counts the drop */
     }
-    kirq_eoi(IRQ_KEYBOARD);
+    kplatform_irq_eoi(IRQ_KEYBOARD);
 }
 
 /* Keystrokes that arrive while a keyboard command waits for its ack. Runs only inside
- * kkeyboard_set_leds, with interrupts off: the IRQ1 handler cannot run meanwhile, so the
+ * kinterrupts_keyboard_set_leds, with interrupts off: the IRQ1 handler cannot run meanwhile, so the
  * ring still has one producer at a time. */
 static void kbd_stray(void *ctx, uint8_t byte)
 {
@@ -156,7 +156,7 @@ static void serial_handler(struct x86_interrupt_frame *frame)
             con_uart_enable_rx_irq(u, true);
         }
     }
-    kirq_eoi(IRQ_COM1);
+    kplatform_irq_eoi(IRQ_COM1);
 }
 
 /* IRQ7/IRQ15 may be spurious (the line dropped before the CPU acknowledged it). The 8259
@@ -167,7 +167,7 @@ static void spurious_handler(struct x86_interrupt_frame *frame)
     if (x86_pic_is_spurious(irq))
         return;
     kprintf("interrupt: IRQ %u with no driver, acknowledged\n", irq);
-    kirq_eoi(irq);
+    kplatform_irq_eoi(irq);
 }
 
 static void must_register(uint8_t vector, x86_isr_handler h)
@@ -176,17 +176,12 @@ static void must_register(uint8_t vector, x86_isr_handler h)
         kpanic("cannot register a handler for vector %u", vector);
 }
 
-uint64_t kuptime_ms(void)
-{
-    return kclock_ns() / 1000000u;
-}
-
-bool kkeyboard_present(void)
+bool kinterrupts_keyboard_present(void)
 {
     return keyboard_ok;
 }
 
-void kkeyboard_set_leds(uint8_t leds)
+void kinterrupts_keyboard_set_leds(uint8_t leds)
 {
     if (!keyboard_ok)
         return;
@@ -233,8 +228,8 @@ void kinterrupts_init(uint32_t hz)
     keyboard_ok = kst == X86_OK;
     if (keyboard_ok) {
         x86_ps2_set_stray_sink(kbd_stray, NULL);
-        if (kirq_route(IRQ_KEYBOARD, keyboard_handler)) {
-            kirq_unmask(IRQ_KEYBOARD);
+        if (kplatform_irq_route(IRQ_KEYBOARD, keyboard_handler)) {
+            kplatform_irq_unmask(IRQ_KEYBOARD);
             ok("PS/2 keyboard on IRQ1");
         } else {
             kprintf("[fail] PS/2 keyboard: IRQ1 cannot be routed\n");
@@ -244,9 +239,9 @@ void kinterrupts_init(uint32_t hz)
     }
     struct con_uart *u = kconsole_uart();
     if (u) {
-        if (kirq_route(IRQ_COM1, serial_handler)) {
+        if (kplatform_irq_route(IRQ_COM1, serial_handler)) {
             con_uart_enable_rx_irq(u, true);
-            kirq_unmask(IRQ_COM1);
+            kplatform_irq_unmask(IRQ_COM1);
             if (kconsole_serial_irq_ready())
                 ok("serial on IRQ4 (input, and output through a transmit queue)");
             else

@@ -23,7 +23,7 @@ extern struct async_ring kbd_ring, serial_ring;
 void kinterrupts_init(uint32_t hz);
 
 /* The report every unhandled exception gets, then a panic. Exposed for the in-kernel tests. */
-void kreport_exception(struct x86_interrupt_frame *frame);
+void kinterrupts_report_exception(struct x86_interrupt_frame *frame);
 /* The TSS (process.c sets RSP0 on every switch to a user thread). */
 struct x86_tss *kinterrupts_tss(void);
 
@@ -33,13 +33,10 @@ struct x86_tss *kinterrupts_tss(void);
  * runs; NULL (the default) means no hook. */
 extern bool (*kexception_recover)(struct x86_interrupt_frame *frame);
 
-/* Milliseconds since the clock source was chosen (0 before), from the clock itself. */
-uint64_t kuptime_ms(void);
-
 /* True when the PS/2 controller and keyboard initialised. */
-bool kkeyboard_present(void);
+bool kinterrupts_keyboard_present(void);
 
 /* Send a set-LEDs command to the keyboard. Runs the command with interrupts off so the IRQ1
  * handler neither eats the acknowledgement nor races the command's stray-byte sink on the
  * keyboard ring. Task context. */
-void kkeyboard_set_leds(uint8_t leds);
+void kinterrupts_keyboard_set_leds(uint8_t leds);

@@ -105,7 +105,8 @@ __attribute__((noreturn, format(printf, 3, 4))) void kpanic_at(const char *file,
  * it. A hook keeps panic.c from depending on its users. */
 void kpanic_set_hook(void (*hook)(void));
 
-/* Halt forever with interrupts off. */
+/* Halt forever with interrupts off. The kernel-wide last resort (panic, power-off fallback,
+ * the test runner's end), so it carries the kernel's own prefix rather than panic.c's. */
 __attribute__((noreturn)) void khalt(void);
 
 void kmain(void);

@@ -2,6 +2,7 @@
 #include "ktest.h"
 #include "echo.h"
 #include "interrupts.h"
+#include "platform.h"
 #include "tasks.h"
 
 #include <x86/cpu.h>
@@ -29,7 +30,7 @@ KTEST(async_tasks)
     KASSERT(st.live == 4 - 1); /* the example finished; keyboard, serial, clock remain */
     /* The clock's seconds come from timer deadlines; they must not run ahead of the uptime
      * the tick count gives (a deadline fired early would). */
-    KASSERT(kuptime_ms() >= ktasks_clock_seconds * 1000);
+    KASSERT(kplatform_uptime_ms() >= ktasks_clock_seconds * 1000);
 }
 
 /* Typed input reaches the async echo task; a line `stop` stops the executor. */

@@ -6,6 +6,7 @@
 
 #include "cmdline.h"
 #include "interrupts.h"
+#include "platform.h"
 
 #include <x86/cpu.h>
 
@@ -171,9 +172,9 @@ KTEST(serial_output_queued)
     x86_irq_restore(flags);
     kprintf("serial_output_queued: %zu bytes were queued\n", pending);
     KASSERT(pending > 3 * 64);
-    uint64_t start = kuptime_ms();
+    uint64_t start = kplatform_uptime_ms();
     while (kconsole_serial_queue_stats(&pending, &polled) && pending > 0 &&
-           kuptime_ms() - start < 2000)
+           kplatform_uptime_ms() - start < 2000)
         __asm__ volatile("pause");
     KASSERT(pending == 0);
     KASSERT(polled == polled0);

@@ -39,17 +39,18 @@ KTEST(platform_summary)
 {
     struct x86_cpuid_regs r1 = x86_cpuid(1, 0);
     struct x86_apic_features f = x86_apic_features_from_cpuid(&r1);
-    kprintf("platform: controller %s, clock %s, timer %s at %u Hz\n", kirq_controller_name(),
-            kclock_name(), ktick_name(), ktick_hz());
+    kprintf("platform: controller %s, clock %s, timer %s at %u Hz\n",
+            kplatform_irq_controller_name(), kplatform_clock_name(), kplatform_tick_name(),
+            kplatform_tick_hz());
     /* APIC mode exactly when the CPU has an APIC (every configuration tested has a MADT). */
-    KASSERT(kirq_apic_mode() == f.apic);
-    KASSERT(ktick_hz() > 0);
+    KASSERT(kplatform_irq_apic_mode() == f.apic);
+    KASSERT(kplatform_tick_hz() > 0);
     uint64_t a = kclock_ns();
-    uint64_t t = ktick_count();
-    while (ktick_count() < t + 3)
+    uint64_t t = kplatform_tick_count();
+    while (kplatform_tick_count() < t + 3)
         x86_enable_and_halt();
     KASSERT(kclock_ns() > a);
-    if (kirq_apic_mode()) {
+    if (kplatform_irq_apic_mode()) {
         /* The 8259 is fully masked in APIC mode. */
         KASSERT(x86_pic_get_mask() == 0xFFFF);
     }
@@ -64,16 +65,16 @@ KTEST(uptime_survives_masked_interrupts)
 {
     next_rtc_edge();
     uint64_t flags = x86_irq_save();
-    uint64_t ticks0 = ktick_count();
+    uint64_t ticks0 = kplatform_tick_count();
     uint64_t u0 = kclock_ns();
     next_rtc_edge();
     uint64_t u1 = kclock_ns();
-    uint64_t ticks1 = ktick_count();
+    uint64_t ticks1 = kplatform_tick_count();
     x86_irq_restore(flags);
     uint64_t us = (u1 - u0) / 1000u;
     kprintf("uptime_survives_masked_interrupts: %llu us of %s time in one masked RTC second, "
             "%llu ticks counted meanwhile\n",
-            (unsigned long long)us, kclock_name(), (unsigned long long)(ticks1 - ticks0));
+            (unsigned long long)us, kplatform_clock_name(), (unsigned long long)(ticks1 - ticks0));
     KASSERT(ticks1 == ticks0); /* really masked: a tick counter would have lost this time */
     KASSERT(us >= 998000u && us <= 1002000u);
 }
@@ -82,7 +83,7 @@ KTEST(uptime_survives_masked_interrupts)
  * unless the clock is the TSC): uptime advances by 50 ms +- 2 ms. */
 KTEST(uptime_masked_50ms)
 {
-    uint64_t hz = ktsc_hz();
+    uint64_t hz = kplatform_tsc_hz();
     if (!hz)
         ktest_skip("the TSC rate was not measured");
     uint64_t flags = x86_irq_save();
@@ -104,7 +105,7 @@ static void round_trip_handler(struct x86_interrupt_frame *frame)
 {
     (void)frame;
     round_trips = round_trips + 1;
-    x86_lapic_eoi(klapic());
+    x86_lapic_eoi(kplatform_lapic());
 }
 
 #define KVEC_ROUND_TRIP 0x44
@@ -113,7 +114,7 @@ static void round_trip_handler(struct x86_interrupt_frame *frame)
  * or the in-service bit would hold the next back) and reports no error meanwhile. */
 KTEST(lapic_self_ipi_round_trip)
 {
-    const struct x86_lapic *l = klapic();
+    const struct x86_lapic *l = kplatform_lapic();
     if (!l)
         ktest_skip("8259 mode: no local APIC");
     KASSERT(x86_isr_register(KVEC_ROUND_TRIP, round_trip_handler) == X86_OK);
@@ -165,7 +166,7 @@ static void bench_ipi_handler(struct x86_interrupt_frame *frame)
 {
     (void)frame;
     ipi_hits = ipi_hits + 1;
-    x86_lapic_eoi(klapic());
+    x86_lapic_eoi(kplatform_lapic());
 }
 
 static void bench_pic_handler(struct x86_interrupt_frame *frame)
@@ -189,13 +190,13 @@ KTEST(bench_platform)
     const char *names[] = {"tsc", "hpet", "pmtimer"};
     for (unsigned k = 0; k < 3; k++) {
         uint64_t v;
-        if (!kclock_read_raw(names[k], &v)) {
+        if (!kplatform_clock_read_raw(names[k], &v)) {
             kprintf("bench clock source=%s absent\n", names[k]);
             continue;
         }
         t = kclock_ns();
         for (uint32_t i = 0; i < BENCH_READS; i++) {
-            (void)kclock_read_raw(names[k], &v);
+            (void)kplatform_clock_read_raw(names[k], &v);
             bench_sink += v;
         }
         uint64_t ns = per_op_ns(t, BENCH_READS);
@@ -207,8 +208,9 @@ KTEST(bench_platform)
     for (uint32_t i = 0; i < BENCH_READS; i++)
         bench_sink += kclock_ns();
     uint64_t ns = per_op_ns(t, BENCH_READS);
-    kprintf("bench clock source=kclock_ns(%s) ns_per_read=%llu ratio=%llu.%02llu\n", kclock_name(),
-            (unsigned long long)ns, (unsigned long long)(ref ? ns / ref : 0),
+    kprintf("bench clock source=kclock_ns(%s) ns_per_read=%llu ratio=%llu.%02llu\n",
+            kplatform_clock_name(), (unsigned long long)ns,
+            (unsigned long long)(ref ? ns / ref : 0),
             (unsigned long long)(ref ? ns * 100 / ref % 100 : 0));
 
     /* Interrupt round trip: entry, handler, EOI, return. LAPIC: a self-IPI. The 8259 cannot
@@ -225,7 +227,7 @@ KTEST(bench_platform)
     kprintf("bench interrupt path=int_n+8259_eoi ns_per_round_trip=%llu ratio=%llu.%02llu\n",
             (unsigned long long)pic_ns, (unsigned long long)(ref ? pic_ns / ref : 0),
             (unsigned long long)(ref ? pic_ns * 100 / ref % 100 : 0));
-    const struct x86_lapic *l = klapic();
+    const struct x86_lapic *l = kplatform_lapic();
     if (!l) {
         kprintf("bench interrupt path=lapic_self_ipi absent (8259 mode)\n");
         return;
@@ -259,8 +261,8 @@ KTEST(platform_input)
     size_t len = 0, keys = 0;
     bool serial_done = false;
     kprintf("platform_input: ready\n");
-    uint64_t end = kuptime_ms() + 40000;
-    while (kuptime_ms() < end && !(serial_done && keys == sizeof want_keys)) {
+    uint64_t end = kplatform_uptime_ms() + 40000;
+    while (kplatform_uptime_ms() < end && !(serial_done && keys == sizeof want_keys)) {
         uint8_t b;
         bool got = false;
         while (async_ring_try_pop(&serial_ring, &b) == ASYNC_OK) {
@@ -285,8 +287,8 @@ KTEST(platform_input)
         if (!got)
             x86_enable_and_halt();
     }
-    kprintf("platform_input: %s controller, serial %s, %zu of 3 keys\n", kirq_controller_name(),
-            serial_done ? "line received" : "nothing", keys);
+    kprintf("platform_input: %s controller, serial %s, %zu of 3 keys\n",
+            kplatform_irq_controller_name(), serial_done ? "line received" : "nothing", keys);
     KASSERT(serial_done && keys == sizeof want_keys);
 }
 
@@ -297,14 +299,14 @@ KTEST(platform_input)
  */
 KTEST(keyboard_leds_leave_masks_alone)
 {
-    if (!kkeyboard_present())
+    if (!kinterrupts_keyboard_present())
         ktest_skip("no PS/2 keyboard");
     uint16_t before = x86_pic_get_mask();
-    kkeyboard_set_leds(2);
-    kkeyboard_set_leds(0);
+    kinterrupts_keyboard_set_leds(2);
+    kinterrupts_keyboard_set_leds(0);
     KASSERT(x86_irq_enabled());
     KASSERT(x86_pic_get_mask() == before);
-    if (kirq_apic_mode())
+    if (kplatform_irq_apic_mode())
         KASSERT(before == 0xFFFF);
     kprintf("keyboard_leds_leave_masks_alone: 8259 mask %#x before and after\n", before);
 }
@@ -326,6 +328,6 @@ KTEST(uptime_tracks_rtc)
     }
     uint64_t ms = (kclock_ns() - u0) / 1000000u;
     kprintf("uptime_tracks_rtc: %llu ms of %s time in 6 RTC seconds\n", (unsigned long long)ms,
-            kclock_name());
+            kplatform_clock_name());
     KASSERT(ms >= 5900 && ms <= 6100); /* a lost wrap would be 4.7 s */
 }

@@ -106,7 +106,7 @@ KTEST(thread_sleep_on_time)
     spin_stop = true;
     join(a);
     join(b);
-    uint64_t tick_ns = 1000000000ull / ktick_hz();
+    uint64_t tick_ns = 1000000000ull / kplatform_tick_hz();
     for (size_t i = 0; i < sizeof sleep_ms / sizeof sleep_ms[0]; i++) {
         kprintf("thread_sleep_on_time: %llu ms: woke %lld us after the deadline (tick %llu us)\n",
                 (unsigned long long)sleep_ms[i], (long long)(sleep_late_ns[i] / 1000),

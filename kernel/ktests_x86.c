@@ -99,18 +99,18 @@ static uint8_t rtc_seconds(void)
  * the guest programmed. */
 KTEST(timer_rate)
 {
-    uint32_t hz = ktick_hz();
+    uint32_t hz = kplatform_tick_hz();
     KASSERT(hz > 0);
     uint8_t s0 = rtc_seconds();
     while (rtc_seconds() == s0)
         x86_pause();
-    uint64_t t0 = ktick_count();
+    uint64_t t0 = kplatform_tick_count();
     uint8_t s1 = rtc_seconds();
     while (rtc_seconds() == s1)
         x86_pause();
-    uint64_t ticks = ktick_count() - t0;
+    uint64_t ticks = kplatform_tick_count() - t0;
     kprintf("timer_rate: %llu ticks in one RTC second at %u Hz (%s)\n", (unsigned long long)ticks,
-            hz, ktick_name());
+            hz, kplatform_tick_name());
     KASSERT(ticks * 10 >= (uint64_t)hz * 9 && ticks * 10 <= (uint64_t)hz * 11);
 }
 
@@ -119,8 +119,9 @@ KTEST(echo_input)
 {
     kecho_init();
     kprintf("echo: ready\n> ");
-    uint64_t end = kuptime_ms() + 45000; /* generous: QMP key injection is slow on a loaded host */
-    while (kuptime_ms() < end && !kecho_saw("stop"))
+    uint64_t end =
+        kplatform_uptime_ms() + 45000; /* generous: QMP key injection is slow on a loaded host */
+    while (kplatform_uptime_ms() < end && !kecho_saw("stop"))
         if (!kecho_poll())
             x86_enable_and_halt();
     kprintf("\n");
@@ -130,8 +131,8 @@ KTEST(echo_input)
 /* Wait `ms` milliseconds of clock time with interrupts on. */
 static void wait_ms(uint64_t ms)
 {
-    uint64_t end = kuptime_ms() + ms;
-    while (kuptime_ms() < end)
+    uint64_t end = kplatform_uptime_ms() + ms;
+    while (kplatform_uptime_ms() < end)
         x86_enable_and_halt();
 }
 
@@ -139,17 +140,17 @@ static void wait_ms(uint64_t ms)
  * edges the PIC latched meanwhile must not push those replies into the ring again. */
 KTEST(keyboard_ring_clean_after_init_and_leds)
 {
-    if (!kkeyboard_present()) {
+    if (!kinterrupts_keyboard_present()) {
         kprintf("keyboard_ring_clean_after_init_and_leds: no keyboard\n");
-        KASSERT(kkeyboard_present());
+        KASSERT(kinterrupts_keyboard_present());
     }
     wait_ms(20);
     uint8_t b;
     size_t stale = 0;
     while (async_ring_try_pop(&kbd_ring, &b) == ASYNC_OK)
         kprintf("keyboard_ring_clean: stale byte %#x after init\n", b), stale++;
-    kkeyboard_set_leds(4);
-    kkeyboard_set_leds(0);
+    kinterrupts_keyboard_set_leds(4);
+    kinterrupts_keyboard_set_leds(0);
     wait_ms(20);
     while (async_ring_try_pop(&kbd_ring, &b) == ASYNC_OK)
         kprintf("keyboard_ring_clean: stale byte %#x after LEDs\n", b), stale++;

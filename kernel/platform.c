@@ -126,17 +126,17 @@ static int8_t line_ioapic[ISA_IRQS];
 static uint32_t line_gsi[ISA_IRQS];
 static volatile uint64_t apic_errors, self_test_hits, apic_spurious;
 
-bool kirq_apic_mode(void)
+bool kplatform_irq_apic_mode(void)
 {
     return apic_mode;
 }
 
-const char *kirq_controller_name(void)
+const char *kplatform_irq_controller_name(void)
 {
     return apic_mode ? "ioapic" : "8259";
 }
 
-const struct x86_lapic *klapic(void)
+const struct x86_lapic *kplatform_lapic(void)
 {
     return apic_mode ? &lapic : NULL;
 }
@@ -286,7 +286,7 @@ static void controller_init(void)
          nioapics == 1 ? "" : "s", ioapics[0].entries);
 }
 
-bool kirq_route(uint8_t isa_irq, x86_isr_handler h)
+bool kplatform_irq_route(uint8_t isa_irq, x86_isr_handler h)
 {
     if (isa_irq >= ISA_IRQS)
         return false;
@@ -330,7 +330,7 @@ static void set_mask(uint8_t isa_irq, bool masked)
         else
             x86_pic_unmask(isa_irq);
     } else if (line_ioapic[isa_irq] >= 0) {
-        /* Cannot fail: kirq_route checked the line belongs to that I/O APIC. */
+        /* Cannot fail: kplatform_irq_route checked the line belongs to that I/O APIC. */
         enum x86_status st =
             x86_ioapic_mask(&ioapics[line_ioapic[isa_irq]], line_gsi[isa_irq], masked);
         (void)st;
@@ -338,17 +338,17 @@ static void set_mask(uint8_t isa_irq, bool masked)
     x86_spin_unlock_irqrestore(&irq_lock, fl);
 }
 
-void kirq_mask(uint8_t isa_irq)
+void kplatform_irq_mask(uint8_t isa_irq)
 {
     set_mask(isa_irq, true);
 }
 
-void kirq_unmask(uint8_t isa_irq)
+void kplatform_irq_unmask(uint8_t isa_irq)
 {
     set_mask(isa_irq, false);
 }
 
-void kirq_eoi(uint8_t isa_irq)
+void kplatform_irq_eoi(uint8_t isa_irq)
 {
     if (apic_mode)
         x86_lapic_eoi(&lapic);
@@ -508,27 +508,32 @@ uint64_t kclock_ns(void)
     return x86_counts_to_ns(v - clock_base, clock_hz);
 }
 
-uint64_t kclock_us(void)
+uint64_t kplatform_uptime_ms(void)
+{
+    return kclock_ns() / 1000000u;
+}
+
+uint64_t kplatform_clock_us(void)
 {
     return kclock_ns() / 1000u;
 }
 
-const char *kclock_name(void)
+const char *kplatform_clock_name(void)
 {
     return x86_clock_source_name(choice.clock);
 }
 
-uint64_t kclock_hz(void)
+uint64_t kplatform_clock_hz(void)
 {
     return clock_hz;
 }
 
-uint64_t ktsc_hz(void)
+uint64_t kplatform_tsc_hz(void)
 {
     return tsc_hz;
 }
 
-bool kclock_read_raw(const char *name, uint64_t *value)
+bool kplatform_clock_read_raw(const char *name, uint64_t *value)
 {
     if (name[0] == 't') {
         *value = x86_rdtsc();
@@ -705,19 +710,19 @@ static uint32_t tick_rate;
 static uint64_t deadline_period, next_deadline;
 static uint64_t oneshot_next_ns, oneshot_period_ns;
 
-uint64_t ktick_count(void)
+uint64_t kplatform_tick_count(void)
 {
     if (choice.tick == X86_TICK_PIT)
         return x86_pit_ticks();
     return lapic_ticks;
 }
 
-uint32_t ktick_hz(void)
+uint32_t kplatform_tick_hz(void)
 {
     return tick_rate;
 }
 
-const char *ktick_name(void)
+const char *kplatform_tick_name(void)
 {
     return x86_tick_source_name(choice.tick);
 }
@@ -762,7 +767,7 @@ static void pit_handler(struct x86_interrupt_frame *frame)
     (void)frame;
     x86_pit_tick();
     keep_narrow_clock_fresh();
-    kirq_eoi(0);
+    kplatform_irq_eoi(0);
 }
 
 /* The LAPIC timer counting down from 2^32 - 1, seen as an up-counter. */
@@ -828,7 +833,7 @@ static bool lapic_timer_init(uint32_t hz, const char **why)
 
 static bool pit_timer_init(uint32_t hz)
 {
-    if (!kirq_route(0, pit_handler))
+    if (!kplatform_irq_route(0, pit_handler))
         return false;
     enum x86_status pst = x86_pit_start(hz);
     if (pst != X86_OK) {
@@ -837,7 +842,7 @@ static bool pit_timer_init(uint32_t hz)
             return false;
     }
     tick_rate = x86_pit_hz();
-    kirq_unmask(0);
+    kplatform_irq_unmask(0);
     return true;
 }
 
@@ -883,7 +888,7 @@ static void spin_ms(uint64_t ms)
 
 void kplatform_verify(void)
 {
-    const char *clock = kclock_name();
+    const char *clock = kplatform_clock_name();
     if (apic_mode) {
         uint64_t before = self_test_hits;
         if (x86_lapic_ipi_self(&lapic, KVEC_SELF_TEST, 0) != X86_OK)
@@ -901,15 +906,15 @@ void kplatform_verify(void)
         return;
     }
     const uint64_t window_ms = 100;
-    uint64_t t0 = ktick_count();
+    uint64_t t0 = kplatform_tick_count();
     uint64_t c0 = kclock_ns();
     spin_ms(window_ms);
-    uint64_t ticks = ktick_count() - t0;
+    uint64_t ticks = kplatform_tick_count() - t0;
     uint64_t elapsed_us = (kclock_ns() - c0) / 1000u;
     uint64_t expect = (uint64_t)tick_rate * window_ms / 1000u;
     char what[80];
     if (choice.tick != X86_TICK_PIT)
-        con_snprintf(what, sizeof what, "%s %u Hz", ktick_name(), tick_rate);
+        con_snprintf(what, sizeof what, "%s %u Hz", kplatform_tick_name(), tick_rate);
     else
         con_snprintf(what, sizeof what, "pit %u Hz", tick_rate);
     if (!apic_mode) {

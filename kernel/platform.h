@@ -5,7 +5,7 @@
  * source (LAPIC timer or PIT) and reset.
  *
  * ISA interrupts keep their vectors 32 + IRQ in both controller modes, so handlers do not
- * care which controller is in use; they acknowledge through kirq_eoi.
+ * care which controller is in use; they acknowledge through kplatform_irq_eoi.
  */
 #pragma once
 
@@ -36,50 +36,53 @@ void kplatform_init(uint32_t hz);
 void kplatform_verify(void);
 
 /* True when the local APIC + I/O APIC deliver interrupts, false for the 8259. */
-bool kirq_apic_mode(void);
+bool kplatform_irq_apic_mode(void);
 
 /*
  * Install `h` on vector 32 + `isa_irq` and route the line there (through the I/O APIC with
  * the MADT's overrides in APIC mode), still masked. False if the line cannot be routed.
  * Interrupts off.
  */
-bool kirq_route(uint8_t isa_irq, x86_isr_handler h);
+bool kplatform_irq_route(uint8_t isa_irq, x86_isr_handler h);
 
 /* Mask / unmask an ISA line. Any context: the controller's read-modify-write runs under a
  * lock with interrupts off. */
-void kirq_mask(uint8_t isa_irq);
-void kirq_unmask(uint8_t isa_irq);
+void kplatform_irq_mask(uint8_t isa_irq);
+void kplatform_irq_unmask(uint8_t isa_irq);
 
 /* End of interrupt for ISA line `isa_irq`. IRQ context. */
-void kirq_eoi(uint8_t isa_irq);
+void kplatform_irq_eoi(uint8_t isa_irq);
 
 /* Nanoseconds since the clock source was chosen, read from the clock source itself (no tick
  * counter): masked interrupts lose no time. 0 before kplatform_init. Any context. */
 uint64_t kclock_ns(void);
 
 /* Microseconds since the clock started: the kernel executor's `now`. Any context. */
-uint64_t kclock_us(void);
+uint64_t kplatform_clock_us(void);
+
+/* Milliseconds since the clock source was chosen (0 before), from the clock itself. */
+uint64_t kplatform_uptime_ms(void);
 
 /* Timer interrupts since the tick source started, and its rate in Hz (0 if none). */
-uint64_t ktick_count(void);
-uint32_t ktick_hz(void);
+uint64_t kplatform_tick_count(void);
+uint32_t kplatform_tick_hz(void);
 
 /* Names of what was chosen: "tsc", "hpet", "pmtimer", "pit", "none"; "lapic periodic",
  * "lapic tsc-deadline", "pit", "none"; "ioapic", "8259". */
-const char *kclock_name(void);
-const char *ktick_name(void);
-const char *kirq_controller_name(void);
+const char *kplatform_clock_name(void);
+const char *kplatform_tick_name(void);
+const char *kplatform_irq_controller_name(void);
 
 /* The clock's rate in counts per second, and the TSC's rate (0 when not measured). */
-uint64_t kclock_hz(void);
-uint64_t ktsc_hz(void);
+uint64_t kplatform_clock_hz(void);
+uint64_t kplatform_tsc_hz(void);
 
 /* The local APIC in use, NULL in 8259 mode (for the in-kernel tests and benchmarks). */
-const struct x86_lapic *klapic(void);
+const struct x86_lapic *kplatform_lapic(void);
 
 /* Read each clock the machine has, for benchmarks: returns false when `name` ("tsc", "hpet",
  * "pmtimer") is not available, else stores one raw read's value. */
-bool kclock_read_raw(const char *name, uint64_t *value);
+bool kplatform_clock_read_raw(const char *name, uint64_t *value);
 
 /*
  * Write the FADT's reset value to its reset register when ACPI offers one (I/O port or

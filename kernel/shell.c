@@ -222,7 +222,7 @@ void kshell_key_byte(uint8_t scancode)
     if (con_kbd_feed(&kbd, scancode, &kev) != CON_KBD_EVENT)
         return;
     if (kev.leds_changed)
-        kkeyboard_set_leds(kev.leds);
+        kinterrupts_keyboard_set_leds(kev.leds);
     struct con_edit_event ev;
     if (con_edit_from_key(&kev, &ev))
         feed(&screen_s, &ev);

@@ -39,10 +39,11 @@ int kcmd_uptime(struct kshell_io *io, size_t argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    uint64_t us = kclock_us();
+    uint64_t us = kplatform_clock_us();
     kshell_printf(io, "up %llu.%06llu s (clock: %s; %llu ticks of the %s at %u Hz)\n",
                   (unsigned long long)(us / 1000000), (unsigned long long)(us % 1000000),
-                  kclock_name(), (unsigned long long)ktick_count(), ktick_name(), ktick_hz());
+                  kplatform_clock_name(), (unsigned long long)kplatform_tick_count(),
+                  kplatform_tick_name(), kplatform_tick_hz());
     return 0;
 }
 
@@ -250,7 +251,7 @@ int kcmd_irq(struct kshell_io *io, size_t argc, char **argv)
                           (unsigned long long)n);
     }
     kshell_printf(io, "interrupt controller: %s; 8259 spurious IRQ7 %llu, IRQ15 %llu\n",
-                  kirq_controller_name(), (unsigned long long)x86_pic_spurious_count(7),
+                  kplatform_irq_controller_name(), (unsigned long long)x86_pic_spurious_count(7),
                   (unsigned long long)x86_pic_spurious_count(15));
     return 0;
 }

@@ -50,7 +50,7 @@ static bool recover(struct x86_interrupt_frame *frame)
     armed_vector = -1;
     /* The command caused this fault without the console lock held, so taking it is safe. */
     kshell_hide_lines();
-    kreport_exception(frame);
+    kinterrupts_report_exception(frame);
     kshell_redraw_lines();
     frame->rbx = resume.rbx;
     frame->rbp = resume.rbp;

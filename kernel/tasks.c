@@ -72,7 +72,7 @@ static void hook_kick(void *ctx)
 static uint64_t hook_now(void *ctx)
 {
     (void)ctx;
-    return kclock_us(); /* the clock source: no time lost while interrupts are masked */
+    return kplatform_clock_us(); /* the clock source: no time lost while interrupts are masked */
 }
 
 static void *hook_alloc(void *ctx, size_t size)

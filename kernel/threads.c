@@ -159,7 +159,7 @@ void kthreads_init(void)
     if (st != SCHED_OK)
         kpanic("threads: main's priority: %s", sched_status_str(st));
     sched_mutex_init(&ps_mutex);
-    last_tick = ktick_count();
+    last_tick = kplatform_tick_count();
     __atomic_store_n(&threads_up, true, __ATOMIC_RELEASE);
     x86_isr_set_exit_hook(kthreads_irq_exit);
     kprintf("[ ok ] threads: kmain is thread main (priority %d), %llu us slices, %u stack slots "
@@ -183,7 +183,7 @@ void kthreads_irq_exit(void)
 {
     if (!kthreads_running())
         return;
-    uint64_t t = ktick_count();
+    uint64_t t = kplatform_tick_count();
     if (t != last_tick) {
         last_tick = t;
         sched_tick();

@@ -42,7 +42,7 @@ bool kthreads_running(void);
  * already ticks when the tick count moved, so this is for a tick source it cannot see. */
 void kthreads_timer_tick(void);
 /* libx86's exit hook (x86_isr_set_exit_hook), on the way out of the outermost external
- * interrupt to thread code, interrupts masked: sched_tick if ktick_count() moved since the
+ * interrupt to thread code, interrupts masked: sched_tick if kplatform_tick_count() moved since the
  * last call, then the preempt point. No-op before kthreads_init. */
 void kthreads_irq_exit(void);
 
