@@ -211,3 +211,80 @@ KTEST(user_two_processes)
     KASSERT(st_a == 0 && st_b == 0);
     KASSERT(both_running && sa >= 3 && sb >= 3);
 }
+
+/* ---- bench: user-mode rows in TSC cycles beside an indirect-call reference row ------------ */
+
+static void cycles_row(const char *name, uint64_t cycles, uint64_t ops)
+{
+    uint64_t x100 = cycles * 100 / ops;
+    kprintf("bench user qemu case=%s cycles_per_op=%llu.%02llu\n", name,
+            (unsigned long long)(x100 / 100), (unsigned long long)(x100 % 100));
+}
+
+static __attribute__((noinline)) int add_one(int x)
+{
+    return x + 1;
+}
+static int (*volatile add_fp)(int) = add_one;
+
+/* Ring 3: getpid n times (n in r12d), then exit(0). */
+static uint64_t run_getpid_loop(uint32_t n)
+{
+    uint8_t code[] = {
+        0x41, 0xbc, 0,    0,    0,    0, /* mov $n, %r12d */
+        0xb8, 0x27, 0x00, 0x00, 0x00,    /* 1: mov $39 (getpid), %eax */
+        0x0f, 0x05,                      /* syscall */
+        0x41, 0xff, 0xcc,                /* dec %r12d */
+        0x75, 0xf4,                      /* jnz 1b */
+        0xb8, 0x3c, 0x00, 0x00, 0x00,    /* mov $60 (exit), %eax */
+        0x31, 0xff,                      /* xor %edi, %edi */
+        0x0f, 0x05,                      /* syscall */
+        0x0f, 0x0b,                      /* ud2 */
+    };
+    __builtin_memcpy(&code[2], &n, 4);
+    int err;
+    uint64_t calls0 = ksyscall_count();
+    uint64_t t0 = x86_rdtsc();
+    struct kprocess *p = kprocess_spawn_code("getpid-loop", code, sizeof code, &err);
+    KASSERT(p != NULL);
+    KASSERT(kprocess_wait(p) == 0);
+    uint64_t t1 = x86_rdtsc();
+    KASSERT(ksyscall_count() - calls0 == (uint64_t)n + 1); /* n getpids and the exit */
+    return t1 - t0;
+}
+
+KTEST(user_bench)
+{
+    need_initrd();
+    const uint64_t n_ref = 1000000;
+    int acc = 0;
+    uint64_t t0 = x86_rdtsc();
+    for (uint64_t i = 0; i < n_ref; i++)
+        acc = add_fp(acc);
+    uint64_t ref = x86_rdtsc() - t0;
+    KASSERT(acc == (int)n_ref);
+    cycles_row("reference_indirect_call", ref, n_ref);
+
+    /* The difference of a long and a one-call run cancels spawn and exit. */
+    const uint32_t n_sys = 100000;
+    uint64_t one = run_getpid_loop(1);
+    uint64_t many = run_getpid_loop(n_sys + 1);
+    uint64_t sys = many > one ? many - one : 0;
+    cycles_row("null_syscall_getpid", sys, n_sys);
+
+    const unsigned n_spawn = 10;
+    const char *argv[] = {"/bin/hello"};
+    t0 = x86_rdtsc();
+    for (unsigned i = 0; i < n_spawn; i++) {
+        int st = -1;
+        KASSERT(kprocess_run("/bin/hello", 1, argv, &st) == 0 && st == 0);
+    }
+    uint64_t spawn = x86_rdtsc() - t0;
+    cycles_row("spawn_to_exit_hello", spawn, n_spawn);
+    uint64_t ref_x100 = ref * 100 / n_ref;
+    if (ref_x100)
+        kprintf("bench user qemu ratios: null_syscall %llu x reference, spawn_to_exit %llu x "
+                "reference\n",
+                (unsigned long long)(sys * 100 / n_sys / ref_x100),
+                (unsigned long long)(spawn * 100 / n_spawn / ref_x100));
+}

@@ -473,7 +473,47 @@ out:
     return ret;
 }
 
+/* A raw code blob instead of an ELF: code at KPROC_CODE_VA (read + execute), the usual stack,
+ * no argv (rsp points at an argc of 0). For benchmarks and tests of the entry path. */
+static int load_code(struct kprocess *p, const uint8_t *code, size_t len)
+{
+    uint64_t f = x86_irq_save();
+    enum mm_status ms = mm_space_create_sharing_kernel(&p->space, &kspace);
+    x86_irq_restore(f);
+    if (ms != MM_OK)
+        return -ENOMEM;
+    uint64_t code_len = (len + MM_PAGE_SIZE - 1) & ~(uint64_t)(MM_PAGE_SIZE - 1);
+    uint64_t stack_low = KPROC_STACK_TOP - KPROC_STACK_SIZE;
+    if (len == 0 || !kprocess_map(p, KPROC_CODE_VA, code_len, EXEC_PERM_R | EXEC_PERM_X) ||
+        !poke(p, KPROC_CODE_VA, code, len) ||
+        !kprocess_map(p, stack_low, KPROC_STACK_SIZE, EXEC_PERM_R | EXEC_PERM_W))
+        return -ENOMEM;
+    p->entry = KPROC_CODE_VA;
+    p->sp = KPROC_STACK_TOP - 64;
+    p->brk_base = p->brk = p->brk_mapped = KPROC_CODE_VA + code_len;
+    p->mmap_next = KPROC_MMAP_BASE;
+    for (int fd = 0; fd < 3; fd++)
+        p->files[fd] = (struct kfile){.used = true, .console = true};
+    return 0;
+}
+
+static struct kprocess *spawn(const char *name, const char *path, size_t argc,
+                              const char *const *argv, const uint8_t *code, size_t code_len,
+                              int *err);
+
 struct kprocess *kprocess_spawn(const char *path, size_t argc, const char *const *argv, int *err)
+{
+    return spawn(path, path, argc, argv, NULL, 0, err);
+}
+
+struct kprocess *kprocess_spawn_code(const char *name, const uint8_t *code, size_t len, int *err)
+{
+    return spawn(name, NULL, 0, NULL, code, len, err);
+}
+
+static struct kprocess *spawn(const char *name, const char *path, size_t argc,
+                              const char *const *argv, const uint8_t *code, size_t code_len,
+                              int *err)
 {
     *err = 0;
     if (!user_ready) {
@@ -483,13 +523,13 @@ struct kprocess *kprocess_spawn(const char *path, size_t argc, const char *const
     }
     struct kprocess *p = alloc_proc();
     if (!p) {
-        kprintf("run: %s: too many processes (%u)\n", path, KPROC_MAX);
+        kprintf("run: %s: too many processes (%u)\n", name, KPROC_MAX);
         *err = -EAGAIN;
         return NULL;
     }
-    copy_name(p->name, path, sizeof p->name);
+    copy_name(p->name, name, sizeof p->name);
     p->fault_vector = -1;
-    int r = load(p, path, argc, argv);
+    int r = path ? load(p, path, argc, argv) : load_code(p, code, code_len);
     if (r != 0) {
         if (p->space.ops)
             teardown(p);
@@ -498,8 +538,8 @@ struct kprocess *kprocess_spawn(const char *path, size_t argc, const char *const
         *err = r;
         return NULL;
     }
-    const char *base = path;
-    for (const char *s = path; *s; s++)
+    const char *base = name;
+    for (const char *s = name; *s; s++)
         if (*s == '/' && s[1])
             base = s + 1;
     struct sched_thread *t = kthread_spawn(base, process_main, p, KPROC_KSTACK, 0);

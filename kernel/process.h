@@ -26,6 +26,7 @@
 #define KPROC_NAME_MAX 48
 #define KPROC_FILES 16
 #define KPROC_USER_BASE 0x10000ull
+#define KPROC_CODE_VA 0x400000ull /* kprocess_spawn_code's code */
 #define KPROC_MMAP_BASE 0x00007f0000000000ull
 #define KPROC_STACK_TOP 0x00007fff00000000ull
 #define KPROC_STACK_SIZE (256u * 1024u)
@@ -80,6 +81,9 @@ int kprocess_run(const char *path, size_t argc, const char *const *argv, int *st
 /* Start path like kprocess_run without waiting: the process, or NULL with *err < 0. Wait for
  * it with kprocess_wait (exactly once; it frees the process). Thread context. */
 struct kprocess *kprocess_spawn(const char *path, size_t argc, const char *const *argv, int *err);
+/* As kprocess_spawn, for len bytes of raw machine code run at KPROC_CODE_VA (read/execute)
+ * with the usual stack and no arguments. For benchmarks and entry-path tests. */
+struct kprocess *kprocess_spawn_code(const char *name, const uint8_t *code, size_t len, int *err);
 /* Wait for p to end, free it and return its exit status. Thread context. */
 int kprocess_wait(struct kprocess *p);
 
