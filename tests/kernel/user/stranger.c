@@ -21,8 +21,8 @@ int main(int argc, char **argv)
     if (!heap || uname(&u) != 0 || clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
         return 1;
     memset(heap, 'x', 100000);
-    printf("stranger: argv[0]=%s argc=%d sorted=%d,%d,%d,%d,%d,%d pi=%.4f\n", argv[0], argc,
-           v[0], v[1], v[2], v[3], v[4], v[5], 3.14159265);
+    printf("stranger: argv[0]=%s argc=%d sorted=%d,%d,%d,%d,%d,%d pi=%.4f\n", argv[0], argc, v[0],
+           v[1], v[2], v[3], v[4], v[5], 3.14159265);
     printf("stranger: sys=%s machine=%s PATH=%s strtol=%ld\n", u.sysname, u.machine,
            getenv("PATH") ? getenv("PATH") : "(none)", strtol("0x2a", NULL, 16));
     free(heap);
