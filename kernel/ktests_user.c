@@ -288,3 +288,48 @@ KTEST(user_bench)
                 (unsigned long long)(sys * 100 / n_sys / ref_x100),
                 (unsigned long long)(spawn * 100 / n_spawn / ref_x100));
 }
+
+/* Isolation: two processes use the same user address. A writes 0x55 there, sleeps 50 ms and
+ * exits with what it then reads; B, started meanwhile, exits with what it reads there first
+ * and writes 0xaa. Private lower halves: B sees 0 (its own fresh stack page) and A still
+ * reads its 0x55. */
+KTEST(user_isolation)
+{
+    static const uint8_t code_a[] = {
+        0x48, 0xbb, 0x00, 0x00, 0xff, 0xff, 0xfe, 0x7f,
+        0x00, 0x00,                                     /* movabs $0x7ffeffff0000, %rbx */
+        0xc6, 0x03, 0x55,                               /* movb $0x55, (%rbx) */
+        0x48, 0xc7, 0x43, 0x10, 0x00, 0x00, 0x00, 0x00, /* movq $0, 16(%rbx) */
+        0x48, 0xc7, 0x43, 0x18, 0x80, 0xf0, 0xfa, 0x02, /* movq $50000000, 24(%rbx) */
+        0x48, 0x8d, 0x7b, 0x10,                         /* lea 16(%rbx), %rdi */
+        0x31, 0xf6,                                     /* xor %esi, %esi */
+        0xb8, 0x23, 0x00, 0x00, 0x00,                   /* mov $35 (nanosleep), %eax */
+        0x0f, 0x05,                                     /* syscall */
+        0x0f, 0xb6, 0x3b,                               /* movzbl (%rbx), %edi */
+        0xb8, 0x3c, 0x00, 0x00, 0x00,                   /* mov $60 (exit), %eax */
+        0x0f, 0x05,                                     /* syscall */
+        0x0f, 0x0b,                                     /* ud2 */
+    };
+    static const uint8_t code_b[] = {
+        0x48, 0xbb, 0x00, 0x00, 0xff,
+        0xff, 0xfe, 0x7f, 0x00, 0x00, /* movabs $0x7ffeffff0000, %rbx */
+        0x0f, 0xb6, 0x3b,             /* movzbl (%rbx), %edi */
+        0xc6, 0x03, 0xaa,             /* movb $0xaa, (%rbx) */
+        0xb8, 0x3c, 0x00, 0x00, 0x00, /* mov $60 (exit), %eax */
+        0x0f, 0x05,                   /* syscall */
+        0x0f, 0x0b,                   /* ud2 */
+    };
+    int err;
+    struct kprocess *a = kprocess_spawn_code("isolation-a", code_a, sizeof code_a, &err);
+    KASSERT(a != NULL);
+    sched_sleep_until(kclock_ns() + 10000000u); /* A has written and sleeps */
+    KASSERT(!a->exited);
+    struct kprocess *b = kprocess_spawn_code("isolation-b", code_b, sizeof code_b, &err);
+    KASSERT(b != NULL);
+    int st_b = kprocess_wait(b);
+    int st_a = kprocess_wait(a);
+    kprintf("user_isolation: A wrote 0x55 and read back %#x; B read %#x at the same address\n",
+            st_a, st_b);
+    KASSERT(st_a == 0x55);
+    KASSERT(st_b == 0);
+}
