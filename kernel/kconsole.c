@@ -88,6 +88,11 @@ void kconsole_init(void)
 {
     uart_ok = con_uart_init(&uart, COM1, 115200) == CON_OK;
     if (uart_ok) {
+        /* Polled output (before IRQ4 is routed, exception reports, a full queue) waits up to
+         * ~2 s a byte on real hardware before calling the port stuck and dropping bytes; the
+         * library's default (~0.1 s) runs out in a few ms under an emulator whose host is
+         * busy, where a long THRE wait is normal. */
+        uart.tx_spins = 20 * CON_UART_DEFAULT_TX_SPINS;
         uart_sink.write = serial_sink_write;
         con_sink_register(&uart_sink);
     }
