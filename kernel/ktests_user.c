@@ -74,8 +74,9 @@ KTEST(user_faults)
 
 /* The syscall fuzzer: random numbers and adversarial arguments. The kernel must survive and
  * go on running programs. The fuzzer itself may die: calls that succeed here (unlike under
- * the seccomp deny-all of its Linux test) can legitimately scribble over its own memory, e.g.
- * uname into the end of its scratch buffer and over musl's TLS and stack canary. */
+ * the seccomp deny-all of its Linux test) can legitimately scribble over its own memory: seeds
+ * 1 and 7 end with getrandom(scratch, ~4 MiB), which fills its .bss up to the first unmapped
+ * page (8704 and 6912 bytes), musl's stack canary included: __stack_chk_fail's hlt -> #GP. */
 KTEST(user_sysfuzz)
 {
     need_initrd();

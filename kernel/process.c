@@ -364,6 +364,14 @@ __attribute__((noreturn)) static void fault_exit(void)
     kprintf("user: process %d (%s) killed: %s (%s) at rip %#llx%s, error %#llx\n", p->pid, p->name,
             x86_exception_name(v), x86_exception_mnemonic(v), (unsigned long long)p->fault_rip,
             extra, (unsigned long long)p->fault_error);
+    unsigned n = sizeof p->trace / sizeof p->trace[0];
+    for (unsigned i = p->trace_next > n ? p->trace_next - n : 0; i < p->trace_next; i++) {
+        unsigned t = i % n;
+        kprintf("user:   syscall %llu (%#llx, %#llx, %#llx) = %lld\n",
+                (unsigned long long)p->trace[t].nr, (unsigned long long)p->trace[t].a0,
+                (unsigned long long)p->trace[t].a1, (unsigned long long)p->trace[t].a2,
+                (long long)p->trace[t].ret);
+    }
     kprocess_exit(128 + signal_of(v));
 }
 

@@ -63,6 +63,13 @@ struct kprocess {
     uint64_t fault_rip, fault_addr, fault_error;
     uint64_t syscalls, unknown_syscalls;
     volatile bool exited; /* set by kprocess_exit */
+    /* The last KPROC_TRACE syscalls (number, first three arguments, result), for the report
+     * when a fault ends the process. */
+    struct {
+        uint64_t nr, a0, a1, a2;
+        int64_t ret;
+    } trace[4];
+    unsigned trace_next;
     uint64_t switches_in; /* times the switch hook entered it in ring 3 (preemptions seen) */
     bool fpu_saved;       /* fx holds its x87/SSE state (it was switched away from in ring 3) */
     struct x86_fxsave_area fx;

@@ -479,5 +479,13 @@ void ksyscall(struct x86_interrupt_frame *frame)
     __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED);
     p->syscalls++;
     const uint64_t a[6] = {frame->rdi, frame->rsi, frame->rdx, frame->r10, frame->r8, frame->r9};
-    frame->rax = (uint64_t)dispatch(p, frame->rax, a);
+    uint64_t nr = frame->rax;
+    int64_t ret = dispatch(p, nr, a);
+    unsigned t = p->trace_next++ % (sizeof p->trace / sizeof p->trace[0]);
+    p->trace[t].nr = nr;
+    p->trace[t].a0 = a[0];
+    p->trace[t].a1 = a[1];
+    p->trace[t].a2 = a[2];
+    p->trace[t].ret = ret;
+    frame->rax = (uint64_t)ret;
 }
