@@ -38,11 +38,11 @@ bool kecho_poll(void)
     static uint64_t last_serial_ms;
     bool any = false;
     uint8_t b;
-    while (async_ring_try_pop(&kbd_ring, &b) == ASYNC_OK) {
+    while (async_ring_try_pop(&kinterrupts_kbd_ring, &b) == ASYNC_OK) {
         any = true;
         kshell_key_byte(b);
     }
-    while (async_ring_try_pop(&serial_ring, &b) == ASYNC_OK) {
+    while (async_ring_try_pop(&kinterrupts_serial_ring, &b) == ASYNC_OK) {
         any = true;
         last_serial_ms = kplatform_clock_us() / 1000;
         kshell_serial_byte(b);
@@ -62,7 +62,7 @@ void kecho_run(void)
          * check wakes the hlt instead of being noticed only at the next interrupt (the timer
          * tick ends the wait for a lone ESC). */
         x86_cli();
-        if (async_ring_len(&kbd_ring) || async_ring_len(&serial_ring))
+        if (async_ring_len(&kinterrupts_kbd_ring) || async_ring_len(&kinterrupts_serial_ring))
             x86_sti();
         else
             x86_enable_and_halt();

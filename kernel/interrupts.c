@@ -28,8 +28,8 @@
 
 /* 256 bytes each: a burst of typing or a pasted line fits while the reader is busy. */
 static uint8_t kbd_buf[256], serial_buf[256];
-struct async_ring kbd_ring, serial_ring;
-bool (*kexception_recover)(struct x86_interrupt_frame *frame);
+struct async_ring kinterrupts_kbd_ring, kinterrupts_serial_ring;
+bool (*kinterrupts_exception_recover)(struct x86_interrupt_frame *frame);
 
 static struct x86_gdt gdt;
 static struct x86_tss tss;
@@ -68,7 +68,7 @@ static void default_handler(struct x86_interrupt_frame *frame)
     /* User-copy fixups and faults of user processes (ring 3, or the iretq back to it). */
     if (v < 32 && kprocess_fault(frame))
         return;
-    if (v < 32 && kexception_recover && kexception_recover(frame))
+    if (v < 32 && kinterrupts_exception_recover && kinterrupts_exception_recover(frame))
         return;
     if (v < 32) {
         kinterrupts_report_exception(frame);
@@ -121,7 +121,8 @@ static void keyboard_handler(struct x86_interrupt_frame *frame)
      * then would push a stale byte. */
     if (inb(X86_PS2_STATUS) & X86_PS2_STATUS_OUTPUT_FULL) {
         uint8_t sc = x86_ps2_read_data();
-        async_ring_push(&kbd_ring, &sc); /* wakes the reader; a full ring counts the drop */
+        async_ring_push(&kinterrupts_kbd_ring,
+                        &sc); /* wakes the reader; a full ring counts the drop */
     }
     kplatform_irq_eoi(IRQ_KEYBOARD);
 }
@@ -132,13 +133,13 @@ static void keyboard_handler(struct x86_interrupt_frame *frame)
 static void kbd_stray(void *ctx, uint8_t byte)
 {
     (void)ctx;
-    async_ring_push(&kbd_ring, &byte);
+    async_ring_push(&kinterrupts_kbd_ring, &byte);
 }
 
 static void serial_push(void *ctx, uint8_t byte)
 {
     (void)ctx;
-    async_ring_push(&serial_ring, &byte);
+    async_ring_push(&kinterrupts_serial_ring, &byte);
 }
 
 static void serial_handler(struct x86_interrupt_frame *frame)
@@ -187,8 +188,8 @@ void kinterrupts_keyboard_set_leds(uint8_t leds)
         return;
     /* Interrupts off for the command instead of masking IRQ1 at the controller: no
      * read-modify-write of a mask register from task context, and the stray-byte sink and
-     * the IRQ1 handler can never push into kbd_ring at the same time. The command's waits
-     * are bounded; the clock source keeps time meanwhile. An edge latched during the command
+     * the IRQ1 handler can never push into kinterrupts_kbd_ring at the same time. The command's
+     * waits are bounded; the clock source keeps time meanwhile. An edge latched during the command
      * finds the output buffer empty and pushes nothing. */
     uint64_t flags = x86_irq_save();
     enum x86_status st = x86_ps2_keyboard_command(X86_PS2_KBD_SET_LEDS, 1, leds);
@@ -220,8 +221,8 @@ void kinterrupts_init(uint32_t hz)
     must_register(X86_PIC_VECTOR_BASE + IRQ_SPURIOUS_SLAVE, spurious_handler);
     kplatform_init(hz);
 
-    if (async_ring_init(&kbd_ring, kbd_buf, 1, sizeof kbd_buf) != ASYNC_OK ||
-        async_ring_init(&serial_ring, serial_buf, 1, sizeof serial_buf) != ASYNC_OK)
+    if (async_ring_init(&kinterrupts_kbd_ring, kbd_buf, 1, sizeof kbd_buf) != ASYNC_OK ||
+        async_ring_init(&kinterrupts_serial_ring, serial_buf, 1, sizeof serial_buf) != ASYNC_OK)
         kpanic("input rings: bad geometry");
     struct x86_ps2_info info;
     enum x86_status kst = x86_ps2_init(&info);

@@ -16,7 +16,7 @@
  * handlers only push (which wakes the ring's one reader, if it waits); everything else
  * happens in task context. One consumer at a time: the executor's input task, the plain
  * loop of echo.c or an in-kernel test. */
-extern struct async_ring kbd_ring, serial_ring;
+extern struct async_ring kinterrupts_kbd_ring, kinterrupts_serial_ring;
 
 /* GDT+TSS, IDT, platform (controller, clock, timer at `hz`), keyboard and serial interrupts,
  * then sti and a check that interrupts and timer ticks arrive; one status line per step. */
@@ -31,7 +31,7 @@ struct x86_tss *kinterrupts_tss(void);
  * and resumed it (it changed the frame), false lets the report and panic go on. The shell's
  * `fault` command sets it to resume a fault it caused on purpose. Interrupts are off when it
  * runs; NULL (the default) means no hook. */
-extern bool (*kexception_recover)(struct x86_interrupt_frame *frame);
+extern bool (*kinterrupts_exception_recover)(struct x86_interrupt_frame *frame);
 
 /* True when the PS/2 controller and keyboard initialised. */
 bool kinterrupts_keyboard_present(void);

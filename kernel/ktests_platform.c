@@ -45,11 +45,11 @@ KTEST(platform_summary)
     /* APIC mode exactly when the CPU has an APIC (every configuration tested has a MADT). */
     KASSERT(kplatform_irq_apic_mode() == f.apic);
     KASSERT(kplatform_tick_hz() > 0);
-    uint64_t a = kclock_ns();
+    uint64_t a = kplatform_clock_ns();
     uint64_t t = kplatform_tick_count();
     while (kplatform_tick_count() < t + 3)
         x86_enable_and_halt();
-    KASSERT(kclock_ns() > a);
+    KASSERT(kplatform_clock_ns() > a);
     if (kplatform_irq_apic_mode()) {
         /* The 8259 is fully masked in APIC mode. */
         KASSERT(x86_pic_get_mask() == 0xFFFF);
@@ -66,9 +66,9 @@ KTEST(uptime_survives_masked_interrupts)
     next_rtc_edge();
     uint64_t flags = x86_irq_save();
     uint64_t ticks0 = kplatform_tick_count();
-    uint64_t u0 = kclock_ns();
+    uint64_t u0 = kplatform_clock_ns();
     next_rtc_edge();
-    uint64_t u1 = kclock_ns();
+    uint64_t u1 = kplatform_clock_ns();
     uint64_t ticks1 = kplatform_tick_count();
     x86_irq_restore(flags);
     uint64_t us = (u1 - u0) / 1000u;
@@ -87,11 +87,11 @@ KTEST(uptime_masked_50ms)
     if (!hz)
         ktest_skip("the TSC rate was not measured");
     uint64_t flags = x86_irq_save();
-    uint64_t u0 = kclock_ns();
+    uint64_t u0 = kplatform_clock_ns();
     uint64_t t0 = x86_rdtsc();
     while (x86_rdtsc() - t0 < hz / 20)
         x86_pause();
-    uint64_t u1 = kclock_ns();
+    uint64_t u1 = kplatform_clock_ns();
     x86_irq_restore(flags);
     uint64_t us = (u1 - u0) / 1000u;
     kprintf("uptime_masked_50ms: uptime advanced %llu us over 50 ms of TSC time, masked\n",
@@ -122,8 +122,8 @@ KTEST(lapic_self_ipi_round_trip)
     for (int i = 0; i < 100; i++) {
         uint64_t before = round_trips;
         KASSERT(x86_lapic_ipi_self(l, KVEC_ROUND_TRIP, 0) == X86_OK);
-        uint64_t end = kclock_ns() + 50000000u;
-        while (round_trips == before && kclock_ns() < end)
+        uint64_t end = kplatform_clock_ns() + 50000000u;
+        while (round_trips == before && kplatform_clock_ns() < end)
             x86_pause();
         KASSERT(round_trips == before + 1);
     }
@@ -157,7 +157,7 @@ static uint64_t (*volatile indirect)(uint64_t) = indirect_target;
 /* Nanoseconds per iteration of `n` runs of `op`, timed by the clock source. */
 static uint64_t per_op_ns(uint64_t start_ns, uint64_t n)
 {
-    return (kclock_ns() - start_ns) / n;
+    return (kplatform_clock_ns() - start_ns) / n;
 }
 
 static volatile uint64_t ipi_hits;
@@ -181,7 +181,7 @@ static void bench_pic_handler(struct x86_interrupt_frame *frame)
 
 KTEST(bench_platform)
 {
-    uint64_t t = kclock_ns();
+    uint64_t t = kplatform_clock_ns();
     for (uint32_t i = 0; i < BENCH_READS; i++)
         bench_sink = indirect(bench_sink);
     uint64_t ref = per_op_ns(t, BENCH_READS);
@@ -194,7 +194,7 @@ KTEST(bench_platform)
             kprintf("bench clock source=%s absent\n", names[k]);
             continue;
         }
-        t = kclock_ns();
+        t = kplatform_clock_ns();
         for (uint32_t i = 0; i < BENCH_READS; i++) {
             (void)kplatform_clock_read_raw(names[k], &v);
             bench_sink += v;
@@ -204,11 +204,11 @@ KTEST(bench_platform)
                 (unsigned long long)ns, (unsigned long long)(ref ? ns / ref : 0),
                 (unsigned long long)(ref ? ns * 100 / ref % 100 : 0));
     }
-    t = kclock_ns();
+    t = kplatform_clock_ns();
     for (uint32_t i = 0; i < BENCH_READS; i++)
-        bench_sink += kclock_ns();
+        bench_sink += kplatform_clock_ns();
     uint64_t ns = per_op_ns(t, BENCH_READS);
-    kprintf("bench clock source=kclock_ns(%s) ns_per_read=%llu ratio=%llu.%02llu\n",
+    kprintf("bench clock source=kplatform_clock_ns(%s) ns_per_read=%llu ratio=%llu.%02llu\n",
             kplatform_clock_name(), (unsigned long long)ns,
             (unsigned long long)(ref ? ns / ref : 0),
             (unsigned long long)(ref ? ns * 100 / ref % 100 : 0));
@@ -219,7 +219,7 @@ KTEST(bench_platform)
     const uint32_t rounds = 2000;
     KASSERT(x86_isr_register(KVEC_BENCH_PIC, bench_pic_handler) == X86_OK);
     ipi_hits = 0;
-    t = kclock_ns();
+    t = kplatform_clock_ns();
     for (uint32_t i = 0; i < rounds; i++)
         __asm__ volatile("int %0" : : "i"(KVEC_BENCH_PIC) : "memory");
     uint64_t pic_ns = per_op_ns(t, rounds);
@@ -234,7 +234,7 @@ KTEST(bench_platform)
     }
     KASSERT(x86_isr_register(KVEC_BENCH, bench_ipi_handler) == X86_OK);
     ipi_hits = 0;
-    t = kclock_ns();
+    t = kplatform_clock_ns();
     for (uint32_t i = 0; i < rounds; i++) {
         uint64_t before = ipi_hits;
         KASSERT(x86_lapic_ipi_self(l, KVEC_BENCH, 0) == X86_OK);
@@ -265,7 +265,7 @@ KTEST(platform_input)
     while (kplatform_uptime_ms() < end && !(serial_done && keys == sizeof want_keys)) {
         uint8_t b;
         bool got = false;
-        while (async_ring_try_pop(&serial_ring, &b) == ASYNC_OK) {
+        while (async_ring_try_pop(&kinterrupts_serial_ring, &b) == ASYNC_OK) {
             got = true;
             if (serial_done)
                 continue;
@@ -277,7 +277,7 @@ KTEST(platform_input)
                 line[len++] = (char)b;
             }
         }
-        while (async_ring_try_pop(&kbd_ring, &b) == ASYNC_OK) {
+        while (async_ring_try_pop(&kinterrupts_kbd_ring, &b) == ASYNC_OK) {
             got = true;
             if (keys < sizeof want_keys && b == want_keys[keys]) {
                 kprintf("platform_input: key scancode %#x\n", b);
@@ -320,13 +320,13 @@ KTEST(keyboard_leds_leave_masks_alone)
 KTEST(uptime_tracks_rtc)
 {
     next_rtc_edge();
-    uint64_t u0 = kclock_ns();
+    uint64_t u0 = kplatform_clock_ns();
     for (int i = 0; i < 6; i++) {
         uint8_t s = rtc_seconds();
         while (rtc_seconds() == s)
             x86_enable_and_halt();
     }
-    uint64_t ms = (kclock_ns() - u0) / 1000000u;
+    uint64_t ms = (kplatform_clock_ns() - u0) / 1000000u;
     kprintf("uptime_tracks_rtc: %llu ms of %s time in 6 RTC seconds\n", (unsigned long long)ms,
             kplatform_clock_name());
     KASSERT(ms >= 5900 && ms <= 6100); /* a lost wrap would be 4.7 s */

@@ -151,8 +151,8 @@ KTEST(user_smep_smap)
     f = x86_irq_save();
     KASSERT(mm_map(&kspace, mm_vaddr(PROBE_VA), pa, MM_PAGE_4K, MM_PAGE_USER) == MM_OK);
     x86_irq_restore(f);
-    bool (*old)(struct x86_interrupt_frame *) = kexception_recover;
-    kexception_recover = probe_recover;
+    bool (*old)(struct x86_interrupt_frame *) = kinterrupts_exception_recover;
+    kinterrupts_exception_recover = probe_recover;
 
     probe_faults = 0;
     ((void (*)(void))(uintptr_t)PROBE_VA)();
@@ -164,7 +164,7 @@ KTEST(user_smep_smap)
     unsigned smap_faults = probe_faults;
     uint64_t smap_error = probe_error;
 
-    kexception_recover = old;
+    kinterrupts_exception_recover = old;
     uint8_t via_copy = 0;
     int copy = x86_copy_from_user(&via_copy, (const void *)(uintptr_t)PROBE_VA, 1);
 
@@ -199,10 +199,10 @@ KTEST(user_two_processes)
     int pid_a = a->pid, pid_b = b->pid;
     /* Main (priority 20) wakes every millisecond and so preempts whichever runs; both must
      * have been re-entered three times before either ends. Bounded by 30 s. */
-    uint64_t deadline = kclock_ns() + 30000000000ull;
+    uint64_t deadline = kplatform_clock_ns() + 30000000000ull;
     while (!a->exited && !b->exited && (a->switches_in < 3 || b->switches_in < 3) &&
-           kclock_ns() < deadline)
-        sched_sleep_until(kclock_ns() + 1000000u);
+           kplatform_clock_ns() < deadline)
+        sched_sleep_until(kplatform_clock_ns() + 1000000u);
     bool both_running = !a->exited && !b->exited;
     uint64_t sa = a->switches_in, sb = b->switches_in;
     int st_a = kprocess_wait(a), st_b = kprocess_wait(b);
@@ -323,7 +323,7 @@ KTEST(user_isolation)
     int err;
     struct kprocess *a = kprocess_spawn_code("isolation-a", code_a, sizeof code_a, &err);
     KASSERT(a != NULL);
-    sched_sleep_until(kclock_ns() + 10000000u); /* A has written and sleeps */
+    sched_sleep_until(kplatform_clock_ns() + 10000000u); /* A has written and sleeps */
     KASSERT(!a->exited);
     struct kprocess *b = kprocess_spawn_code("isolation-b", code_b, sizeof code_b, &err);
     KASSERT(b != NULL);

@@ -147,12 +147,12 @@ KTEST(keyboard_ring_clean_after_init_and_leds)
     wait_ms(20);
     uint8_t b;
     size_t stale = 0;
-    while (async_ring_try_pop(&kbd_ring, &b) == ASYNC_OK)
+    while (async_ring_try_pop(&kinterrupts_kbd_ring, &b) == ASYNC_OK)
         kprintf("keyboard_ring_clean: stale byte %#x after init\n", b), stale++;
     kinterrupts_keyboard_set_leds(4);
     kinterrupts_keyboard_set_leds(0);
     wait_ms(20);
-    while (async_ring_try_pop(&kbd_ring, &b) == ASYNC_OK)
+    while (async_ring_try_pop(&kinterrupts_kbd_ring, &b) == ASYNC_OK)
         kprintf("keyboard_ring_clean: stale byte %#x after LEDs\n", b), stale++;
     KASSERT(stale == 0);
 }

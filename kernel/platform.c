@@ -492,7 +492,7 @@ static uint64_t raw_clock(void)
     return 0;
 }
 
-uint64_t kclock_ns(void)
+uint64_t kplatform_clock_ns(void)
 {
     if (!clock_started)
         return 0;
@@ -510,12 +510,12 @@ uint64_t kclock_ns(void)
 
 uint64_t kplatform_uptime_ms(void)
 {
-    return kclock_ns() / 1000000u;
+    return kplatform_clock_ns() / 1000000u;
 }
 
 uint64_t kplatform_clock_us(void)
 {
-    return kclock_ns() / 1000u;
+    return kplatform_clock_ns() / 1000u;
 }
 
 const char *kplatform_clock_name(void)
@@ -732,7 +732,7 @@ const char *kplatform_tick_name(void)
 static void keep_narrow_clock_fresh(void)
 {
     if (choice.clock == X86_CLOCK_PMTIMER || (choice.clock == X86_CLOCK_HPET && !hpet.counter_64))
-        (void)kclock_ns();
+        (void)kplatform_clock_ns();
 }
 
 static void lapic_timer_handler(struct x86_interrupt_frame *frame)
@@ -749,7 +749,7 @@ static void lapic_timer_handler(struct x86_interrupt_frame *frame)
     } else if (choice.tick == X86_TICK_LAPIC_ONESHOT) {
         /* Re-arm for the next deadline on the clock, not for a fixed count from now: the
          * time from expiry to here would otherwise be lost on every tick. */
-        uint64_t now = kclock_ns();
+        uint64_t now = kplatform_clock_ns();
         oneshot_next_ns += oneshot_period_ns;
         if (oneshot_next_ns <= now)
             oneshot_next_ns = now + oneshot_period_ns;
@@ -819,7 +819,7 @@ static bool lapic_timer_init(uint32_t hz, const char **why)
     uint32_t count, actual;
     enum x86_status st = x86_lapic_timer_count_for_hz(&lapic, hz, &count, &actual);
     oneshot_period_ns = 1000000000u / actual;
-    oneshot_next_ns = kclock_ns() + oneshot_period_ns;
+    oneshot_next_ns = kplatform_clock_ns() + oneshot_period_ns;
     if (st == X86_OK)
         st = x86_lapic_timer_start(&lapic, KVEC_LAPIC_TIMER, count,
                                    choice.tick == X86_TICK_LAPIC_PERIODIC);
@@ -880,9 +880,9 @@ void kplatform_init(uint32_t hz)
  * clock itself depends on interrupts). */
 static void spin_ms(uint64_t ms)
 {
-    uint64_t start = kclock_ns();
+    uint64_t start = kplatform_clock_ns();
     uint64_t budget = 200000000u;
-    while (kclock_ns() - start < ms * 1000000u && budget--)
+    while (kplatform_clock_ns() - start < ms * 1000000u && budget--)
         x86_pause();
 }
 
@@ -907,10 +907,10 @@ void kplatform_verify(void)
     }
     const uint64_t window_ms = 100;
     uint64_t t0 = kplatform_tick_count();
-    uint64_t c0 = kclock_ns();
+    uint64_t c0 = kplatform_clock_ns();
     spin_ms(window_ms);
     uint64_t ticks = kplatform_tick_count() - t0;
-    uint64_t elapsed_us = (kclock_ns() - c0) / 1000u;
+    uint64_t elapsed_us = (kplatform_clock_ns() - c0) / 1000u;
     uint64_t expect = (uint64_t)tick_rate * window_ms / 1000u;
     char what[80];
     if (choice.tick != X86_TICK_PIT)

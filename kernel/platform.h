@@ -55,7 +55,7 @@ void kplatform_irq_eoi(uint8_t isa_irq);
 
 /* Nanoseconds since the clock source was chosen, read from the clock source itself (no tick
  * counter): masked interrupts lose no time. 0 before kplatform_init. Any context. */
-uint64_t kclock_ns(void);
+uint64_t kplatform_clock_ns(void);
 
 /* Microseconds since the clock started: the kernel executor's `now`. Any context. */
 uint64_t kplatform_clock_us(void);

@@ -4,8 +4,8 @@
  *
  * Recovery is a resume point, like setjmp/longjmp: before the faulting instruction the
  * command saves the callee-saved registers, the stack pointer and a return address
- * (fault_save returns 0), and arms kexception_recover for one vector. The exception handler
- * reports the exception as usual, then rewrites the interrupt frame so that iretq lands at
+ * (fault_save returns 0), and arms kinterrupts_exception_recover for one vector. The exception
+ * handler reports the exception as usual, then rewrites the interrupt frame so that iretq lands at
  * that return address with those registers and rax = 1: fault_save "returns" a second time,
  * now with 1, and the command goes on. Only the vector the command armed is resumed, once;
  * any other exception takes the normal report-and-panic path.
@@ -111,7 +111,7 @@ static __attribute__((noinline)) int cause_and_resume(struct kshell_io *io, int 
 {
     resume_io = io;
     resume_mnemonic = mnemonic;
-    kexception_recover = recover;
+    kinterrupts_exception_recover = recover;
     if (fault_save(&resume) == 0) {
         armed_vector = vector;
         cause(vector);

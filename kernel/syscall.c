@@ -356,7 +356,7 @@ static int64_t sys_clock_gettime(uint64_t clk, uint64_t uts)
 {
     if (clk > 11)
         return -EINVAL;
-    uint64_t ns = kclock_ns();
+    uint64_t ns = kplatform_clock_ns();
     int64_t ts[2] = {(int64_t)(ns / 1000000000u), (int64_t)(ns % 1000000000u)};
     return kcopy_to_user(uts, ts, sizeof ts);
 }
@@ -370,7 +370,7 @@ static int64_t sys_nanosleep(uint64_t ureq)
         return -EINVAL;
     uint64_t ns = (uint64_t)ts[0] > 1000000u ? 1000000ull * 1000000000u
                                              : (uint64_t)ts[0] * 1000000000u + (uint64_t)ts[1];
-    sched_sleep_until(kclock_ns() + ns);
+    sched_sleep_until(kplatform_clock_ns() + ns);
     return 0;
 }
 

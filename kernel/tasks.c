@@ -118,7 +118,7 @@ struct input_task {
 static enum async_poll input_poll(struct async_future *self, struct async_context *cx)
 {
     struct input_task *t = (struct input_task *)self;
-    struct async_ring *ring = t->keyboard ? &kbd_ring : &serial_ring;
+    struct async_ring *ring = t->keyboard ? &kinterrupts_kbd_ring : &kinterrupts_serial_ring;
     ASYNC_BEGIN(t->state, cx);
     if (t->delay_ms) {
         /* inputdelay=: let input pile up first (the flood tests). */

@@ -2,7 +2,7 @@
  * threads.c - libsched in the reference kernel: the platform hooks and the stack slots.
  *
  * One CPU. The hooks follow docs/porting-sched.md: the interrupt flag through x86_irq_save,
- * `sti; hlt; cli` for idle, kclock_ns for the clock, a periodic tick (no set_timer), 10 ms
+ * `sti; hlt; cli` for idle, kplatform_clock_ns for the clock, a periodic tick (no set_timer), 10 ms
  * slices. Stacks are mapped page by page from the frame allocator into a slot of their own,
  * with the slot's lower part left unmapped as the guard; the page tables are only changed
  * with interrupts masked, which on one CPU also excludes the heap (its lock masks them too).
@@ -64,7 +64,7 @@ static void hook_idle(void *ctx, uint64_t deadline)
 static uint64_t hook_now_ns(void *ctx)
 {
     (void)ctx;
-    return kclock_ns();
+    return kplatform_clock_ns();
 }
 
 static uint64_t slot_top(size_t i)
