@@ -114,3 +114,14 @@ void ktest_run_from_cmdline(const char *cmdline)
     kprintf("1..1\nnot ok 1 - %s # no such test (ktest=list lists them)\n", name);
     ktest_qemu_exit(QEMU_EXIT_FAIL);
 }
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas"
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
+__attribute__((noinline)) uint64_t ktest_recurse_forever(uint64_t depth)
+{
+    volatile uint8_t pad[256];
+    pad[0] = (uint8_t)depth;
+    return ktest_recurse_forever(depth + 1) + pad[0];
+}
+#pragma GCC diagnostic pop

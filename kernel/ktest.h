@@ -55,3 +55,8 @@ __attribute__((noreturn)) void ktest_finish(bool passed, const char *why);
 __attribute__((noreturn)) void ktest_skip(const char *why);
 /* Write `code` to the isa-debug-exit port, then halt. */
 __attribute__((noreturn)) void ktest_qemu_exit(uint8_t code);
+
+/* Recurse without end, 256 bytes of stack a call, until the stack runs into its guard page:
+ * the stack-overflow tests and demos (a #PF that cannot be delivered on the same stack becomes
+ * a #DF on its IST stack). Never returns normally. */
+uint64_t ktest_recurse_forever(uint64_t depth);

@@ -62,23 +62,10 @@ KTEST(unhandled_vector_reported)
     kprintf("unhandled_vector_reported: still running\n");
 }
 
-/* Unbounded recursion: the stack runs into the unmapped guard page, the #PF cannot be
- * delivered on the same stack, and the CPU raises #DF, which runs on IST1. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpragmas"
-#pragma GCC diagnostic ignored "-Winfinite-recursion"
-__attribute__((noinline)) static uint64_t recurse(uint64_t depth)
-{
-    volatile uint8_t pad[256];
-    pad[0] = (uint8_t)depth;
-    return recurse(depth + 1) + pad[0];
-}
-#pragma GCC diagnostic pop
-
 KTEST_SHOULD_PANIC(double_fault_stack_overflow)
 {
     kprintf("double_fault_stack_overflow: recursing\n");
-    kprintf("%llu\n", (unsigned long long)recurse(0));
+    kprintf("%llu\n", (unsigned long long)ktest_recurse_forever(0));
 }
 
 /* CMOS RTC seconds (BCD or binary as the RTC is set; only changes matter here). */

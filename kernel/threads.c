@@ -20,6 +20,7 @@
 #include "process.h"
 #include "cmdline.h"
 #include "kernel.h"
+#include "ktest.h"
 #include "memory.h"
 #include "platform.h"
 
@@ -376,23 +377,11 @@ static void *sleeper_main(void *arg)
     return NULL;
 }
 
-/* Unbounded recursion into the guard page below this thread's stack. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpragmas"
-#pragma GCC diagnostic ignored "-Winfinite-recursion"
-__attribute__((noinline)) static uint64_t overflow(uint64_t depth)
-{
-    volatile uint8_t pad[256];
-    pad[0] = (uint8_t)depth;
-    return overflow(depth + 1) + pad[0];
-}
-#pragma GCC diagnostic pop
-
 void *kthread_overflow_main(void *arg)
 {
     (void)arg;
     kprintf("threads: %s recursing into its guard page\n", sched_thread_name(sched_current()));
-    return (void *)(uintptr_t)overflow(0);
+    return (void *)(uintptr_t)ktest_recurse_forever(0);
 }
 
 int kcmd_spawn(struct kshell_io *io, size_t argc, char **argv)
