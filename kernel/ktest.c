@@ -125,3 +125,21 @@ __attribute__((noinline)) uint64_t ktest_recurse_forever(uint64_t depth)
     return ktest_recurse_forever(depth + 1) + pad[0];
 }
 #pragma GCC diagnostic pop
+
+uint8_t ktest_rtc_seconds(void)
+{
+    for (;;) {
+        outb(0x70, 0x0A);
+        if (inb(0x71) & 0x80) /* update in progress */
+            continue;
+        outb(0x70, 0x00);
+        return inb(0x71);
+    }
+}
+
+void ktest_next_rtc_second(void)
+{
+    uint8_t s = ktest_rtc_seconds();
+    while (ktest_rtc_seconds() == s)
+        __asm__ volatile("pause");
+}

@@ -60,3 +60,9 @@ __attribute__((noreturn)) void ktest_qemu_exit(uint8_t code);
  * the stack-overflow tests and demos (a #PF that cannot be delivered on the same stack becomes
  * a #DF on its IST stack). Never returns normally. */
 uint64_t ktest_recurse_forever(uint64_t depth);
+
+/* The CMOS RTC's seconds register (BCD or binary as the RTC is set: only changes matter), the
+ * reference the timer tests measure against; and a busy wait for its next change, interrupt
+ * state left as it is. */
+uint8_t ktest_rtc_seconds(void);
+void ktest_next_rtc_second(void);

@@ -14,26 +14,6 @@
 #include <x86/lapic.h>
 #include <x86/pic.h>
 
-/* CMOS RTC seconds register (only changes matter). */
-static uint8_t rtc_seconds(void)
-{
-    for (;;) {
-        outb(0x70, 0x0A);
-        if (inb(0x71) & 0x80) /* update in progress */
-            continue;
-        outb(0x70, 0x00);
-        return inb(0x71);
-    }
-}
-
-/* Busy-wait for the next RTC second edge (interrupt state left as it is). */
-static void next_rtc_edge(void)
-{
-    uint8_t s = rtc_seconds();
-    while (rtc_seconds() == s)
-        x86_pause();
-}
-
 /* What the boot chose, printed for the harness, and consistent with CPUID. */
 KTEST(platform_summary)
 {
@@ -63,11 +43,11 @@ KTEST(platform_summary)
  */
 KTEST(uptime_survives_masked_interrupts)
 {
-    next_rtc_edge();
+    ktest_next_rtc_second();
     uint64_t flags = x86_irq_save();
     uint64_t ticks0 = kplatform_tick_count();
     uint64_t u0 = kplatform_clock_ns();
-    next_rtc_edge();
+    ktest_next_rtc_second();
     uint64_t u1 = kplatform_clock_ns();
     uint64_t ticks1 = kplatform_tick_count();
     x86_irq_restore(flags);
@@ -319,11 +299,11 @@ KTEST(keyboard_leds_leave_masks_alone)
  */
 KTEST(uptime_tracks_rtc)
 {
-    next_rtc_edge();
+    ktest_next_rtc_second();
     uint64_t u0 = kplatform_clock_ns();
     for (int i = 0; i < 6; i++) {
-        uint8_t s = rtc_seconds();
-        while (rtc_seconds() == s)
+        uint8_t s = ktest_rtc_seconds();
+        while (ktest_rtc_seconds() == s)
             x86_enable_and_halt();
     }
     uint64_t ms = (kplatform_clock_ns() - u0) / 1000000u;

@@ -68,18 +68,6 @@ KTEST_SHOULD_PANIC(double_fault_stack_overflow)
     kprintf("%llu\n", (unsigned long long)ktest_recurse_forever(0));
 }
 
-/* CMOS RTC seconds (BCD or binary as the RTC is set; only changes matter here). */
-static uint8_t rtc_seconds(void)
-{
-    for (;;) {
-        outb(0x70, 0x0A);
-        if (inb(0x71) & 0x80) /* update in progress */
-            continue;
-        outb(0x70, 0x00);
-        return inb(0x71);
-    }
-}
-
 /* Ticks of the chosen tick source (LAPIC timer or PIT) counted over one RTC second are
  * within 10% of the programmed rate. The harness runs this with QEMU's -icount and the RTC on
  * the virtual clock, so a loaded host cannot make QEMU deliver fewer timer interrupts than
@@ -88,12 +76,12 @@ KTEST(timer_rate)
 {
     uint32_t hz = kplatform_tick_hz();
     KASSERT(hz > 0);
-    uint8_t s0 = rtc_seconds();
-    while (rtc_seconds() == s0)
+    uint8_t s0 = ktest_rtc_seconds();
+    while (ktest_rtc_seconds() == s0)
         x86_pause();
     uint64_t t0 = kplatform_tick_count();
-    uint8_t s1 = rtc_seconds();
-    while (rtc_seconds() == s1)
+    uint8_t s1 = ktest_rtc_seconds();
+    while (ktest_rtc_seconds() == s1)
         x86_pause();
     uint64_t ticks = kplatform_tick_count() - t0;
     kprintf("timer_rate: %llu ticks in one RTC second at %u Hz (%s)\n", (unsigned long long)ticks,
