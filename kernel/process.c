@@ -590,12 +590,26 @@ int kprocess_init_status(void)
 
 bool kprocess_run_init(const char *cmdline, int *status)
 {
-    char path[128];
+    char path[128], args[128];
     if (!kcmdline_get(cmdline, "init", path, sizeof path))
         return false;
-    const char *argv[] = {path};
+    /* initargs=A,B,C: init's argv[1..] (the command line splits on spaces, so commas). */
+    const char *argv[5] = {path};
+    size_t argc = 1;
+    if (kcmdline_get(cmdline, "initargs", args, sizeof args) && args[0]) {
+        char *s = args;
+        argv[argc++] = s;
+        for (; *s; s++) {
+            if (*s != ',')
+                continue;
+            *s = '\0';
+            if (argc == sizeof argv / sizeof argv[0])
+                break;
+            argv[argc++] = s + 1;
+        }
+    }
     *status = -1;
-    if (kprocess_run(path, 1, argv, status) == 0)
+    if (kprocess_run(path, argc, argv, status) == 0)
         kprintf("init: %s exited with status %d\n", path, *status);
     else
         kprintf("init: %s could not be started\n", path);

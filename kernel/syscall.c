@@ -479,7 +479,10 @@ void ksyscall(struct x86_interrupt_frame *frame)
     __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED);
     p->syscalls++;
     const uint64_t a[6] = {frame->rdi, frame->rsi, frame->rdx, frame->r10, frame->r8, frame->r9};
-    uint64_t nr = frame->rax;
+    /* The call number is the low 32 bits of rax, as on Linux x86_64 (entry_64.S passes it as
+     * `int nr` to do_syscall_64, which compares `unsigned int unr = nr` with NR_syscalls): the
+     * high half is ignored, 0xffffffff is no call (-ENOSYS). */
+    uint32_t nr = (uint32_t)frame->rax;
     int64_t ret = dispatch(p, nr, a);
     unsigned t = p->trace_next++ % (sizeof p->trace / sizeof p->trace[0]);
     p->trace[t].nr = nr;
