@@ -44,10 +44,28 @@ KTEST(user_init)
 KTEST(user_programs)
 {
     need_initrd();
+    uint64_t demand0 = kprocess_demand_fault_count();
     KASSERT(run("/bin/mallocs", NULL) == 0);
+    /* malloc's heap (brk and mmap) is mapped page by page as mallocs touches it */
+    uint64_t demand = kprocess_demand_fault_count() - demand0;
+    kprintf("user_programs: /bin/mallocs: %llu pages mapped on first touch\n",
+            (unsigned long long)demand);
+    KASSERT(demand > 0);
     KASSERT(run("/bin/readfile", NULL) == 0);
     KASSERT(run("/bin/readfile", "/etc/sample.txt") == 0);
     KASSERT(run("/bin/efault", NULL) == 0);
+    /* Every frame a process got on first touch (and for its tables) is back once it ended. */
+    struct mm_frames_stats before, after;
+    uint64_t f = x86_irq_save();
+    mm_frames_get_stats(&kframes, &before);
+    x86_irq_restore(f);
+    KASSERT(run("/bin/mallocs", NULL) == 0);
+    f = x86_irq_save();
+    mm_frames_get_stats(&kframes, &after);
+    x86_irq_restore(f);
+    kprintf("user_programs: /bin/mallocs again: %lld frames not returned\n",
+            (long long)(before.free_frames - after.free_frames));
+    KASSERT(before.free_frames == after.free_frames);
     /* A missing program and a file that is no program do not start. */
     const char *argv[] = {"x"};
     int status;
@@ -61,9 +79,11 @@ KTEST(user_faults)
 {
     need_initrd();
     static const char *const progs[] = {
-        "/bin/fault_kread",  "/bin/fault_kwrite", "/bin/fault_exec_writable", "/bin/fault_cli",
-        "/bin/fault_hlt",    "/bin/fault_in",     "/bin/fault_out",           "/bin/fault_lgdt",
-        "/bin/fault_movcr3", "/bin/fault_ud",     "/bin/fault_divide",        "/bin/fault_noncanon",
+        "/bin/fault_kread",    "/bin/fault_kwrite",  "/bin/fault_exec_writable",
+        "/bin/fault_cli",      "/bin/fault_hlt",     "/bin/fault_in",
+        "/bin/fault_out",      "/bin/fault_lgdt",    "/bin/fault_movcr3",
+        "/bin/fault_ud",       "/bin/fault_divide",  "/bin/fault_noncanon",
+        "/bin/fault_unmapped", "/bin/fault_rowrite",
     };
     for (size_t i = 0; i < sizeof progs / sizeof progs[0]; i++) {
         int st = run(progs[i], NULL);
@@ -254,6 +274,43 @@ static uint64_t run_getpid_loop(uint32_t n)
     return t1 - t0;
 }
 
+/* Ring 3: mmap n pages of anonymous memory (nothing mapped yet), write one byte to each (one
+ * #PF, a zeroed frame mapped, back to ring 3, per page), exit(0). */
+static uint64_t run_touch_loop(uint32_t n)
+{
+    uint8_t code[] = {
+        0x41, 0xbc, 0,    0,    0,    0,          /* mov $n, %r12d */
+        0x31, 0xff,                               /* xor %edi, %edi (addr 0) */
+        0xbe, 0,    0,    0,    0,                /* mov $len, %esi */
+        0xba, 0x03, 0x00, 0x00, 0x00,             /* mov $3 (PROT_READ|PROT_WRITE), %edx */
+        0x41, 0xba, 0x22, 0x00, 0x00, 0x00,       /* mov $0x22 (MAP_PRIVATE|MAP_ANONYMOUS), %r10d */
+        0x49, 0xc7, 0xc0, 0xff, 0xff, 0xff, 0xff, /* mov $-1, %r8 */
+        0x45, 0x31, 0xc9,                         /* xor %r9d, %r9d */
+        0xb8, 0x09, 0x00, 0x00, 0x00,             /* mov $9 (mmap), %eax */
+        0x0f, 0x05,                               /* syscall */
+        0xc6, 0x00, 0x01,                         /* 1: movb $1, (%rax) */
+        0x48, 0x05, 0x00, 0x10, 0x00, 0x00,       /* add $4096, %rax */
+        0x41, 0xff, 0xcc,                         /* dec %r12d */
+        0x75, 0xf2,                               /* jnz 1b */
+        0xb8, 0x3c, 0x00, 0x00, 0x00,             /* mov $60 (exit), %eax */
+        0x31, 0xff,                               /* xor %edi, %edi */
+        0x0f, 0x05,                               /* syscall */
+        0x0f, 0x0b,                               /* ud2 */
+    };
+    uint32_t len = n * 4096u;
+    __builtin_memcpy(&code[2], &n, 4);
+    __builtin_memcpy(&code[9], &len, 4);
+    int err;
+    uint64_t faults0 = kprocess_demand_fault_count();
+    uint64_t t0 = x86_rdtsc();
+    struct kprocess *p = kprocess_spawn_code("touch-loop", code, sizeof code, &err);
+    KASSERT(p != NULL);
+    KASSERT(kprocess_wait(p) == 0);
+    uint64_t t1 = x86_rdtsc();
+    KASSERT(kprocess_demand_fault_count() - faults0 == n); /* one first-touch fault a page */
+    return t1 - t0;
+}
+
 KTEST(user_bench)
 {
     need_initrd();
@@ -282,12 +339,21 @@ KTEST(user_bench)
     }
     uint64_t spawn = x86_rdtsc() - t0;
     cycles_row("spawn_to_exit_hello", spawn, n_spawn);
+
+    /* Page fault and map, per page: a long run minus a one-page run (spawn, mmap and exit
+     * cancel; freeing each frame at exit stays in). */
+    const uint32_t n_pages = 4096;
+    uint64_t one_page = run_touch_loop(1);
+    uint64_t pages = run_touch_loop(n_pages + 1);
+    uint64_t pf = pages > one_page ? pages - one_page : 0;
+    cycles_row("page_fault_map_anon", pf, n_pages);
     uint64_t ref_x100 = ref * 100 / n_ref;
     if (ref_x100)
         kprintf("bench user qemu ratios: null_syscall %llu x reference, spawn_to_exit %llu x "
-                "reference\n",
+                "reference, page_fault_map %llu x reference\n",
                 (unsigned long long)(sys * 100 / n_sys / ref_x100),
-                (unsigned long long)(spawn * 100 / n_spawn / ref_x100));
+                (unsigned long long)(spawn * 100 / n_spawn / ref_x100),
+                (unsigned long long)(pf * 100 / n_pages / ref_x100));
 }
 
 /* Isolation: two processes use the same user address. A writes 0x55 there, sleeps 50 ms and

@@ -27,6 +27,7 @@
 #define ENOEXEC 8
 #define EAGAIN 11
 #define ENAMETOOLONG 36
+#define EACCES 13
 #define STACK_BUILD_SIZE (16u * 1024u)
 
 static struct x86_percpu percpu;
@@ -141,11 +142,15 @@ static bool collect_run(void *ctx, const struct mm_mapping_range *m)
     return ++rs->n < sizeof rs->r / sizeof rs->r[0];
 }
 
-/* Whatever the length: only the pages that are mapped cost anything. */
-void kprocess_unmap(struct kprocess *p, uint64_t start, uint64_t len)
+static uint64_t range_end(uint64_t start, uint64_t len)
 {
-    uint64_t end =
-        start + len < start || start + len > MM_USER_HALF_END ? MM_USER_HALF_END : start + len;
+    return start + len < start || start + len > MM_USER_HALF_END ? MM_USER_HALF_END : start + len;
+}
+
+/* Whatever the length: only the pages that are mapped cost anything. */
+static void unmap_pages(struct kprocess *p, uint64_t start, uint64_t len)
+{
+    uint64_t end = range_end(start, len);
     for (;;) {
         struct runs rs = {.start = start, .end = end};
         if (mm_walk(&p->space, collect_run, &rs) != MM_OK || rs.n == 0)
@@ -163,6 +168,152 @@ void kprocess_unmap(struct kprocess *p, uint64_t start, uint64_t len)
             }
         }
     }
+}
+
+/* ---- demand-paged regions ---- */
+
+static uint64_t demand_faults;
+
+uint64_t kprocess_demand_fault_count(void)
+{
+    return __atomic_load_n(&demand_faults, __ATOMIC_RELAXED);
+}
+
+static struct kvma *vma_find(struct kprocess *p, uint64_t va)
+{
+    for (unsigned i = 0; i < p->nvmas; i++)
+        if (va >= p->vmas[i].start && va < p->vmas[i].end)
+            return &p->vmas[i];
+    return NULL;
+}
+
+/* Take [s, e) out of every region: trim, drop, or cut one in two. Regions never overlap, so a
+ * region that must be cut is the only one touched: without a free slot nothing changes. */
+static bool vma_remove(struct kprocess *p, uint64_t s, uint64_t e)
+{
+    for (unsigned i = 0; i < p->nvmas;) {
+        struct kvma *v = &p->vmas[i];
+        if (v->end <= s || v->start >= e) {
+            i++;
+        } else if (v->start < s && v->end > e) {
+            if (p->nvmas == KPROC_VMAS)
+                return false;
+            p->vmas[p->nvmas++] = (struct kvma){e, v->end, v->perm};
+            v->end = s;
+            i++;
+        } else if (v->start < s) {
+            v->end = s;
+            i++;
+        } else if (v->end > e) {
+            v->start = e;
+            i++;
+        } else {
+            p->vmas[i] = p->vmas[--p->nvmas]; /* covered: dropped (slot i looked at again) */
+        }
+    }
+    return true;
+}
+
+/* Add [s, e) (overlapping no region), merged with neighbours of the same rights. */
+static bool vma_add(struct kprocess *p, uint64_t s, uint64_t e, uint32_t perm)
+{
+    struct kvma *below = NULL, *above = NULL;
+    for (unsigned i = 0; i < p->nvmas; i++) {
+        if (p->vmas[i].perm != perm)
+            continue;
+        if (p->vmas[i].end == s)
+            below = &p->vmas[i];
+        if (p->vmas[i].start == e)
+            above = &p->vmas[i];
+    }
+    if (below && above) {
+        below->end = above->end;
+        *above = p->vmas[--p->nvmas];
+    } else if (below) {
+        below->end = e;
+    } else if (above) {
+        above->start = s;
+    } else {
+        if (p->nvmas == KPROC_VMAS)
+            return false;
+        p->vmas[p->nvmas++] = (struct kvma){s, e, perm};
+    }
+    return true;
+}
+
+static bool user_range(uint64_t start, uint64_t len)
+{
+    return len && start % MM_PAGE_SIZE == 0 && len % MM_PAGE_SIZE == 0 && start + len > start &&
+           start + len <= MM_USER_HALF_END;
+}
+
+bool kprocess_unmap(struct kprocess *p, uint64_t start, uint64_t len)
+{
+    unmap_pages(p, start, len);
+    return vma_remove(p, start, range_end(start, len));
+}
+
+bool kprocess_reserve(struct kprocess *p, uint64_t start, uint64_t len, uint32_t perm)
+{
+    if (((perm & EXEC_PERM_W) && (perm & EXEC_PERM_X)) || !user_range(start, len))
+        return false;
+    if (!vma_remove(p, start, start + len))
+        return false;
+    unmap_pages(p, start, len);
+    return vma_add(p, start, start + len, perm);
+}
+
+int kprocess_protect(struct kprocess *p, uint64_t start, uint64_t len, uint32_t perm)
+{
+    if ((perm & EXEC_PERM_W) && (perm & EXEC_PERM_X))
+        return -EACCES;
+    if (!user_range(start, len))
+        return -ENOMEM;
+    uint64_t end = start + len;
+    /* Every page in a region or mapped: region spans are skipped whole, so the loop costs at
+     * most one step per mapped page. */
+    for (uint64_t va = start; va < end;) {
+        struct kvma *v = vma_find(p, va);
+        if (v) {
+            va = v->end < end ? v->end : end;
+            continue;
+        }
+        struct mm_translation t;
+        if (mm_translate(&p->space, mm_vaddr(va), &t) != MM_OK || !(t.flags & MM_PAGE_USER))
+            return -ENOMEM;
+        va += MM_PAGE_SIZE;
+    }
+    /* The parts of regions inside the range take the new rights. */
+    for (uint64_t va = start; va < end;) {
+        struct kvma *v = vma_find(p, va);
+        if (!v) {
+            va += MM_PAGE_SIZE;
+            continue;
+        }
+        uint64_t e = v->end < end ? v->end : end;
+        if (v->perm != perm && (!vma_remove(p, va, e) || !vma_add(p, va, e, perm)))
+            return -ENOMEM;
+        va = e;
+    }
+    /* Mapped pages now. */
+    for (uint64_t from = start;;) {
+        struct runs rs = {.start = from, .end = end};
+        if (mm_walk(&p->space, collect_run, &rs) != MM_OK || rs.n == 0)
+            break;
+        for (size_t i = 0; i < rs.n; i++) {
+            for (uint64_t va = rs.r[i].start; va < rs.r[i].end; va += MM_PAGE_SIZE) {
+                uint64_t f = x86_irq_save();
+                enum mm_status st = mm_protect(&p->space, mm_vaddr(va), page_flags(perm));
+                x86_irq_restore(f);
+                if (st != MM_OK)
+                    return -ENOMEM;
+            }
+        }
+        if (rs.n < sizeof rs.r / sizeof rs.r[0])
+            break;
+        from = rs.r[rs.n - 1].end;
+    }
+    return 0;
 }
 
 bool kprocess_map(struct kprocess *p, uint64_t start, uint64_t len, uint32_t perm)
@@ -192,7 +343,7 @@ bool kprocess_map(struct kprocess *p, uint64_t start, uint64_t len, uint32_t per
         p->pages++;
         continue;
     fail:
-        kprocess_unmap(p, start, va - start);
+        unmap_pages(p, start, va - start);
         return false;
     }
     return true;
@@ -275,7 +426,8 @@ int64_t kstrncpy_from_user(char *dst, uint64_t user_src, size_t n)
 
 static void teardown(struct kprocess *p)
 {
-    kprocess_unmap(p, 0, MM_USER_HALF_END);
+    unmap_pages(p, 0, MM_USER_HALF_END);
+    p->nvmas = 0;
     uint64_t f = x86_irq_save();
     enum mm_status st = mm_space_destroy(&p->space);
     x86_irq_restore(f);
@@ -375,8 +527,39 @@ __attribute__((noreturn)) static void fault_exit(void)
     kprocess_exit(128 + signal_of(v));
 }
 
+/* A #PF on a page of a demand-paged region, from ring 3 or from a user-copy routine (Linux
+ * semantics: a valid buffer the program has not touched yet is no EFAULT): map a zeroed frame
+ * with the region's rights and retry the instruction. Not for a protection fault on a present
+ * page, a write to a region without W, a fetch from one without X, or when no frame (or page
+ * budget) is left: those end the process or take the copy routine's fixup as before. */
+static bool demand_map(const struct x86_interrupt_frame *frame)
+{
+    enum { PF_PRESENT = 1, PF_WRITE = 2, PF_RSVD = 8, PF_FETCH = 16 };
+    if (frame->vector != 14 || (frame->error_code & (PF_PRESENT | PF_RSVD)))
+        return false;
+    if ((frame->cs & 3u) != 3u && !x86_uaccess_fixup_rip(frame->rip))
+        return false;
+    uint64_t addr = x86_read_cr2();
+    if (addr >= MM_USER_HALF_END)
+        return false;
+    struct kprocess *p = kprocess_current();
+    if (!p || !p->running_user)
+        return false;
+    struct kvma *v = vma_find(p, addr);
+    if (!v || ((frame->error_code & PF_WRITE) && !(v->perm & EXEC_PERM_W)) ||
+        ((frame->error_code & PF_FETCH) && !(v->perm & EXEC_PERM_X)))
+        return false;
+    if (!kprocess_map(p, addr & ~(uint64_t)(MM_PAGE_SIZE - 1), MM_PAGE_SIZE, v->perm))
+        return false;
+    p->demand_faults++;
+    __atomic_add_fetch(&demand_faults, 1, __ATOMIC_RELAXED);
+    return true;
+}
+
 bool kprocess_fault(struct x86_interrupt_frame *frame)
 {
+    if (demand_map(frame))
+        return true;
     if (x86_uaccess_fixup(frame))
         return true;
     bool from_user = (frame->cs & 3u) == 3u;

@@ -7,6 +7,9 @@
  * Layout of a process (user half):
  *   0x10000 ..               the program's PT_LOAD segments (W^X per segment)
  *   after the last segment   brk heap (grows up, at most KPROC_BRK_MAX)
+ * The brk heap and anonymous mmaps are regions (struct kvma) mapped on demand: the first
+ * touch of a page (from ring 3 or from a copy routine) maps a zeroed frame with the region's
+ * rights (kprocess_fault). Program segments and the stack are mapped up front.
  *   0x7f0000000000 ..        anonymous mmap area (grows up)
  *   KPROC_STACK_TOP          top of the user stack (KPROC_STACK_SIZE mapped below it, then an
  *                            unmapped guard gap of KPROC_STACK_GUARD down to the mmap area)
@@ -34,6 +37,13 @@
 #define KPROC_BRK_MAX (256ull << 20)
 #define KPROC_MAX_PAGES 16384u /* 64 MiB of user memory per process */
 #define KPROC_KSTACK (32u * 1024u)
+#define KPROC_VMAS 256 /* demand-paged regions per process */
+
+/* A demand-paged anonymous region [start, end) with its rights (EXEC_PERM_*). */
+struct kvma {
+    uint64_t start, end;
+    uint32_t perm;
+};
 
 struct kfile {
     bool used;
@@ -56,6 +66,9 @@ struct kprocess {
     uint64_t brk_base, brk, brk_mapped;
     uint64_t mmap_next;
     unsigned pages;
+    struct kvma vmas[KPROC_VMAS]; /* vmas[0..nvmas): sorted by nothing, never overlapping */
+    unsigned nvmas;
+    uint64_t demand_faults; /* pages mapped on first touch */
     struct kfile files[KPROC_FILES];
     int exit_status;
     /* The fault that ended it (vector < 0: none). */
@@ -118,8 +131,20 @@ __attribute__((noreturn)) void kprocess_exit(int status);
 /* Map [start, start + len) (page-aligned) zero-filled with user permissions perm
  * (EXEC_PERM_*) in p. False on W+X, out of frames or over the page budget. */
 bool kprocess_map(struct kprocess *p, uint64_t start, uint64_t len, uint32_t perm);
-/* Unmap the pages of [start, start + len) that are mapped and free their frames. */
-void kprocess_unmap(struct kprocess *p, uint64_t start, uint64_t len);
+/* Unmap the pages of [start, start + len) that are mapped and free their frames, and take the
+ * range out of p's demand-paged regions. False (pages unmapped all the same) when cutting a
+ * region in two needs a free region slot and there is none. */
+bool kprocess_unmap(struct kprocess *p, uint64_t start, uint64_t len);
+/* Make [start, start + len) (page-aligned, lower half) a demand-paged region with rights
+ * perm, replacing whatever was there (mapped pages are unmapped and freed). Nothing is mapped
+ * now. False on W+X, a bad range or no free region slot. */
+bool kprocess_reserve(struct kprocess *p, uint64_t start, uint64_t len, uint32_t perm);
+/* Change the rights of [start, start + len): mapped pages now, region pages when they are
+ * first touched. Every page must be mapped or in a region. 0, or -ENOMEM (12) when some page
+ * is neither or no region slot is free, -EACCES (13) on W+X. */
+int kprocess_protect(struct kprocess *p, uint64_t start, uint64_t len, uint32_t perm);
+/* Pages mapped on first touch since boot, all processes. */
+uint64_t kprocess_demand_fault_count(void);
 
 /* Checked user access for the current process: 0 or -EFAULT (14). */
 int kcopy_from_user(void *dst, uint64_t user_src, size_t n);

@@ -257,11 +257,13 @@ static int64_t sys_brk(struct kprocess *p, uint64_t want)
         return (int64_t)p->brk;
     uint64_t need = page_up(want);
     if (need > p->brk_mapped) {
-        if (!kprocess_map(p, p->brk_mapped, need - p->brk_mapped, EXEC_PERM_R | EXEC_PERM_W))
+        /* reserved, mapped page by page on first touch */
+        if (!kprocess_reserve(p, p->brk_mapped, need - p->brk_mapped, EXEC_PERM_R | EXEC_PERM_W))
             return (int64_t)p->brk;
         p->brk_mapped = need;
     } else if (need < p->brk_mapped) {
-        kprocess_unmap(p, need, p->brk_mapped - need);
+        if (!kprocess_unmap(p, need, p->brk_mapped - need))
+            return (int64_t)p->brk;
         p->brk_mapped = need;
     }
     p->brk = want;
@@ -290,16 +292,18 @@ static int64_t sys_mmap(struct kprocess *p, uint64_t addr, uint64_t len, uint64_
     if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
         return -EACCES; /* W^X */
     len = page_up(len);
+    if (len / MM_PAGE_SIZE > KPROC_MAX_PAGES)
+        return -ENOMEM; /* more than a process may ever have mapped */
     if (flags & MAP_FIXED) {
         if (!range_ok(addr, len))
             return -EINVAL;
-        kprocess_unmap(p, addr, len);
     } else {
         addr = p->mmap_next;
         if (addr + len > KPROC_STACK_TOP - KPROC_STACK_SIZE - KPROC_STACK_GUARD)
             return -ENOMEM;
     }
-    if (!kprocess_map(p, addr, len, perm_of(prot) | EXEC_PERM_R))
+    /* Nothing is mapped now: each page on its first touch (kprocess_fault). */
+    if (!kprocess_reserve(p, addr, len, perm_of(prot) | EXEC_PERM_R))
         return -ENOMEM;
     if (!(flags & MAP_FIXED))
         p->mmap_next = addr + len;
@@ -310,7 +314,8 @@ static int64_t sys_munmap(struct kprocess *p, uint64_t addr, uint64_t len)
 {
     if (!range_ok(addr, page_up(len)))
         return -EINVAL;
-    kprocess_unmap(p, addr, page_up(len));
+    if (!kprocess_unmap(p, addr, page_up(len)))
+        return -ENOMEM; /* cutting a region in two needs a free region slot */
     return 0;
 }
 
@@ -319,25 +324,7 @@ static int64_t sys_mprotect(struct kprocess *p, uint64_t addr, uint64_t len, uin
     len = page_up(len);
     if (!range_ok(addr, len))
         return -EINVAL;
-    if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
-        return -EACCES; /* W^X */
-    if (len / MM_PAGE_SIZE > p->pages)
-        return -ENOMEM; /* more than it has mapped: some page is not */
-    unsigned flags = MM_PAGE_USER | ((prot & PROT_WRITE) ? MM_PAGE_WRITABLE : 0) |
-                     ((prot & PROT_EXEC) ? 0 : MM_PAGE_NO_EXECUTE);
-    for (uint64_t va = addr; va < addr + len; va += MM_PAGE_SIZE) {
-        struct mm_translation t;
-        if (mm_translate(&p->space, mm_vaddr(va), &t) != MM_OK || !(t.flags & MM_PAGE_USER))
-            return -ENOMEM;
-    }
-    for (uint64_t va = addr; va < addr + len; va += MM_PAGE_SIZE) {
-        uint64_t f = x86_irq_save();
-        enum mm_status st = mm_protect(&p->space, mm_vaddr(va), flags);
-        x86_irq_restore(f);
-        if (st != MM_OK)
-            return -ENOMEM;
-    }
-    return 0;
+    return kprocess_protect(p, addr, len, perm_of(prot) | EXEC_PERM_R); /* W^X: -EACCES */
 }
 
 static int64_t sys_uname(uint64_t ubuf)

@@ -85,6 +85,27 @@ int main(void)
         return 2;
     }
     __asm__ volatile("mov $39, %%eax\n\tjmp *%0" : : "r"(page + 4094) : "rax", "rcx", "r11");
+#elif defined(FAULT_UNMAPPED)
+    /* Anonymous memory is mapped on first touch, but only inside a region: after munmap the
+     * address is in none, and the touch ends the process. */
+    announce("touching anonymous memory after munmap");
+    volatile unsigned char *m =
+        mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED || munmap((void *)(uintptr_t)(m + 4096), 4096) != 0) {
+        printf("fault: mmap/munmap failed (SKIPPED)\n");
+        return 2;
+    }
+    m[0] = 1;    /* still mapped: fine */
+    m[4096] = 1; /* not any more */
+#elif defined(FAULT_ROWRITE)
+    /* A read-only anonymous region: the first touch is a write, which its rights forbid. */
+    announce("writing untouched read-only anonymous memory");
+    volatile unsigned char *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+        printf("fault: mmap failed (SKIPPED)\n");
+        return 2;
+    }
+    m[0] = 1;
 #else
 #error "build with -DFAULT_<KIND>"
 #endif
