@@ -147,7 +147,6 @@ static int check_number_width(void)
 int main(int argc, char **argv)
 {
     int width_wrong = check_number_width();
-    printf("sysfuzz: syscall number = low 32 bits of rax: %d wrong\n", width_wrong);
     uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 1;
     unsigned long calls = argc > 2 ? strtoul(argv[2], NULL, 0) : 20000;
     state = seed;
@@ -194,5 +193,6 @@ int main(int argc, char **argv)
     }
     printf("sysfuzz: seed %llu: %lu calls, %lu succeeded, %lu failed, %lu avoided\n",
            (unsigned long long)seed, calls, ok, failed, skipped);
+    printf("sysfuzz: syscall number = low 32 bits of rax: %d wrong\n", width_wrong);
     return width_wrong ? 1 : 0;
 }
