@@ -80,6 +80,19 @@ int main(void)
                r == 0 ? "ok" : "WRONG", r);
         failures += r != 0;
         expect_efault("read into untouched read-only memory", syscall(SYS_read, fd, ro, 16));
+        /* mprotect on untouched pages changes the rights they get on first touch */
+        unsigned char *lazy =
+            mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        r = lazy == MAP_FAILED ? -1 : mprotect(lazy, 4096, PROT_READ);
+        printf("efault: mprotect of untouched memory: %s (ret %ld)\n", r == 0 ? "ok" : "WRONG", r);
+        failures += r != 0;
+        expect_efault("read into untouched memory made read-only", syscall(SYS_read, fd, lazy, 16));
+        lseek(fd, 0, SEEK_SET);
+        r = mprotect(lazy, 4096, PROT_READ | PROT_WRITE) == 0 ? syscall(SYS_read, fd, lazy, 16)
+                                                              : -1;
+        ok = r == 16 && memcmp(lazy, first, 16) == 0;
+        printf("efault: read into it made writable again: %s (ret %ld)\n", ok ? "ok" : "WRONG", r);
+        failures += !ok;
         munmap(fresh + 4096, 4096);
         expect_efault("read into unmapped anonymous memory",
                       syscall(SYS_read, fd, fresh + 4096, 16));
