@@ -225,12 +225,24 @@ KTEST(user_two_processes)
         sched_sleep_until(kplatform_clock_ns() + 1000000u);
     bool both_running = !a->exited && !b->exited;
     uint64_t sa = a->switches_in, sb = b->switches_in;
+    /* The process list shows both while they exist (running, or ended and not yet waited). */
+    struct kprocess_info list[KPROC_MAX];
+    size_t n = kprocess_list(list, KPROC_MAX);
+    bool seen_a = false, seen_b = false;
+    for (size_t i = 0; i < n && i < KPROC_MAX; i++) {
+        kprintf("user_two_processes: listed pid %d %s (%s)\n", list[i].pid, list[i].name,
+                list[i].exited ? "exited" : "running");
+        seen_a = seen_a || list[i].pid == pid_a;
+        seen_b = seen_b || list[i].pid == pid_b;
+    }
     int st_a = kprocess_wait(a), st_b = kprocess_wait(b);
     kprintf("user_two_processes: pid %d status %d, %llu switch-ins; pid %d status %d, %llu "
             "switch-ins\n",
             pid_a, st_a, (unsigned long long)sa, pid_b, st_b, (unsigned long long)sb);
     KASSERT(st_a == 0 && st_b == 0);
     KASSERT(both_running && sa >= 3 && sb >= 3);
+    KASSERT(seen_a && seen_b);
+    KASSERT(kprocess_list(list, KPROC_MAX) == n - 2); /* waiting removed both */
 }
 
 /* ---- bench: user-mode rows in TSC cycles beside an indirect-call reference row ------------ */

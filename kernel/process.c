@@ -800,6 +800,52 @@ bool kprocess_run_init(const char *cmdline, int *status)
     return true;
 }
 
+size_t kprocess_list(struct kprocess_info *out, size_t cap)
+{
+    size_t n = 0;
+    uint64_t flags = x86_irq_save(); /* a consistent snapshot: no switch while copying */
+    for (size_t i = 0; i < KPROC_MAX; i++) {
+        const struct kprocess *p = &procs[i];
+        if (!p->used)
+            continue;
+        if (n < cap) {
+            struct kprocess_info *o = &out[n];
+            *o = (struct kprocess_info){.pid = p->pid,
+                                        .exited = p->exited,
+                                        .exit_status = p->exit_status,
+                                        .pages = p->pages,
+                                        .syscalls = p->syscalls};
+            __builtin_memcpy(o->name, p->name, sizeof o->name);
+        }
+        n++;
+    }
+    x86_irq_restore(flags);
+    return n;
+}
+
+int kcmd_procs(struct kshell_io *io, size_t argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    struct kprocess_info list[KPROC_MAX];
+    size_t n = kprocess_list(list, KPROC_MAX);
+    if (n == 0) {
+        kshell_printf(io, "procs: no user processes\n");
+        return 0;
+    }
+    kshell_printf(io, "  pid  state       pages  syscalls  name\n");
+    for (size_t i = 0; i < n; i++) {
+        char state[16];
+        if (list[i].exited)
+            con_snprintf(state, sizeof state, "exited %d", list[i].exit_status);
+        else
+            con_snprintf(state, sizeof state, "running");
+        kshell_printf(io, "%5d  %-10s %6u %9llu  %s\n", list[i].pid, state, list[i].pages,
+                      (unsigned long long)list[i].syscalls, list[i].name);
+    }
+    return 0;
+}
+
 int kcmd_run(struct kshell_io *io, size_t argc, char **argv)
 {
     int status = -1;

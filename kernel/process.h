@@ -154,5 +154,21 @@ int kcopy_to_user(uint64_t user_dst, const void *src, size_t n);
 int64_t kstrncpy_from_user(char *dst, uint64_t user_src, size_t n);
 
 /* Shell: `run <path> [args...]`. */
+/* One row of the process list. */
+struct kprocess_info {
+    int pid;
+    char name[KPROC_NAME_MAX];
+    bool exited;     /* ended, not yet waited for */
+    int exit_status; /* when exited */
+    unsigned pages;  /* user pages mapped */
+    uint64_t syscalls;
+};
+
+/* The processes that exist (running, or ended and not yet waited for) into out[0..cap), in
+ * slot order; returns how many exist (more than cap: only cap were written). Any context. */
+size_t kprocess_list(struct kprocess_info *out, size_t cap);
+
 struct kshell_io;
 int kcmd_run(struct kshell_io *io, size_t argc, char **argv);
+/* `procs`: the process list. */
+int kcmd_procs(struct kshell_io *io, size_t argc, char **argv);

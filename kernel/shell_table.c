@@ -1,6 +1,6 @@
 /*
  * shell_table.c - the shell's commands. A new capability adds a row here and its handler
- * elsewhere (ps, spawn, run <path>, cpus are expected next); help, completion and argument
+ * elsewhere (cpus is expected next); help, completion and argument
  * checks come from the row.
  */
 #include "shell.h"
@@ -11,6 +11,7 @@ int kcmd_spawn(struct kshell_io *io, size_t argc, char **argv);
 int kcmd_threads(struct kshell_io *io, size_t argc, char **argv);
 /* process.c */
 int kcmd_run(struct kshell_io *io, size_t argc, char **argv);
+int kcmd_procs(struct kshell_io *io, size_t argc, char **argv);
 
 const struct kshell_cmd kshell_cmds[] = {
     {"help", "[cmd]", "list the commands, or show one", 0, 1, kshell_cmd_help},
@@ -31,6 +32,7 @@ const struct kshell_cmd kshell_cmds[] = {
      kcmd_threads},
     {"run", "<path> [args...]", "run an initrd program as a user process and wait for it", 1,
      KSHELL_MAX_ARGS - 1, kcmd_run},
+    {"procs", "", "user processes: pid, state, pages, syscalls, name", 0, 0, kcmd_procs},
     {"kbd", "[layout]", "show the keyboard layouts, or switch to one", 0, 1, kcmd_kbd},
     {"ktest", "list|run <name>", "list in-kernel tests, or run one that needs no reboot", 1, 2,
      kcmd_ktest},
