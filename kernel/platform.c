@@ -22,6 +22,7 @@
 #include <x86/ioapic.h>
 #include <x86/lapic.h>
 #include <x86/pic.h>
+#include <x86/ps2.h>
 #include <x86/pit.h>
 #include <x86/pmtimer.h>
 #include <x86/tsc.h>
@@ -985,9 +986,9 @@ __attribute__((noreturn)) void kplatform_reboot(void)
     if (kplatform_has_8042()) {
         kprintf("reboot: 8042 reset pulse\n");
         kconsole_sync();
-        for (uint32_t i = 0; i < 100000u && (inb(0x64) & 0x02); i++)
+        for (uint32_t i = 0; i < 100000u && (inb(X86_PS2_STATUS) & X86_PS2_STATUS_INPUT_FULL); i++)
             x86_pause();
-        outb(0x64, 0xFE);
+        outb(X86_PS2_STATUS, X86_PS2_CMD_PULSE_RESET);
         for (volatile uint32_t i = 0; i < 10000000u; i++)
             x86_pause();
         kprintf("reboot: the 8042 did not reset the machine\n");

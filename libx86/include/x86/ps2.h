@@ -30,6 +30,8 @@
 /* Status register bits. */
 #define X86_PS2_STATUS_OUTPUT_FULL 0x01 /* a byte is waiting at 0x60 for the CPU */
 #define X86_PS2_STATUS_INPUT_FULL 0x02  /* controller has not taken the last byte yet */
+/* Controller command: pulse the CPU's reset line (the classic PC reset path). */
+#define X86_PS2_CMD_PULSE_RESET 0xFE
 
 /* Controller configuration byte bits. */
 #define X86_PS2_CONFIG_PORT1_IRQ 0x01
