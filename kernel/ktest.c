@@ -14,11 +14,6 @@ extern const struct ktest __ktests_start[], __ktests_end[];
 static const struct ktest *current;
 static char requested[64]; /* the name ktest= asked for, once armed */
 
-const struct ktest *ktest_current(void)
-{
-    return current;
-}
-
 void ktest_qemu_exit(uint8_t code)
 {
     /* The harness judges the serial output: let the last line leave the UART first. */

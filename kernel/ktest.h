@@ -47,8 +47,6 @@ __attribute__((noreturn, format(printf, 3, 4))) void ktest_fail(const char *file
 void ktest_arm(const char *cmdline);
 /* If the command line names a test, run it and never return; otherwise return. */
 void ktest_run_from_cmdline(const char *cmdline);
-/* The test running now, or NULL outside test mode. */
-const struct ktest *ktest_current(void);
 /* End the running test: pass or fail (prints the TAP line, exits QEMU). */
 __attribute__((noreturn)) void ktest_finish(bool passed, const char *why);
 /* End the running test as skipped, with the reason on its TAP line (exits QEMU as a pass). */

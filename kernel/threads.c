@@ -174,12 +174,6 @@ bool kthreads_running(void)
     return __atomic_load_n(&threads_up, __ATOMIC_ACQUIRE);
 }
 
-void kthreads_timer_tick(void)
-{
-    if (kthreads_running())
-        sched_tick();
-}
-
 void kthreads_irq_exit(void)
 {
     if (!kthreads_running())
@@ -255,20 +249,9 @@ static void ps_lines(void (*out)(void *ctx, const char *line), void *ctx)
         kpanic("ps: mutex not ours");
 }
 
-static void ps_to_log(void *ctx, const char *line)
-{
-    (void)ctx;
-    kprintf("%s", line);
-}
-
 static void ps_to_shell(void *ctx, const char *line)
 {
     kshell_printf(ctx, "%s", line);
-}
-
-void kthreads_ps(void)
-{
-    ps_lines(ps_to_log, NULL);
 }
 
 int kcmd_ps(struct kshell_io *io, size_t argc, char **argv)

@@ -38,9 +38,6 @@ void kthreads_init(void);
 /* True once kthreads_init ran. Any context. */
 bool kthreads_running(void);
 
-/* A timer tick (IRQ context, after EOI): sched_tick once threads run. kthreads_irq_exit
- * already ticks when the tick count moved, so this is for a tick source it cannot see. */
-void kthreads_timer_tick(void);
 /* libx86's exit hook (x86_isr_set_exit_hook), on the way out of the outermost external
  * interrupt to thread code, interrupts masked: sched_tick if kplatform_tick_count() moved since the
  * last call, then the preempt point. No-op before kthreads_init. */
@@ -54,10 +51,6 @@ struct sched_thread *kthread_spawn(const char *name, sched_entry_fn fn, void *ar
 /* If addr lies in the guard area below a thread stack, that thread's name; else NULL.
  * For the page-fault and double-fault reports. Any context. */
 const char *kthreads_guard_owner(uint64_t addr);
-
-/* Print one ps-style line per thread (id, name, state, priority, CPU ms, switches) to the
- * log. Thread context. */
-void kthreads_ps(void);
 
 /* Shell commands (rows in shell_table.c): `ps`; `spawn spin|sleep|overflow [n]` (a spinner
  * for n s with a counter on the top line, a sleeper of n ms, a stack overflow: the kernel
