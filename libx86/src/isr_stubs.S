@@ -13,6 +13,8 @@
  */
 #include <x86/idt.h>
 
+#include "frame_regs.inc"
+
     .text
 
 /* Entry for vector 0x\hi\lo. For vectors where the CPU pushes no error code a 0 is pushed
@@ -45,21 +47,7 @@ x86_isr_stub_\hi\lo:
     .p2align 4
     .type x86_isr_common, @function
 x86_isr_common:
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    X86_PUSH_GPRS
 
     /* The C ABI wants DF clear on entry; the interrupted code may have set it. */
     cld
@@ -72,20 +60,7 @@ x86_isr_common:
     call x86_isr_dispatch
     movq %rbx, %rsp
 
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
+    X86_POP_GPRS_EXCEPT_RAX
     popq %rax
     /* Drop vector and error code: iretq expects RIP on top. */
     addq $(X86_FRAME_RIP - X86_FRAME_VECTOR), %rsp

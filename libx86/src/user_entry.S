@@ -4,6 +4,8 @@
  */
 #include <x86/user.h>
 
+#include "frame_regs.inc"
+
     .text
 
 /* syscall: rcx = user rip, r11 = user rflags, IF/TF/DF/AC/NT cleared by SFMASK. */
@@ -21,39 +23,12 @@ x86_syscall_entry:
     pushq %rcx                           /* rip */
     pushq $0                             /* error code */
     pushq $X86_SYSCALL_VECTOR            /* vector */
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    X86_PUSH_GPRS
     movq %rsp, %rdi
     xorl %ebp, %ebp
     call x86_syscall_dispatch
     cli
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
+    X86_POP_GPRS_EXCEPT_RAX
     testl %eax, %eax
     popq %rax
     jz 1f
