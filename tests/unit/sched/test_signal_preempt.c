@@ -256,11 +256,15 @@ static void test_mutex_counter_exact(void **state)
 
 static struct sched_spinlock sl;
 static volatile uint64_t sl_holder_switched;
+static volatile uint64_t switches_seen; /* the holder's switch count when it finished */
 
+/* Runs until 20 ticks (10 slices) have passed, whatever the machine's speed: a fixed number of
+ * sections can end inside the first slice on a fast host, before the spinner is due. */
 static void *spin_lock_holder(void *arg)
 {
     (void)arg;
-    for (int r = 0; r < 200; r++) {
+    sig_atomic_t start = ticks_delivered;
+    for (int r = 0; r < 200 || ticks_delivered - start < 20; r++) {
         sched_spin_lock(&sl);
         struct sched_thread *me = sched_current();
         uint64_t sw = switches_of(me);
@@ -270,6 +274,7 @@ static void *spin_lock_holder(void *arg)
             sl_holder_switched++;
         sched_spin_unlock(&sl);
     }
+    switches_seen = switches_of(sched_current());
     return NULL;
 }
 
@@ -278,6 +283,7 @@ static void test_spinlock_holds_cpu(void **state)
     (void)state;
     sched_spin_init(&sl);
     sl_holder_switched = 0;
+    switches_seen = 0;
     stop = false;
     counts[0] = 0;
     struct sched_thread *a = spawn("holder", SCHED_PRIO_DEFAULT - 1, spin_lock_holder, NULL);
@@ -287,6 +293,7 @@ static void test_spinlock_holds_cpu(void **state)
     assert_int_equal(sched_thread_join(b, NULL), SCHED_OK);
     assert_int_equal(sl_holder_switched, 0);
     assert_true(counts[0] > 0); /* the spinner did run between the holder's sections */
+    assert_true(switches_seen > 1); /* and the holder was switched out and back in */
 }
 
 int main(void)
