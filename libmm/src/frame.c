@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "frame_impl.h"
 #include "mm/frame.h"
 #include "mm_assert.h"
 
@@ -177,14 +178,12 @@ static uint64_t zone_offset(const struct mm_frame_zone *z, uint64_t v, bool by_i
 }
 
 /* Position in fa->zones of the zone holding v (a frame number, or an index when by_index),
- * or fa->nzones if none: the last hit first, then a binary search (zones are sorted by both
- * keys alike). */
-static size_t zone_find(const struct mm_frames *fa, uint64_t v, bool by_index)
+ * or fa->nzones if none, by binary search (zones are sorted by both keys alike). Reads only
+ * what init wrote, so it needs no lock. */
+static size_t zone_search(const struct mm_frames *fa, uint64_t v, bool by_index)
 {
     size_t lo = 0, hi = fa->nzones;
 
-    if (zone_offset(&fa->zones[fa->last_zone], v, by_index) < fa->zones[fa->last_zone].count)
-        return fa->last_zone;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const struct mm_frame_zone *z = &fa->zones[mid];
@@ -197,6 +196,23 @@ static size_t zone_find(const struct mm_frames *fa, uint64_t v, bool by_index)
             return mid;
     }
     return fa->nzones;
+}
+
+/* zone_search with the last hit tried first. */
+static size_t zone_find(const struct mm_frames *fa, uint64_t v, bool by_index)
+{
+    if (zone_offset(&fa->zones[fa->last_zone], v, by_index) < fa->zones[fa->last_zone].count)
+        return fa->last_zone;
+    return zone_search(fa, v, by_index);
+}
+
+bool mm_frames_usable_frame(const struct mm_frames *fa, struct mm_paddr pa)
+{
+    uint64_t meta_off = pa.v - fa->meta_base.v;
+
+    if (!mm_paddr_is_aligned(pa, MM_PAGE_SIZE) || meta_off < fa->meta_size)
+        return false;
+    return zone_search(fa, mm_paddr_pfn(pa), false) < fa->nzones;
 }
 
 static const struct mm_frame_zone *zone_of_pfn(const struct mm_frames *fa, uint64_t pfn)
