@@ -112,6 +112,7 @@ enum async_status async_chan_init(struct async_chan *c, void *buf, size_t item_s
     c->head = 0;
     c->count = 0;
     c->closed = false;
+    atomic_store_explicit(&c->owner, NULL, memory_order_relaxed);
     c->senders.head = c->senders.tail = NULL;
     c->receivers.head = c->receivers.tail = NULL;
     return ASYNC_OK;
@@ -167,6 +168,20 @@ size_t async_chan_len(const struct async_chan *c)
     return c->count;
 }
 
+/* True if ex may use c: c is bound to ex now (first use) or was already. The channel's
+ * lists are unlocked, so a second executor is turned away instead of racing on them. */
+static bool chan_bind(struct async_chan *c, struct async_executor *ex)
+{
+    struct async_executor *cur = atomic_load_explicit(&c->owner, memory_order_relaxed);
+    if (cur == ex)
+        return true;
+    if (cur)
+        return false;
+    return atomic_compare_exchange_strong_explicit(&c->owner, &cur, ex, memory_order_relaxed,
+                                                   memory_order_relaxed) ||
+           cur == ex;
+}
+
 /* Shared by send and receive: one attempt; on "would block" wait in q. */
 static enum async_poll chan_wait_step(struct async_waitq *q, struct async_waiter *w,
                                       enum async_status st, enum async_status *out,
@@ -192,7 +207,9 @@ static enum async_poll chan_send_poll(struct async_future *f, struct async_conte
     struct async_chan_send *s = (struct async_chan_send *)f;
     if (s->status != ASYNC_ERR_PENDING)
         return ASYNC_READY;
-    enum async_status st = chan_send(s->chan, s->item, cx->executor);
+    enum async_status st = chan_bind(s->chan, cx->executor)
+                               ? chan_send(s->chan, s->item, cx->executor)
+                               : ASYNC_ERR_INVALID;
     return chan_wait_step(&s->chan->senders, &s->w, st, &s->status, f, cx);
 }
 
@@ -207,7 +224,9 @@ static enum async_poll chan_recv_poll(struct async_future *f, struct async_conte
     struct async_chan_recv *r = (struct async_chan_recv *)f;
     if (r->status != ASYNC_ERR_PENDING)
         return ASYNC_READY;
-    enum async_status st = chan_recv(r->chan, r->out, cx->executor);
+    enum async_status st = chan_bind(r->chan, cx->executor)
+                               ? chan_recv(r->chan, r->out, cx->executor)
+                               : ASYNC_ERR_INVALID;
     return chan_wait_step(&r->chan->receivers, &r->w, st, &r->status, f, cx);
 }
 

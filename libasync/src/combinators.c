@@ -68,8 +68,7 @@ static void select_drop(struct async_future *f)
         async_future_drop(s->futs[i]);
 }
 
-enum async_status async_select_init(struct async_select *s, struct async_future **futs,
-                                    size_t n)
+enum async_status async_select_init(struct async_select *s, struct async_future **futs, size_t n)
 {
     if (!s || !futs || n == 0)
         return ASYNC_ERR_INVALID;

@@ -44,11 +44,11 @@ struct async_task {
     atomic_uint_fast64_t rc;
     atomic_uchar state; /* enum async_task_state; written by the executor only */
     atomic_bool cancel_req;
-    bool reclaim;       /* queued only so that the executor frees it */
-    bool spawn_pending; /* queued by spawn, not by a wake */
-    bool seen;          /* linked in ex->tasks */
-    bool has_joiner;    /* a join future registered in `joiner` (executor context) */
-    bool local_queued;  /* linked in one of ex->ready[] */
+    bool reclaim;           /* queued only so that the executor frees it */
+    bool spawn_pending;     /* queued by spawn, not by a wake */
+    bool seen;              /* linked in ex->tasks */
+    atomic_bool has_joiner; /* a join future registered in `joiner` (any executor's) */
+    bool local_queued;      /* linked in one of ex->ready[] */
     /* low bits of the pass of its last poll: a wrap only defers a task by one pass, and the
      * header stays at 128 bytes */
     uint32_t pass;
@@ -79,19 +79,41 @@ static struct async_task *lnode_task(struct async_lnode *n)
     return (struct async_task *)((unsigned char *)n - offsetof(struct async_task, lnode));
 }
 
+/* The executor's counters: written by its thread only, read from anywhere. */
+static inline void stat_add(atomic_uint_fast64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
+static inline uint64_t stat_get(const atomic_uint_fast64_t *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
 const char *async_status_str(enum async_status s)
 {
     switch (s) {
-    case ASYNC_OK: return "ok";
-    case ASYNC_ERR_INVALID: return "invalid argument";
-    case ASYNC_ERR_NOMEM: return "out of memory";
-    case ASYNC_ERR_PENDING: return "pending";
-    case ASYNC_ERR_CANCELLED: return "cancelled";
-    case ASYNC_ERR_FULL: return "full";
-    case ASYNC_ERR_EMPTY: return "empty";
-    case ASYNC_ERR_CLOSED: return "closed";
-    case ASYNC_ERR_TIMEDOUT: return "timed out";
-    case ASYNC_STATUS_COUNT: break;
+    case ASYNC_OK:
+        return "ok";
+    case ASYNC_ERR_INVALID:
+        return "invalid argument";
+    case ASYNC_ERR_NOMEM:
+        return "out of memory";
+    case ASYNC_ERR_PENDING:
+        return "pending";
+    case ASYNC_ERR_CANCELLED:
+        return "cancelled";
+    case ASYNC_ERR_FULL:
+        return "full";
+    case ASYNC_ERR_EMPTY:
+        return "empty";
+    case ASYNC_ERR_CLOSED:
+        return "closed";
+    case ASYNC_ERR_TIMEDOUT:
+        return "timed out";
+    case ASYNC_STATUS_COUNT:
+        break;
     }
     return "unknown status";
 }
@@ -207,7 +229,7 @@ static void task_free(struct async_task *t)
 {
     struct async_executor *ex = t->ex;
     ASYNC_ASSERT(!t->local_queued);
-    if (t->has_joiner)
+    if (atomic_load_explicit(&t->has_joiner, memory_order_relaxed))
         async_waker_cell_clear(&t->joiner);
     atomic_fetch_add_explicit(&ex->freed, 1, memory_order_relaxed);
     ex->plat.free(ex->plat.ctx, t, t->alloc_size);
@@ -288,7 +310,7 @@ static void task_wake_local(struct async_executor *ex, struct async_task *t)
         return;
     }
     if (t->local_queued) {
-        ex->local_coalesced++;
+        stat_add(&ex->local_coalesced, 1);
         return;
     }
     t->local_queued = true;
@@ -303,7 +325,7 @@ static void task_unlink_local(struct async_executor *ex, struct async_task *t)
     if (t->local_queued) {
         l_unlink(&t->lnode);
         t->local_queued = false;
-        ex->local_coalesced++;
+        stat_add(&ex->local_coalesced, 1);
     }
 }
 
@@ -416,8 +438,7 @@ void async_waker_wake_in(struct async_executor *ex, struct async_waker *w)
 
 /* --- executor ---------------------------------------------------------------------------- */
 
-enum async_status async_executor_init(struct async_executor *ex,
-                                      const struct async_platform *plat)
+enum async_status async_executor_init(struct async_executor *ex, const struct async_platform *plat)
 {
     if (!ex || !plat || !plat->irq_save || !plat->irq_restore || !plat->idle || !plat->now ||
         !plat->alloc || !plat->free || plat->ticks_per_second == 0)
@@ -467,11 +488,13 @@ enum async_status async_spawn(struct async_executor *ex, const struct async_futu
     return ASYNC_OK;
 }
 
-/* Only the executor finishes tasks, so completed/cancelled need no atomics. */
+/* Live tasks: spawned (by anyone) minus finished (counted by the executor). Any context. */
 static uint64_t live_tasks(const struct async_executor *ex)
 {
-    return atomic_load_explicit(&ex->spawned, memory_order_acquire) - ex->completed -
-           ex->cancelled;
+    uint64_t done = stat_get(&ex->completed) + stat_get(&ex->cancelled);
+    uint64_t spawned = atomic_load_explicit(&ex->spawned, memory_order_acquire);
+    /* read from another CPU the two may be seen out of step: never report below zero */
+    return spawned > done ? spawned - done : 0;
 }
 
 static void list_unlink(struct async_executor *ex, struct async_task *t)
@@ -488,14 +511,16 @@ static void list_unlink(struct async_executor *ex, struct async_task *t)
 }
 
 /* The task is finished (completed or cancelled): publish, wake the joiner, drop the
- * executor's live reference. */
-static void task_finish(struct async_executor *ex, struct async_task *t,
-                        enum async_task_state how)
+ * executor's live reference. The joiner may be a task of another executor registering right
+ * now: the state store and the has_joiner load are sequentially consistent, as are its
+ * has_joiner store and state load (join_poll), so either it sees the new state or this sees
+ * it registering, and the waker cell orders the rest. */
+static void task_finish(struct async_executor *ex, struct async_task *t, enum async_task_state how)
 {
-    atomic_store_explicit(&t->state, how, memory_order_release);
+    atomic_store_explicit(&t->state, how, memory_order_seq_cst);
     task_unlink_local(ex, t); /* a wake during its last poll: nothing left to poll */
     list_unlink(ex, t);
-    if (t->has_joiner)
+    if (atomic_load_explicit(&t->has_joiner, memory_order_seq_cst))
         async_waker_cell_wake(&t->joiner);
     task_unref_local(t);
 }
@@ -517,7 +542,7 @@ static inline __attribute__((always_inline)) bool poll_task(struct async_executo
     struct async_future *f = task_future(t);
     if (ex->shutting_down || atomic_load_explicit(&t->cancel_req, memory_order_acquire)) {
         async_future_drop(f);
-        ex->cancelled++;
+        stat_add(&ex->cancelled, 1);
         task_finish(ex, t, ASYNC_TASK_CANCELLED);
         return false;
     }
@@ -527,7 +552,7 @@ static inline __attribute__((always_inline)) bool poll_task(struct async_executo
         .task = t,
     };
     t->pass = (uint32_t)ex->pass;
-    ex->polls++;
+    stat_add(&ex->polls, 1);
     atomic_store_explicit(&t->in_poll, 1, memory_order_relaxed);
     enum async_poll r = f->poll(f, &cx);
     unsigned self = atomic_load_explicit(&t->in_poll, memory_order_relaxed) - 1u;
@@ -538,11 +563,11 @@ static inline __attribute__((always_inline)) bool poll_task(struct async_executo
             again = true; /* this wake is served by the poll the caller owes */
             self--;
         }
-        ex->local_coalesced += self;
+        stat_add(&ex->local_coalesced, self);
     }
     if (r == ASYNC_READY) {
         t->result = f->result;
-        ex->completed++;
+        stat_add(&ex->completed, 1);
         task_finish(ex, t, ASYNC_TASK_COMPLETED);
     }
     return again;
@@ -567,13 +592,12 @@ static inline __attribute__((always_inline)) bool only_self_runnable(struct asyn
  * asked for. run_once (no chain) always ends its pass, so it never polls a task twice.
  */
 static inline __attribute__((always_inline)) void requeue_self(struct async_executor *ex,
-                                                               struct async_task *t,
-                                                               bool chain)
+                                                               struct async_task *t, bool chain)
 {
     if (chain) {
         while (only_self_runnable(ex)) {
             ex->pass++;
-            ex->enqueues_seen++;
+            stat_add(&ex->enqueues_seen, 1);
             if (!poll_task(ex, t))
                 return;
         }
@@ -591,15 +615,14 @@ static inline __attribute__((always_inline)) bool run_shared(struct async_execut
         task_free(t);
         return true;
     }
-    bool running =
-        atomic_load_explicit(&t->state, memory_order_acquire) == ASYNC_TASK_RUNNING;
+    bool running = atomic_load_explicit(&t->state, memory_order_acquire) == ASYNC_TASK_RUNNING;
     if (running && t->pass == (uint32_t)ex->pass)
         return false;
     q_drop_head(ex);
     if (t->spawn_pending)
         t->spawn_pending = false;
-    else if (running)
-        ex->enqueues_seen++;
+    else
+        stat_add(&ex->enqueues_seen, 1); /* also a wake whose poll came first (run's chain) */
     /* Clear "queued" and drop the queue's reference at once. A running task keeps the live
      * reference, so this cannot free it. If the executor's references (live and queue) are
      * the only ones, nobody else can wake the task or take a reference, so there is no wake
@@ -631,10 +654,10 @@ static inline __attribute__((always_inline)) void run_local(struct async_executo
     /* Also in the shared queue: that entry will poll it (and order the poll after the wakes
      * it stands for), so this one steps aside. */
     if (atomic_load_explicit(&t->rc, memory_order_relaxed) & RC_QUEUED) {
-        ex->local_coalesced++;
+        stat_add(&ex->local_coalesced, 1);
         return;
     }
-    ex->enqueues_seen++;
+    stat_add(&ex->enqueues_seen, 1);
     if (poll_task(ex, t))
         requeue_self(ex, t, chain);
 }
@@ -647,7 +670,7 @@ static void fire_timers(struct async_executor *ex, uint64_t now)
 
     while ((t = async_timers_pop_due(ex, now)) != NULL) {
         async_waker_wake_in(ex, &t->waker);
-        ex->timers_fired++;
+        stat_add(&ex->timers_fired, 1);
     }
 }
 
@@ -656,10 +679,9 @@ static void fire_timers(struct async_executor *ex, uint64_t now)
  * task polled in this pass already. With chain (run() only), a pass whose successor would
  * poll only the task that just woke itself runs that successor at once (requeue_self), so
  * one call may run several passes. Returns the number of polls. */
-static inline __attribute__((always_inline)) size_t run_pass(struct async_executor *ex,
-                                                             bool chain)
+static inline __attribute__((always_inline)) size_t run_pass(struct async_executor *ex, bool chain)
 {
-    uint64_t polls_before = ex->polls;
+    uint64_t polls_before = stat_get(&ex->polls);
     ex->pass++;
     ex->in_pass = true;
     if (ex->timers) /* the clock is read only when a timer could fire */
@@ -678,7 +700,7 @@ static inline __attribute__((always_inline)) size_t run_pass(struct async_execut
     /* a task the shared queue deferred stays at its head for the next pass; the ready list
      * is empty here, since run_local never defers */
     ex->in_pass = false;
-    return (size_t)(ex->polls - polls_before);
+    return (size_t)(stat_get(&ex->polls) - polls_before);
 }
 
 size_t async_executor_run_once(struct async_executor *ex)
@@ -686,7 +708,8 @@ size_t async_executor_run_once(struct async_executor *ex)
     return run_pass(ex, false);
 }
 
-enum async_status async_executor_run(struct async_executor *ex)
+/* run (until_stop false) and run_until_stop. */
+static enum async_status run_loop(struct async_executor *ex, bool until_stop)
 {
     for (;;) {
         if (atomic_load_explicit(&ex->stop, memory_order_acquire))
@@ -694,7 +717,7 @@ enum async_status async_executor_run(struct async_executor *ex)
         run_pass(ex, true);
         if (!q_empty(ex))
             continue;
-        if (live_tasks(ex) == 0)
+        if (!until_stop && live_tasks(ex) == 0)
             break;
         /* The lost-wakeup guard: with interrupts masked, nothing can queue a task (on this
          * CPU) between the re-check below and the idle hook's atomic unmask-and-wait. */
@@ -702,12 +725,28 @@ enum async_status async_executor_run(struct async_executor *ex)
         uint64_t deadline = async_timers_next(ex);
         if (q_empty(ex) && !atomic_load_explicit(&ex->stop, memory_order_acquire) &&
             deadline > ex->plat.now(ex->plat.ctx)) {
-            ex->idles++;
+            stat_add(&ex->idles, 1);
             ex->plat.idle(ex->plat.ctx, deadline);
         }
         ex->plat.irq_restore(ex->plat.ctx, flags);
     }
     return ASYNC_OK;
+}
+
+enum async_status async_executor_run(struct async_executor *ex)
+{
+    return run_loop(ex, false);
+}
+
+enum async_status async_executor_run_until_stop(struct async_executor *ex)
+{
+    return run_loop(ex, true);
+}
+
+bool async_executor_has_work(struct async_executor *ex)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    return !q_empty(ex) || atomic_load_explicit(&ex->stop, memory_order_seq_cst);
 }
 
 void async_executor_stop(struct async_executor *ex)
@@ -739,18 +778,18 @@ uint64_t async_executor_shutdown(struct async_executor *ex)
 void async_executor_stats(const struct async_executor *ex, struct async_stats *out)
 {
     uint64_t coalesced = atomic_load_explicit(&ex->wakes_coalesced, memory_order_relaxed) +
-                         ex->local_coalesced;
+                         stat_get(&ex->local_coalesced);
     uint64_t after = atomic_load_explicit(&ex->wakes_after_done, memory_order_relaxed);
     out->spawned = atomic_load_explicit(&ex->spawned, memory_order_relaxed);
-    out->completed = ex->completed;
-    out->cancelled = ex->cancelled;
+    out->completed = stat_get(&ex->completed);
+    out->cancelled = stat_get(&ex->cancelled);
     out->live = live_tasks(ex);
-    out->polls = ex->polls;
-    out->wakes = ex->enqueues_seen + coalesced + after;
+    out->polls = stat_get(&ex->polls);
+    out->wakes = stat_get(&ex->enqueues_seen) + coalesced + after;
     out->wakes_coalesced = coalesced;
     out->wakes_after_done = after;
-    out->timers_fired = ex->timers_fired;
-    out->idles = ex->idles;
+    out->timers_fired = stat_get(&ex->timers_fired);
+    out->idles = stat_get(&ex->idles);
     out->tasks_allocated = out->spawned - atomic_load_explicit(&ex->freed, memory_order_relaxed);
 }
 
@@ -846,14 +885,15 @@ static enum async_poll join_poll(struct async_future *f, struct async_context *c
     }
     enum async_status st = async_task_try_join(t, &f->result);
     if (st == ASYNC_ERR_PENDING) {
-        t->has_joiner = true;
+        /* against task_finish, which may run on another CPU (see there) */
+        atomic_store_explicit(&t->has_joiner, true, memory_order_seq_cst);
         async_waker_cell_register(&t->joiner, &cx->waker);
-        st = async_task_try_join(t, &f->result);
-        if (st == ASYNC_ERR_PENDING)
+        if (atomic_load_explicit(&t->state, memory_order_seq_cst) == ASYNC_TASK_RUNNING)
             return ASYNC_PENDING;
+        st = async_task_try_join(t, &f->result);
     }
     /* A waker registered after completion would hold this task forever: drop it. */
-    if (t->has_joiner)
+    if (atomic_load_explicit(&t->has_joiner, memory_order_relaxed))
         async_waker_cell_clear(&t->joiner);
     j->status = st;
     if (st != ASYNC_OK)
@@ -864,7 +904,7 @@ static enum async_poll join_poll(struct async_future *f, struct async_context *c
 static void join_drop(struct async_future *f)
 {
     struct async_join *j = (struct async_join *)f;
-    if (j->task && j->task->has_joiner)
+    if (j->task && atomic_load_explicit(&j->task->has_joiner, memory_order_relaxed))
         async_waker_cell_clear(&j->task->joiner);
 }
 

@@ -85,21 +85,40 @@ void async_event_init(struct async_event *e, struct async_executor *ex)
     e->ex = ex;
     e->waiters.head = e->waiters.tail = NULL;
     e->permit = false;
+    atomic_store_explicit(&e->lock, false, memory_order_relaxed);
+}
+
+/* Mask interrupts on this CPU (an interrupt handler here may notify), then exclude the other
+ * CPUs. */
+static unsigned long event_lock(struct async_event *e)
+{
+    unsigned long fl = e->ex->plat.irq_save(e->ex->plat.ctx);
+    while (atomic_exchange_explicit(&e->lock, true, memory_order_acquire)) {
+        while (atomic_load_explicit(&e->lock, memory_order_relaxed)) {
+        }
+    }
+    return fl;
+}
+
+static void event_unlock(struct async_event *e, unsigned long fl)
+{
+    atomic_store_explicit(&e->lock, false, memory_order_release);
+    e->ex->plat.irq_restore(e->ex->plat.ctx, fl);
 }
 
 void async_event_notify_one(struct async_event *e)
 {
-    unsigned long fl = e->ex->plat.irq_save(e->ex->plat.ctx);
+    unsigned long fl = event_lock(e);
     if (!async_waitq_notify_one(&e->waiters, NULL))
         e->permit = true;
-    e->ex->plat.irq_restore(e->ex->plat.ctx, fl);
+    event_unlock(e, fl);
 }
 
 void async_event_notify_all(struct async_event *e)
 {
-    unsigned long fl = e->ex->plat.irq_save(e->ex->plat.ctx);
+    unsigned long fl = event_lock(e);
     async_waitq_notify_all(&e->waiters, NULL);
-    e->ex->plat.irq_restore(e->ex->plat.ctx, fl);
+    event_unlock(e, fl);
 }
 
 static enum async_poll event_wait_poll(struct async_future *f, struct async_context *cx)
@@ -108,8 +127,13 @@ static enum async_poll event_wait_poll(struct async_future *f, struct async_cont
     struct async_event *e = ew->event;
     if (ew->done)
         return ASYNC_READY;
+    if (cx->executor != e->ex) {
+        f->result = ASYNC_ERR_INVALID;
+        ew->done = true;
+        return ASYNC_READY;
+    }
     struct async_waker stale = ASYNC_WAKER_NONE;
-    unsigned long fl = e->ex->plat.irq_save(e->ex->plat.ctx);
+    unsigned long fl = event_lock(e);
     if (ew->w.notified || (!ew->w.linked && e->permit)) {
         if (!ew->w.linked)
             e->permit = false;
@@ -128,7 +152,7 @@ static enum async_poll event_wait_poll(struct async_future *f, struct async_cont
         if (!ew->w.linked)
             async_waitq_push(&e->waiters, &ew->w);
     }
-    e->ex->plat.irq_restore(e->ex->plat.ctx, fl);
+    event_unlock(e, fl);
     async_waker_drop(&stale);
     return ew->done ? ASYNC_READY : ASYNC_PENDING;
 }
@@ -137,7 +161,7 @@ static void event_wait_drop(struct async_future *f)
 {
     struct async_event_wait *ew = (struct async_event_wait *)f;
     struct async_event *e = ew->event;
-    unsigned long fl = e->ex->plat.irq_save(e->ex->plat.ctx);
+    unsigned long fl = event_lock(e);
     struct async_waker stale = ew->w.waker;
     ew->w.waker = ASYNC_WAKER_NONE;
     bool had = ew->w.linked && ew->w.notified;
@@ -146,7 +170,7 @@ static void event_wait_drop(struct async_future *f)
     /* a notification given to us and not used goes to the next waiter, or back as a permit */
     if (had && !async_waitq_notify_one(&e->waiters, NULL))
         e->permit = true;
-    e->ex->plat.irq_restore(e->ex->plat.ctx, fl);
+    event_unlock(e, fl);
     async_waker_drop(&stale);
 }
 

@@ -118,10 +118,12 @@ static enum async_poll sleep_poll(struct async_future *f, struct async_context *
     struct async_executor *ex = cx->executor;
     if (s->timer.fired)
         return ASYNC_READY;
+    /* armed in one executor's heap: only that executor may poll (or drop) it */
+    ASYNC_ASSERT(!s->timer.armed || s->timer.ex == ex);
     if (!s->started) {
         uint64_t now = ex->plat.now(ex->plat.ctx);
-        uint64_t dl = s->absolute ? s->ticks
-                                  : (s->ticks > UINT64_MAX - now ? UINT64_MAX : now + s->ticks);
+        uint64_t dl =
+            s->absolute ? s->ticks : (s->ticks > UINT64_MAX - now ? UINT64_MAX : now + s->ticks);
         s->started = true;
         if (dl <= now) {
             s->timer.fired = true;

@@ -10,5 +10,6 @@
 #include "async/channel.h"
 #include "async/combinators.h"
 #include "async/coro.h"
+#include "async/pool.h"
 
 #endif /* ASYNC_ASYNC_H */

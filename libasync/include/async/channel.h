@@ -7,10 +7,12 @@
  * burst of pushes wakes the receiver once.
  *
  * struct async_chan: bounded, any number of sending and receiving tasks of one executor
- * (executor context only - no locking, no atomics). Sends wait while full, receives wait
- * while empty, close() wakes everyone: pending and later sends fail with ASYNC_ERR_CLOSED,
- * receives drain what is left and then fail with ASYNC_ERR_CLOSED. A wake goes to one
- * waiter per item/slot; a woken waiter that is dropped passes its wake on.
+ * (executor context only - no locking, no atomics). The first send or receive future polled
+ * binds the channel to its executor; one polled by a task of another executor finishes at
+ * once with ASYNC_ERR_INVALID. Between CPUs use an async_ring per direction instead. Sends wait
+ * while full, receives wait while empty, close() wakes everyone: pending and later sends fail with
+ * ASYNC_ERR_CLOSED, receives drain what is left and then fail with ASYNC_ERR_CLOSED. A wake goes to
+ * one waiter per item/slot; a woken waiter that is dropped passes its wake on.
  */
 #ifndef ASYNC_CHANNEL_H
 #define ASYNC_CHANNEL_H
@@ -76,6 +78,7 @@ struct async_chan {
     size_t head;  /* index of the oldest item */
     size_t count; /* items stored */
     bool closed;
+    _Atomic(struct async_executor *) owner; /* bound at the first send/receive poll */
     struct async_waitq senders;
     struct async_waitq receivers;
 };
@@ -84,8 +87,8 @@ struct async_chan {
 ASYNC_MUST_CHECK enum async_status async_chan_init(struct async_chan *c, void *buf,
                                                    size_t item_size, size_t capacity);
 
-/* Non-blocking: ASYNC_OK, ASYNC_ERR_FULL / ASYNC_ERR_EMPTY, ASYNC_ERR_CLOSED. Executor
- * context. */
+/* Non-blocking: ASYNC_OK, ASYNC_ERR_FULL / ASYNC_ERR_EMPTY, ASYNC_ERR_CLOSED. Context of
+ * the channel's executor. */
 ASYNC_MUST_CHECK enum async_status async_chan_try_send(struct async_chan *c, const void *item);
 ASYNC_MUST_CHECK enum async_status async_chan_try_recv(struct async_chan *c, void *out);
 
@@ -96,7 +99,8 @@ void async_chan_close(struct async_chan *c);
 /* Items currently stored. */
 size_t async_chan_len(const struct async_chan *c);
 
-/* Futures: READY with status ASYNC_OK or ASYNC_ERR_CLOSED (also in base.result). item / out
+/* Futures: READY with status ASYNC_OK, ASYNC_ERR_CLOSED or ASYNC_ERR_INVALID (a task of an
+ * executor other than the channel's; also in base.result). item / out
  * must stay valid until READY or drop (keep them in the task's struct). */
 struct async_chan_send {
     struct async_future base;

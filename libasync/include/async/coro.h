@@ -43,46 +43,46 @@
 
 #define ASYNC_CORO_DONE (-1)
 
-#define ASYNC_BEGIN(state, cx)                                                                   \
-    int *const async_coro_state_ = &(state);                                                     \
-    struct async_context *const async_coro_cx_ = (cx);                                           \
-    (void)async_coro_cx_;                                                                        \
-    switch (*async_coro_state_) {                                                                \
-    case ASYNC_CORO_DONE:                                                                        \
-        return ASYNC_READY;                                                                      \
+#define ASYNC_BEGIN(state, cx)                                                                     \
+    int *const async_coro_state_ = &(state);                                                       \
+    struct async_context *const async_coro_cx_ = (cx);                                             \
+    (void)async_coro_cx_;                                                                          \
+    switch (*async_coro_state_) {                                                                  \
+    case ASYNC_CORO_DONE:                                                                          \
+        return ASYNC_READY;                                                                        \
     case 0:
 
 /* Suspend until fut is READY; its result is then in (fut)->result. */
-#define AWAIT(fut)                                                                               \
-    do {                                                                                         \
-        *async_coro_state_ = __LINE__;                                                           \
-        __attribute__((fallthrough));                                                            \
-    case __LINE__:                                                                               \
-        if (async_future_poll((fut), async_coro_cx_) == ASYNC_PENDING)                           \
-            return ASYNC_PENDING;                                                                \
+#define AWAIT(fut)                                                                                 \
+    do {                                                                                           \
+        *async_coro_state_ = __LINE__;                                                             \
+        __attribute__((fallthrough));                                                              \
+    case __LINE__:                                                                                 \
+        if (async_future_poll((fut), async_coro_cx_) == ASYNC_PENDING)                             \
+            return ASYNC_PENDING;                                                                  \
     } while (0)
 
 /* Give other tasks a turn: wake ourselves and return PENDING; resume here next poll. */
-#define ASYNC_YIELD()                                                                            \
-    do {                                                                                         \
-        *async_coro_state_ = __LINE__;                                                           \
-        async_waker_wake_by_ref(&async_coro_cx_->waker);                                         \
-        return ASYNC_PENDING;                                                                    \
-    case __LINE__:;                                                                              \
+#define ASYNC_YIELD()                                                                              \
+    do {                                                                                           \
+        *async_coro_state_ = __LINE__;                                                             \
+        async_waker_wake_by_ref(&async_coro_cx_->waker);                                           \
+        return ASYNC_PENDING;                                                                      \
+    case __LINE__:;                                                                                \
     } while (0)
 
 /* Finish with result value (stored in (self)->result, self being the coroutine's future). */
-#define ASYNC_RETURN(self, value)                                                                \
-    do {                                                                                         \
-        (self)->result = (intptr_t)(value);                                                      \
-        *async_coro_state_ = ASYNC_CORO_DONE;                                                    \
-        return ASYNC_READY;                                                                      \
+#define ASYNC_RETURN(self, value)                                                                  \
+    do {                                                                                           \
+        (self)->result = (intptr_t)(value);                                                        \
+        *async_coro_state_ = ASYNC_CORO_DONE;                                                      \
+        return ASYNC_READY;                                                                        \
     } while (0)
 
 /* Falling off the end finishes with the result left as it is. */
-#define ASYNC_END()                                                                              \
-    }                                                                                            \
-    *async_coro_state_ = ASYNC_CORO_DONE;                                                        \
+#define ASYNC_END()                                                                                \
+    }                                                                                              \
+    *async_coro_state_ = ASYNC_CORO_DONE;                                                          \
     return ASYNC_READY
 
 #endif /* ASYNC_CORO_H */

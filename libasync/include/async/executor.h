@@ -24,6 +24,16 @@
  *
  * Contexts: "executor context" below means inside a poll function running under this
  * executor, or the thread that calls run/run_once/shutdown between those calls.
+ *
+ * Several CPUs: one executor per CPU (async/pool.h spreads spawns over them). A task belongs
+ * to the executor it was spawned on and is only ever polled there. What is safe from any CPU
+ * or thread: waking a task waker (a clone, never the borrowed cx->waker), async_spawn onto
+ * any executor, async_task_waker/cancel/state/try_join/release, dropping the last reference
+ * (the task goes back to its executor to be freed, or async_task_release frees it at once
+ * through that executor's free hook: alloc and free must then be callable on every CPU),
+ * async_executor_stop, async_executor_stats, joining a task of another executor
+ * (struct async_join). Executor context only: run/run_once/shutdown/for_each_task.
+ * docs/porting-async.md states the kick/idle rule an SMP embedder must follow.
  */
 #ifndef ASYNC_EXECUTOR_H
 #define ASYNC_EXECUTOR_H
@@ -74,8 +84,8 @@ struct async_executor {
     /* executor-only ready lists: ready[pass & 1] is polled in the current pass, the other
      * collects the tasks for the next one (those already polled in this pass) */
     struct async_lnode ready[2];
-    bool in_pass; /* inside a pass (run_once, or run's passes) */
-    struct async_task *tasks; /* live tasks the executor has seen (for shutdown) */
+    bool in_pass;               /* inside a pass (run_once, or run's passes) */
+    struct async_task *tasks;   /* live tasks the executor has seen (for shutdown) */
     struct async_timer *timers; /* pairing-heap root */
     uint64_t timer_seq;
     uint64_t pass;
@@ -85,9 +95,11 @@ struct async_executor {
     atomic_uint_fast64_t freed;
     atomic_uint_fast64_t wakes_coalesced;
     atomic_uint_fast64_t wakes_after_done;
-    uint64_t enqueues_seen;   /* polls of live tasks that came from a wake */
-    uint64_t local_coalesced; /* executor-side wakes merged with another pending one */
-    uint64_t completed, cancelled, polls, timers_fired, idles;
+    /* Counters below are written by the executor's thread only and read from anywhere
+     * (stats, a pool's placement): relaxed atomics, a plain load and store for the writer. */
+    atomic_uint_fast64_t enqueues_seen;   /* wakes that reached the executor's queues */
+    atomic_uint_fast64_t local_coalesced; /* executor-side wakes merged with a pending one */
+    atomic_uint_fast64_t completed, cancelled, polls, timers_fired, idles;
 };
 
 /*
@@ -131,6 +143,22 @@ size_t async_executor_run_once(struct async_executor *ex);
  * Thread context (the idle hook is entered from here).
  */
 enum async_status async_executor_run(struct async_executor *ex);
+
+/*
+ * Like async_executor_run, but having no live task is no reason to return: the executor
+ * idles until a task is spawned onto it (from any CPU) or woken, and returns only after
+ * async_executor_stop(). The loop of a per-CPU executor thread. Thread context.
+ */
+enum async_status async_executor_run_until_stop(struct async_executor *ex);
+
+/*
+ * True if a task is queued on ex or a stop was asked for: the idle hook must then return
+ * without waiting. Begins with a full memory fence. For an idle hook whose kick is skipped
+ * while the executor is busy: the hook first publishes "idle" (a seq_cst store the kick hook
+ * reads after its own full fence), then calls this, and waits only if it returns false.
+ * Executor context (the idle hook).
+ */
+bool async_executor_has_work(struct async_executor *ex);
 
 /* Make run() return after its current pass. Any context (calls kick). The flag stays set
  * until async_executor_clear_stop(). */
@@ -200,15 +228,15 @@ void async_task_cancel(struct async_task *t);
 ASYNC_MUST_CHECK enum async_status async_task_try_join(const struct async_task *t,
                                                        intptr_t *result);
 
-/* Give back a join handle. t may be NULL. Executor or thread context, not from an
- * interrupt handler (it may free the task). */
+/* Give back a join handle. t may be NULL. Executor or thread context on any CPU, not from
+ * an interrupt handler (it may free the task, through the free hook of t's executor). */
 void async_task_release(struct async_task *t);
 
 /*
  * A future that waits for task t: READY once t completed (result = t's result,
  * status = ASYNC_OK) or was cancelled (status = ASYNC_ERR_CANCELLED). It borrows the
- * handle: release it after the join finished. One joiner per task at a time, and it must be
- * a task of the same executor (completion and join then never race).
+ * handle: release it after the join finished. One joiner per task at a time; it may be a
+ * task of any executor (a completion on another CPU wakes it through its shared queue).
  */
 struct async_join {
     struct async_future base;

@@ -82,8 +82,7 @@ struct async_future {
 };
 
 /* Fill in the header. Any context. */
-static inline void async_future_init(struct async_future *f, async_poll_fn poll,
-                                     async_drop_fn drop)
+static inline void async_future_init(struct async_future *f, async_poll_fn poll, async_drop_fn drop)
 {
     f->poll = poll;
     f->drop = drop;

@@ -5,7 +5,8 @@
  * O(1), and firing the earliest or cancelling any timer is O(log n) amortised. Equal deadlines
  * fire in the order they were armed. At every pass the executor fires the timers whose
  * deadline is <= now() (never earlier) and hands the next deadline to the idle hook.
- * All of this runs in executor context; timers need no locking.
+ * All of this runs in executor context; timers need no locking. A sleep belongs to the
+ * executor of its first poll (its heap): poll and drop it only there (debug builds trap).
  */
 #ifndef ASYNC_TIMER_H
 #define ASYNC_TIMER_H
