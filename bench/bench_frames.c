@@ -1,14 +1,38 @@
 /* Benchmark: the buddy frame allocator. Allocate every frame (or every 2 MiB block) of a fake
  * memory map, then free them all; time per block for the whole cycle. Only the metadata
  * lives in host memory (the allocator never touches the frames), so 4 GiB costs ~9 MiB.
- * A plain array stack of frame numbers is the reference row. Best of REPS runs. */
-#define _POSIX_C_SOURCE 200809L
+ * A plain array stack of frame numbers is the reference row. Best of REPS runs.
+ *
+ * Then N = 1, 2, 4, 8 threads over one allocator (see threaded()): every thread allocates and
+ * frees single frames, either each call under one shared mutex (mode=lock, the reference) or
+ * through its own per-CPU cache (mode=cache, mm/frame_cache.h, with the same mutex as the
+ * pool's lock). Wall-clock time, median of MT_REPS runs:
+ *
+ *   bench frames mode=<lock|cache> workload=<pairs|burst64> threads=<N> ops=<per thread>
+ *       ns_per_op=<wall ns / all ops> mops_total=<x> mops_per_thread=<y>
+ *       vs_1thread=<mops_total / the same mode's 1-thread mops_total>
+ *       scaling=<vs_1thread / min(N, cores)> cores=<online CPUs> [vs_lock=<cache / lock
+ *       mops_total at this N>] [oversubscribed=1 when N > cores]
+ *
+ * The allocator is fragmented first: MT_SCATTER free single frames whose buddies stay
+ * allocated, as in a kernel that has run for a while. Every order-0 allocation then takes a
+ * frame off the order-0 list and every free puts one back without merging, whatever the
+ * number of threads (on a fresh allocator one thread's alloc/free pair splits and merges a
+ * 4 MiB block every time, while several threads keep small blocks around for each other).
+ *
+ * pairs: alloc one frame, free it. burst64: alloc 64 frames, then free the 64. scaling is 1.0
+ * for perfectly linear scaling up to the core count; beyond it the threads share the cores,
+ * so min(N, cores) is the best possible speedup. */
+#define _GNU_SOURCE
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mm/frame.h"
+#include "mm/frame_cache.h"
 
 #define MiB(x) ((uint64_t)(x) << 20)
 #define GiB(x) ((uint64_t)(x) << 30)
@@ -120,10 +144,216 @@ static void reference(uint64_t mem)
     free(out);
 }
 
+/* ---- several threads over one allocator ---------------------------------------------------- */
+
+#define MT_THREADS_MAX 8
+#define MT_OPS 4000000  /* allocator calls per thread and run */
+#define MT_SCATTER 4096 /* free single frames whose buddies stay allocated */
+#define MT_REPS 5
+#define BURST 64
+
+enum mt_mode { MT_LOCK, MT_CACHE };
+enum mt_workload { MT_PAIRS, MT_BURST };
+static const char *const mt_mode_name[] = {"lock", "cache"};
+static const char *const mt_workload_name[] = {"pairs", "burst64"};
+
+static struct {
+    struct mm_frames fa;
+    struct mm_frame_pool pool;
+    struct mm_frame_cache caches[MT_THREADS_MAX];
+    pthread_mutex_t mutex;
+    pthread_barrier_t start;
+    enum mt_mode mode;
+    enum mt_workload workload;
+} mt;
+
+static uint64_t mt_lock(void *ctx)
+{
+    (void)ctx;
+    pthread_mutex_lock(&mt.mutex);
+    return 0;
+}
+
+static void mt_unlock(void *ctx, uint64_t token)
+{
+    (void)ctx;
+    (void)token;
+    pthread_mutex_unlock(&mt.mutex);
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "bench_frames: %s\n", what);
+    exit(1);
+}
+
+static struct mm_paddr mt_alloc(struct mm_frame_cache *c)
+{
+    struct mm_paddr pa;
+    enum mm_status st;
+
+    if (mt.mode == MT_CACHE) {
+        st = mm_frame_cache_alloc(c, &pa);
+    } else {
+        pthread_mutex_lock(&mt.mutex);
+        st = mm_frames_alloc(&mt.fa, 0, &pa);
+        pthread_mutex_unlock(&mt.mutex);
+    }
+    if (st != MM_OK)
+        die("allocation failed");
+    return pa;
+}
+
+static void mt_free(struct mm_frame_cache *c, struct mm_paddr pa)
+{
+    enum mm_status st;
+
+    if (mt.mode == MT_CACHE) {
+        st = mm_frame_cache_free(c, pa);
+    } else {
+        pthread_mutex_lock(&mt.mutex);
+        st = mm_frames_free(&mt.fa, pa, 0);
+        pthread_mutex_unlock(&mt.mutex);
+    }
+    if (st != MM_OK)
+        die("free failed");
+}
+
+static void *mt_worker(void *arg)
+{
+    struct mm_frame_cache *c = arg;
+    struct mm_paddr burst[BURST];
+
+    pthread_barrier_wait(&mt.start);
+    if (mt.workload == MT_PAIRS) {
+        for (unsigned i = 0; i < MT_OPS / 2; i++)
+            mt_free(c, mt_alloc(c));
+    } else {
+        for (unsigned i = 0; i < MT_OPS / (2 * BURST); i++) {
+            for (unsigned k = 0; k < BURST; k++)
+                burst[k] = mt_alloc(c);
+            for (unsigned k = 0; k < BURST; k++)
+                mt_free(c, burst[k]);
+        }
+    }
+    if (mt.mode == MT_CACHE && mm_frame_cache_drain(c) != MM_OK)
+        die("drain failed");
+    return NULL;
+}
+
+static double wall_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* One run: n threads start together; wall time until the last one is done, in ns. */
+static double mt_run(unsigned n)
+{
+    pthread_t tid[MT_THREADS_MAX];
+    double t0;
+
+    if (pthread_barrier_init(&mt.start, NULL, n + 1) != 0)
+        die("barrier");
+    for (unsigned i = 0; i < n; i++)
+        if (pthread_create(&tid[i], NULL, mt_worker, &mt.caches[i]) != 0)
+            die("pthread_create");
+    pthread_barrier_wait(&mt.start);
+    t0 = wall_ns();
+    for (unsigned i = 0; i < n; i++)
+        pthread_join(tid[i], NULL);
+    t0 = wall_ns() - t0;
+    pthread_barrier_destroy(&mt.start);
+    return t0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static void threaded(void)
+{
+    const struct mm_region map[] = {
+        {0, MiB(1), MM_REGION_RESERVED},
+        {MiB(1), GiB(1) - MiB(1), MM_REGION_USABLE},
+    };
+    static const unsigned counts[] = {1, 2, 4, 8};
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned cores = online > 0 ? (unsigned)online : 1;
+    struct mm_frames_plan plan;
+    struct mm_frames_stats fs;
+    double lock_mops[sizeof counts / sizeof counts[0]];
+
+    if (mm_frames_plan(map, 2, &plan) != MM_OK)
+        die("plan");
+    meta_limit = plan.base.v + plan.size;
+    meta_buf = malloc(meta_limit);
+    if (!meta_buf || mm_frames_init(&mt.fa, map, 2, p2v, NULL) != MM_OK)
+        die("init");
+    static struct mm_paddr scatter[2 * MT_SCATTER];
+    for (unsigned i = 0; i < 2 * MT_SCATTER; i++)
+        if (mm_frames_alloc(&mt.fa, 0, &scatter[i]) != MM_OK)
+            die("scatter");
+    for (unsigned i = 0; i < 2 * MT_SCATTER; i += 2)
+        if (mm_frames_free(&mt.fa, scatter[i], 0) != MM_OK)
+            die("scatter");
+    pthread_mutex_init(&mt.mutex, NULL);
+    if (mm_frame_pool_init(&mt.pool, &mt.fa, mt.caches, MT_THREADS_MAX, mt_lock, mt_unlock, NULL) !=
+        MM_OK)
+        die("pool init");
+    for (int w = MT_PAIRS; w <= MT_BURST; w++) {
+        for (int m = MT_LOCK; m <= MT_CACHE; m++) {
+            double one = 0;
+
+            mt.mode = (enum mt_mode)m;
+            mt.workload = (enum mt_workload)w;
+            for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+                unsigned n = counts[i];
+                double ns[MT_REPS], med, total_ops = (double)n * MT_OPS, mops, speedup;
+
+                for (int r = 0; r < MT_REPS; r++)
+                    ns[r] = mt_run(n);
+                qsort(ns, MT_REPS, sizeof ns[0], cmp_double);
+                med = ns[MT_REPS / 2];
+                mops = total_ops / med * 1e3;
+                if (n == 1)
+                    one = mops;
+                speedup = mops / one;
+                printf("bench frames mode=%s workload=%s threads=%u ops=%u ns_per_op=%.2f "
+                       "mops_total=%.2f mops_per_thread=%.2f vs_1thread=%.2f scaling=%.2f "
+                       "cores=%u",
+                       mt_mode_name[m], mt_workload_name[w], n, MT_OPS, med / total_ops, mops,
+                       mops / n, speedup, speedup / (n < cores ? n : cores), cores);
+                if (m == MT_LOCK)
+                    lock_mops[i] = mops;
+                else
+                    printf(" vs_lock=%.2f", mops / lock_mops[i]);
+                if (n > cores)
+                    printf(" oversubscribed=1");
+                printf("\n");
+                fflush(stdout);
+            }
+        }
+    }
+    for (unsigned i = 1; i < 2 * MT_SCATTER; i += 2)
+        if (mm_frames_free(&mt.fa, scatter[i], 0) != MM_OK)
+            die("scatter");
+    mm_frames_get_stats(&mt.fa, &fs);
+    if (fs.free_frames != fs.total_frames || mm_frames_check(&mt.fa, NULL) != MM_OK)
+        die("frames lost or allocator inconsistent after the threaded runs");
+    free(meta_buf);
+}
+
 int main(void)
 {
     run(MiB(128), "128MiB");
     run(GiB(4), "4GiB");
     reference(GiB(4));
+    threaded();
     return 0;
 }
