@@ -6,13 +6,17 @@
  * Then N = 1, 2, 4, 8 threads over one allocator (see threaded()): every thread allocates and
  * frees single frames, either each call under one shared mutex (mode=lock, the reference) or
  * through its own per-CPU cache (mode=cache, mm/frame_cache.h, with the same mutex as the
- * pool's lock). Wall-clock time, median of MT_REPS runs:
+ * pool's lock). mode=private is the machine's row: each thread pushes and pops a private
+ * array of frame addresses, sharing nothing, so its scaling is the most any mode can get on
+ * this machine at this moment (other jobs on a shared machine take cores away). Wall-clock
+ * time, median of MT_REPS runs:
  *
- *   bench frames mode=<lock|cache> workload=<pairs|burst64> threads=<N> ops=<per thread>
+ *   bench frames mode=<private|lock|cache> workload=<pairs|burst64> threads=<N> ops=<per thread>
  *       ns_per_op=<wall ns / all ops> mops_total=<x> mops_per_thread=<y>
  *       vs_1thread=<mops_total / the same mode's 1-thread mops_total>
- *       scaling=<vs_1thread / min(N, cores)> cores=<online CPUs> [vs_lock=<cache / lock
- *       mops_total at this N>] [oversubscribed=1 when N > cores]
+ *       scaling=<vs_1thread / min(N, cores)> cores=<online CPUs> [of_private=<vs_1thread /
+ *       the private row's vs_1thread at this N>] [vs_lock=<cache / lock mops_total at this
+ *       N>] [oversubscribed=1 when N > cores]
  *
  * The allocator is fragmented first: MT_SCATTER free single frames whose buddies stay
  * allocated, as in a kernel that has run for a while. Every order-0 allocation then takes a
@@ -152,9 +156,9 @@ static void reference(uint64_t mem)
 #define MT_REPS 5
 #define BURST 64
 
-enum mt_mode { MT_LOCK, MT_CACHE };
+enum mt_mode { MT_PRIVATE, MT_LOCK, MT_CACHE };
 enum mt_workload { MT_PAIRS, MT_BURST };
-static const char *const mt_mode_name[] = {"lock", "cache"};
+static const char *const mt_mode_name[] = {"private", "lock", "cache"};
 static const char *const mt_workload_name[] = {"pairs", "burst64"};
 
 static struct {
@@ -187,12 +191,38 @@ static void die(const char *what)
     exit(1);
 }
 
+/* mode=private: each thread pops and pushes its own array of frame addresses, sharing
+ * nothing - how well this machine runs N threads at all right now. Out of line, like the
+ * library calls of the other modes. */
+static __thread struct {
+    uint64_t frames[2 * BURST];
+    unsigned n;
+} private_stack;
+
+__attribute__((noinline)) static enum mm_status private_alloc(struct mm_paddr *out)
+{
+    if (private_stack.n == 0)
+        return MM_ERR_NO_FRAMES;
+    *out = mm_paddr(private_stack.frames[--private_stack.n]);
+    return MM_OK;
+}
+
+__attribute__((noinline)) static enum mm_status private_free(struct mm_paddr pa)
+{
+    if (private_stack.n == 2 * BURST)
+        return MM_ERR_NO_SPACE;
+    private_stack.frames[private_stack.n++] = pa.v;
+    return MM_OK;
+}
+
 static struct mm_paddr mt_alloc(struct mm_frame_cache *c)
 {
     struct mm_paddr pa;
     enum mm_status st;
 
-    if (mt.mode == MT_CACHE) {
+    if (mt.mode == MT_PRIVATE) {
+        st = private_alloc(&pa);
+    } else if (mt.mode == MT_CACHE) {
         st = mm_frame_cache_alloc(c, &pa);
     } else {
         pthread_mutex_lock(&mt.mutex);
@@ -208,7 +238,9 @@ static void mt_free(struct mm_frame_cache *c, struct mm_paddr pa)
 {
     enum mm_status st;
 
-    if (mt.mode == MT_CACHE) {
+    if (mt.mode == MT_PRIVATE) {
+        st = private_free(pa);
+    } else if (mt.mode == MT_CACHE) {
         st = mm_frame_cache_free(c, pa);
     } else {
         pthread_mutex_lock(&mt.mutex);
@@ -224,6 +256,9 @@ static void *mt_worker(void *arg)
     struct mm_frame_cache *c = arg;
     struct mm_paddr burst[BURST];
 
+    private_stack.n = 2 * BURST;
+    for (unsigned i = 0; i < 2 * BURST; i++)
+        private_stack.frames[i] = (uint64_t)(i + 1) << MM_PAGE_SHIFT;
     pthread_barrier_wait(&mt.start);
     if (mt.workload == MT_PAIRS) {
         for (unsigned i = 0; i < MT_OPS / 2; i++)
@@ -288,6 +323,7 @@ static void threaded(void)
     struct mm_frames_plan plan;
     struct mm_frames_stats fs;
     double lock_mops[sizeof counts / sizeof counts[0]];
+    double private_scaling[sizeof counts / sizeof counts[0]];
 
     if (mm_frames_plan(map, 2, &plan) != MM_OK)
         die("plan");
@@ -307,7 +343,7 @@ static void threaded(void)
         MM_OK)
         die("pool init");
     for (int w = MT_PAIRS; w <= MT_BURST; w++) {
-        for (int m = MT_LOCK; m <= MT_CACHE; m++) {
+        for (int m = MT_PRIVATE; m <= MT_CACHE; m++) {
             double one = 0;
 
             mt.mode = (enum mt_mode)m;
@@ -329,9 +365,13 @@ static void threaded(void)
                        "cores=%u",
                        mt_mode_name[m], mt_workload_name[w], n, MT_OPS, med / total_ops, mops,
                        mops / n, speedup, speedup / (n < cores ? n : cores), cores);
+                if (m == MT_PRIVATE)
+                    private_scaling[i] = speedup;
+                else
+                    printf(" of_private=%.2f", speedup / private_scaling[i]);
                 if (m == MT_LOCK)
                     lock_mops[i] = mops;
-                else
+                else if (m == MT_CACHE)
                     printf(" vs_lock=%.2f", mops / lock_mops[i]);
                 if (n > cores)
                     printf(" oversubscribed=1");

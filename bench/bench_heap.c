@@ -18,6 +18,16 @@
  * 1 KiB blocks W4 got; failed counts allocations that returned NULL. Allocations use the
  * default alignment (16) except where a recorded trace asked for more.
  *
+ * Threads (threaded(), after the rest; --threads-only runs just these): N = 1, 2, 4, 8
+ * threads on one tlsf heap, every call under one shared mutex (mode=tlsf_lock), and on glibc
+ * (mode=glibc: per-thread arenas and caches, what per-CPU caches could buy). Each thread keeps
+ * a ring of MT_LIVE blocks and per op frees the oldest and allocates a new one of 16..256
+ * bytes (writing its first byte). Wall-clock time, median of MT_REPS runs:
+ *
+ *   bench heap mode=<m> workload=small_16_256 threads=<N> ops=<per thread> ns_per_op=<x>
+ *       mops_total=<x> mops_per_thread=<y> vs_1thread=<mops_total / the mode's 1-thread row>
+ *       scaling=<vs_1thread / min(N, cores)> cores=<online CPUs> [oversubscribed=1]
+ *
  * Trace replay: with --shim <heap_trace_shim.so> -- <command...>, the command (e.g. gcc
  * compiling one of the kit's files) runs once with the shim preloaded, which records every
  * heap call of every process it starts to a temporary directory. The longest recording (cc1)
@@ -26,6 +36,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -746,8 +757,166 @@ static void measure(const struct workload *w)
     fflush(stdout);
 }
 
+/* ---- several threads on one heap ---- */
+
+#define MT_THREADS_MAX 8
+#define MT_LIVE 64
+#define MT_OPS 2000000 /* frees + allocations per thread and run */
+#define MT_REPS 5
+
+enum mt_mode { MT_TLSF_LOCK, MT_GLIBC };
+static const char *const mt_mode_name[] = {"tlsf_lock", "glibc"};
+
+static struct {
+    struct mm_tlsf_heap heap;
+    pthread_mutex_t mutex;
+    pthread_barrier_t start;
+    enum mt_mode mode;
+    uint64_t failed;
+} mt;
+
+static void *mt_alloc(size_t n)
+{
+    void *p;
+
+    if (mt.mode == MT_GLIBC)
+        return malloc(n);
+    pthread_mutex_lock(&mt.mutex);
+    p = mm_tlsf_alloc(&mt.heap, n, 0);
+    pthread_mutex_unlock(&mt.mutex);
+    return p;
+}
+
+static void mt_free(void *p)
+{
+    if (mt.mode == MT_GLIBC) {
+        free(p);
+        return;
+    }
+    pthread_mutex_lock(&mt.mutex);
+    mm_tlsf_free(&mt.heap, p);
+    pthread_mutex_unlock(&mt.mutex);
+}
+
+static void *mt_worker(void *arg)
+{
+    uint64_t x = 0x9e3779b97f4a7c15u * ((uintptr_t)arg + 1), failed = 0;
+    void *ring[MT_LIVE] = {0};
+
+    pthread_barrier_wait(&mt.start);
+    for (unsigned i = 0; i < MT_OPS / 2; i++) {
+        unsigned k = i % MT_LIVE;
+
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        mt_free(ring[k]);
+        ring[k] = mt_alloc(16 + x % 241);
+        if (ring[k])
+            *(volatile char *)ring[k] = 1;
+        else
+            failed++;
+    }
+    for (unsigned k = 0; k < MT_LIVE; k++)
+        mt_free(ring[k]);
+    __atomic_fetch_add(&mt.failed, failed, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+static double mt_wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static double mt_run(unsigned n)
+{
+    pthread_t tid[MT_THREADS_MAX];
+    double t0;
+
+    if (pthread_barrier_init(&mt.start, NULL, n + 1) != 0)
+        exit(1);
+    for (unsigned i = 0; i < n; i++)
+        if (pthread_create(&tid[i], NULL, mt_worker, (void *)(uintptr_t)i) != 0)
+            exit(1);
+    pthread_barrier_wait(&mt.start);
+    t0 = mt_wall_ns();
+    for (unsigned i = 0; i < n; i++)
+        pthread_join(tid[i], NULL);
+    t0 = mt_wall_ns() - t0;
+    pthread_barrier_destroy(&mt.start);
+    return t0;
+}
+
+static void threaded(void)
+{
+    static const unsigned counts[] = {1, 2, 4, 8};
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned cores = online > 0 ? (unsigned)online : 1;
+    size_t len = 16u << 20;
+    void *base = aligned_alloc(4096, len);
+
+    if (!base) {
+        fprintf(stderr, "bench_heap: no memory for the threaded runs\n");
+        exit(1);
+    }
+    memset(base, 0, len);
+    pthread_mutex_init(&mt.mutex, NULL);
+    for (int m = MT_TLSF_LOCK; m <= MT_GLIBC; m++) {
+        double one = 0;
+
+        mt.mode = (enum mt_mode)m;
+        for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+            unsigned n = counts[i];
+            double ns[MT_REPS], med, total = (double)n * MT_OPS, mops, speedup;
+
+            for (int r = 0; r < MT_REPS; r++) {
+                if (m == MT_TLSF_LOCK && mm_tlsf_init(&mt.heap, base, len, NULL) != MM_OK) {
+                    fprintf(stderr, "bench_heap: init failed\n");
+                    exit(1);
+                }
+                ns[r] = mt_run(n);
+                if (m == MT_TLSF_LOCK) {
+                    struct mm_heap_stats st;
+                    const char *why = NULL;
+
+                    mm_heap_get_stats(&mt.heap.heap, &st);
+                    if (st.live_blocks != 0 || mm_heap_check(&mt.heap.heap, &why) != MM_OK) {
+                        fprintf(stderr, "bench_heap: threaded run left the heap wrong\n");
+                        exit(1);
+                    }
+                }
+            }
+            qsort(ns, MT_REPS, sizeof ns[0], cmp_double);
+            med = ns[MT_REPS / 2];
+            mops = total / med * 1e3;
+            if (n == 1)
+                one = mops;
+            speedup = mops / one;
+            printf("bench heap mode=%s workload=small_16_256 threads=%u ops=%u ns_per_op=%.2f "
+                   "mops_total=%.2f mops_per_thread=%.2f vs_1thread=%.2f scaling=%.2f cores=%u",
+                   mt_mode_name[m], n, MT_OPS, med / total, mops, mops / n, speedup,
+                   speedup / (n < cores ? n : cores), cores);
+            if (n > cores)
+                printf(" oversubscribed=1");
+            printf(" failed=%llu\n", (unsigned long long)mt.failed);
+            mt.failed = 0;
+            fflush(stdout);
+        }
+    }
+    pthread_mutex_destroy(&mt.mutex);
+    free(base);
+}
+
 int main(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--threads-only")) {
+            threaded();
+            return 0;
+        }
+
     /* glibc's default mmap threshold rises to 32 MiB after a large block is freed, after
      * which this program's own big arrays (trace, region) would sit in glibc's heap and
      * skew the glibc rows' limit. Fix it at its starting value, 128 KiB. */
@@ -812,5 +981,6 @@ int main(int argc, char **argv)
     free(region);
     free(trace);
     free(pin);
+    threaded();
     return 0;
 }

@@ -53,8 +53,10 @@ typedef void (*mm_frame_unlock_fn)(void *ctx, uint64_t token);
 
 struct mm_frame_pool;
 
-/* One CPU's cache. Caller-provided storage (mm_frame_pool_init sets it up); fields private. */
-struct mm_frame_cache {
+/* One CPU's cache. Caller-provided storage (mm_frame_pool_init sets it up); fields private.
+ * Aligned to a cache line so that neighbouring caches in an array (or whatever precedes one
+ * in a per-CPU area) never share a line that both CPUs write. */
+struct __attribute__((aligned(64))) mm_frame_cache {
     struct mm_frame_pool *pool;
     uint32_t count;   /* frames in frames[0..count), oldest first; read by other CPUs */
     uint64_t hits;    /* allocations and frees served without the lock */
