@@ -242,10 +242,12 @@ static void task_unref(struct async_task *t)
     uint_fast64_t old = atomic_fetch_sub_explicit(&t->rc, RC_REF, memory_order_acq_rel);
     ASYNC_ASSERT(old >= RC_REF);
     if (old == RC_REF) {
+        /* once pushed, the executor (on another CPU) may free t at any moment */
+        struct async_executor *ex = t->ex;
         t->reclaim = true;
         atomic_store_explicit(&t->rc, RC_QUEUED | RC_REF, memory_order_relaxed);
-        q_push(t->ex, &t->node);
-        kick(t->ex);
+        q_push(ex, &t->node);
+        kick(ex);
     }
 }
 
