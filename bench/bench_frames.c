@@ -12,7 +12,8 @@
  * time, median of MT_REPS runs:
  *
  *   bench frames mode=<private|lock|cache> workload=<pairs|burst64> threads=<N> ops=<per thread>
- *       ns_per_op=<wall ns / all ops> mops_total=<x> mops_per_thread=<y>
+ *       ns_per_op=<wall ns / all ops> cpu_ns_per_op=<CPU ns of all threads / all ops>
+ *       mops_total=<x> mops_per_thread=<y>
  *       vs_1thread=<mops_total / the same mode's 1-thread mops_total>
  *       scaling=<vs_1thread / min(N, cores)> cores=<online CPUs> [of_private=<vs_1thread /
  *       the private row's vs_1thread at this N>] [vs_lock=<cache / lock mops_total at this
@@ -284,8 +285,18 @@ static double wall_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* One run: n threads start together; wall time until the last one is done, in ns. */
-static double mt_run(unsigned n)
+/* CPU time of the whole process (all threads), ns. */
+static double mt_cpu_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* One run: n threads start together; wall time until the last one is done, in ns; the CPU
+ * time all threads used meanwhile in *cpu. */
+static double mt_run(unsigned n, double *cpu)
 {
     pthread_t tid[MT_THREADS_MAX];
     double t0;
@@ -297,9 +308,11 @@ static double mt_run(unsigned n)
             die("pthread_create");
     pthread_barrier_wait(&mt.start);
     t0 = wall_ns();
+    *cpu = mt_cpu_ns();
     for (unsigned i = 0; i < n; i++)
         pthread_join(tid[i], NULL);
     t0 = wall_ns() - t0;
+    *cpu = mt_cpu_ns() - *cpu;
     pthread_barrier_destroy(&mt.start);
     return t0;
 }
@@ -350,21 +363,26 @@ static void threaded(void)
             mt.workload = (enum mt_workload)w;
             for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
                 unsigned n = counts[i];
-                double ns[MT_REPS], med, total_ops = (double)n * MT_OPS, mops, speedup;
+                double ns[MT_REPS], cpu[MT_REPS], med, total_ops = (double)n * MT_OPS, mops,
+                                                       speedup;
 
                 for (int r = 0; r < MT_REPS; r++)
-                    ns[r] = mt_run(n);
+                    ns[r] = mt_run(n, &cpu[r]);
                 qsort(ns, MT_REPS, sizeof ns[0], cmp_double);
+                qsort(cpu, MT_REPS, sizeof cpu[0], cmp_double);
+                qsort(cpu, MT_REPS, sizeof cpu[0], cmp_double);
                 med = ns[MT_REPS / 2];
                 mops = total_ops / med * 1e3;
                 if (n == 1)
                     one = mops;
                 speedup = mops / one;
                 printf("bench frames mode=%s workload=%s threads=%u ops=%u ns_per_op=%.2f "
+                       "cpu_ns_per_op=%.2f "
                        "mops_total=%.2f mops_per_thread=%.2f vs_1thread=%.2f scaling=%.2f "
                        "cores=%u",
-                       mt_mode_name[m], mt_workload_name[w], n, MT_OPS, med / total_ops, mops,
-                       mops / n, speedup, speedup / (n < cores ? n : cores), cores);
+                       mt_mode_name[m], mt_workload_name[w], n, MT_OPS, med / total_ops,
+                       cpu[MT_REPS / 2] / total_ops, mops, mops / n, speedup,
+                       speedup / (n < cores ? n : cores), cores);
                 if (m == MT_PRIVATE)
                     private_scaling[i] = speedup;
                 else

@@ -25,7 +25,8 @@
  * bytes (writing its first byte). Wall-clock time, median of MT_REPS runs:
  *
  *   bench heap mode=<m> workload=small_16_256 threads=<N> ops=<per thread> ns_per_op=<x>
- *       mops_total=<x> mops_per_thread=<y> vs_1thread=<mops_total / the mode's 1-thread row>
+ *       cpu_ns_per_op=<CPU ns of all threads / all ops> mops_total=<x> mops_per_thread=<y>
+ *       vs_1thread=<mops_total / the mode's 1-thread row>
  *       scaling=<vs_1thread / min(N, cores)> cores=<online CPUs> [oversubscribed=1]
  *
  * Trace replay: with --shim <heap_trace_shim.so> -- <command...>, the command (e.g. gcc
@@ -830,7 +831,18 @@ static double mt_wall_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static double mt_run(unsigned n)
+/* CPU time of the whole process (all threads), ns. */
+static double mt_cpu_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* One run: n threads start together; wall time until the last one is done, in ns; the CPU
+ * time all threads used meanwhile in *cpu. */
+static double mt_run(unsigned n, double *cpu)
 {
     pthread_t tid[MT_THREADS_MAX];
     double t0;
@@ -842,9 +854,11 @@ static double mt_run(unsigned n)
             exit(1);
     pthread_barrier_wait(&mt.start);
     t0 = mt_wall_ns();
+    *cpu = mt_cpu_ns();
     for (unsigned i = 0; i < n; i++)
         pthread_join(tid[i], NULL);
     t0 = mt_wall_ns() - t0;
+    *cpu = mt_cpu_ns() - *cpu;
     pthread_barrier_destroy(&mt.start);
     return t0;
 }
@@ -869,14 +883,14 @@ static void threaded(void)
         mt.mode = (enum mt_mode)m;
         for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
             unsigned n = counts[i];
-            double ns[MT_REPS], med, total = (double)n * MT_OPS, mops, speedup;
+            double ns[MT_REPS], cpu[MT_REPS], med, total = (double)n * MT_OPS, mops, speedup;
 
             for (int r = 0; r < MT_REPS; r++) {
                 if (m == MT_TLSF_LOCK && mm_tlsf_init(&mt.heap, base, len, NULL) != MM_OK) {
                     fprintf(stderr, "bench_heap: init failed\n");
                     exit(1);
                 }
-                ns[r] = mt_run(n);
+                ns[r] = mt_run(n, &cpu[r]);
                 if (m == MT_TLSF_LOCK) {
                     struct mm_heap_stats st;
                     const char *why = NULL;
@@ -889,15 +903,17 @@ static void threaded(void)
                 }
             }
             qsort(ns, MT_REPS, sizeof ns[0], cmp_double);
+            qsort(cpu, MT_REPS, sizeof cpu[0], cmp_double);
             med = ns[MT_REPS / 2];
             mops = total / med * 1e3;
             if (n == 1)
                 one = mops;
             speedup = mops / one;
             printf("bench heap mode=%s workload=small_16_256 threads=%u ops=%u ns_per_op=%.2f "
+                   "cpu_ns_per_op=%.2f "
                    "mops_total=%.2f mops_per_thread=%.2f vs_1thread=%.2f scaling=%.2f cores=%u",
-                   mt_mode_name[m], n, MT_OPS, med / total, mops, mops / n, speedup,
-                   speedup / (n < cores ? n : cores), cores);
+                   mt_mode_name[m], n, MT_OPS, med / total, cpu[MT_REPS / 2] / total, mops,
+                   mops / n, speedup, speedup / (n < cores ? n : cores), cores);
             if (n > cores)
                 printf(" oversubscribed=1");
             printf(" failed=%llu\n", (unsigned long long)mt.failed);
