@@ -19,8 +19,10 @@
  * default alignment (16) except where a recorded trace asked for more.
  *
  * Threads (threaded(), after the rest; --threads-only runs just these): N = 1, 2, 4, 8
- * threads on one tlsf heap, every call under one shared mutex (mode=tlsf_lock), and on glibc
- * (mode=glibc: per-thread arenas and caches, what per-CPU caches could buy). Each thread keeps
+ * threads on one tlsf heap, every call under one shared mutex (mode=tlsf_lock); each thread
+ * on a tlsf heap of its own without a lock (mode=tlsf_private: the heap's own cost, nothing
+ * shared - the most a per-CPU front could approach); and on glibc (mode=glibc: per-thread
+ * arenas and caches). Each thread keeps
  * a ring of MT_LIVE blocks and per op frees the oldest and allocates a new one of 16..256
  * bytes (writing its first byte). Wall-clock time, median of MT_REPS runs:
  *
@@ -765,16 +767,19 @@ static void measure(const struct workload *w)
 #define MT_OPS 2000000 /* frees + allocations per thread and run */
 #define MT_REPS 5
 
-enum mt_mode { MT_TLSF_LOCK, MT_GLIBC };
-static const char *const mt_mode_name[] = {"tlsf_lock", "glibc"};
+enum mt_mode { MT_TLSF_LOCK, MT_TLSF_PRIVATE, MT_GLIBC };
+static const char *const mt_mode_name[] = {"tlsf_lock", "tlsf_private", "glibc"};
 
 static struct {
     struct mm_tlsf_heap heap;
+    struct mm_tlsf_heap own[MT_THREADS_MAX]; /* tlsf_private: one heap per thread */
     pthread_mutex_t mutex;
     pthread_barrier_t start;
     enum mt_mode mode;
     uint64_t failed;
 } mt;
+
+static __thread struct mm_tlsf_heap *mt_own;
 
 static void *mt_alloc(size_t n)
 {
@@ -782,6 +787,8 @@ static void *mt_alloc(size_t n)
 
     if (mt.mode == MT_GLIBC)
         return malloc(n);
+    if (mt.mode == MT_TLSF_PRIVATE)
+        return mm_tlsf_alloc(mt_own, n, 0);
     pthread_mutex_lock(&mt.mutex);
     p = mm_tlsf_alloc(&mt.heap, n, 0);
     pthread_mutex_unlock(&mt.mutex);
@@ -794,6 +801,10 @@ static void mt_free(void *p)
         free(p);
         return;
     }
+    if (mt.mode == MT_TLSF_PRIVATE) {
+        mm_tlsf_free(mt_own, p);
+        return;
+    }
     pthread_mutex_lock(&mt.mutex);
     mm_tlsf_free(&mt.heap, p);
     pthread_mutex_unlock(&mt.mutex);
@@ -804,6 +815,7 @@ static void *mt_worker(void *arg)
     uint64_t x = 0x9e3779b97f4a7c15u * ((uintptr_t)arg + 1), failed = 0;
     void *ring[MT_LIVE] = {0};
 
+    mt_own = &mt.own[(uintptr_t)arg];
     pthread_barrier_wait(&mt.start);
     for (unsigned i = 0; i < MT_OPS / 2; i++) {
         unsigned k = i % MT_LIVE;
@@ -886,17 +898,23 @@ static void threaded(void)
             double ns[MT_REPS], cpu[MT_REPS], med, total = (double)n * MT_OPS, mops, speedup;
 
             for (int r = 0; r < MT_REPS; r++) {
-                if (m == MT_TLSF_LOCK && mm_tlsf_init(&mt.heap, base, len, NULL) != MM_OK) {
-                    fprintf(stderr, "bench_heap: init failed\n");
-                    exit(1);
-                }
+                /* tlsf_lock: one heap over all of base; tlsf_private: a slice per thread. */
+                unsigned nheaps = m == MT_TLSF_LOCK ? 1 : m == MT_TLSF_PRIVATE ? n : 0;
+                struct mm_tlsf_heap *heaps = m == MT_TLSF_LOCK ? &mt.heap : mt.own;
+                size_t slice = m == MT_TLSF_LOCK ? len : len / MT_THREADS_MAX;
+
+                for (unsigned h = 0; h < nheaps; h++)
+                    if (mm_tlsf_init(&heaps[h], (char *)base + h * slice, slice, NULL) != MM_OK) {
+                        fprintf(stderr, "bench_heap: init failed\n");
+                        exit(1);
+                    }
                 ns[r] = mt_run(n, &cpu[r]);
-                if (m == MT_TLSF_LOCK) {
+                for (unsigned h = 0; h < nheaps; h++) {
                     struct mm_heap_stats st;
                     const char *why = NULL;
 
-                    mm_heap_get_stats(&mt.heap.heap, &st);
-                    if (st.live_blocks != 0 || mm_heap_check(&mt.heap.heap, &why) != MM_OK) {
+                    mm_heap_get_stats(&heaps[h].heap, &st);
+                    if (st.live_blocks != 0 || mm_heap_check(&heaps[h].heap, &why) != MM_OK) {
                         fprintf(stderr, "bench_heap: threaded run left the heap wrong\n");
                         exit(1);
                     }
