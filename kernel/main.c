@@ -15,6 +15,7 @@
 #include "ktest.h"
 #include "memory.h"
 #include "process.h"
+#include "smp.h"
 #include "tasks.h"
 #include "threads.h"
 
@@ -79,6 +80,7 @@ void kmain(void)
     kinterrupts_init(timer_hz());
     kmemory_init();
     kthreads_init(); /* kmain is thread "main" from here on */
+    ksmp_init();
     kconsole_late_init();
 
     /* The series' demo: a breakpoint is reported and execution goes on. */

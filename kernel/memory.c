@@ -19,6 +19,7 @@
 #include "interrupts.h"
 #include "bootclock.h"
 #include "kernel.h"
+#include "smp.h"
 
 #include <mm/heap_tlsf.h>
 #include <mm/memmap.h>
@@ -68,7 +69,10 @@ static void flush(void *ctx, struct mm_paddr root, struct mm_vaddr va)
 {
     (void)ctx;
     (void)root;
-    if (live)
+    /* The kernel half is shared by every CPU (and every address space): all TLBs drop it. */
+    if (live && mm_vaddr_u64(va) >= DIRECT_MAP)
+        kmem_tlb_shootdown(mm_vaddr_u64(va), 1);
+    else if (live)
         x86_invlpg((uintptr_t)mm_vaddr_u64(va));
 }
 

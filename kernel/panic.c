@@ -1,5 +1,6 @@
 /* panic.c - report a broken invariant and stop. */
 #include "kernel.h"
+#include "smp.h"
 
 #include <console/fmt.h>
 
@@ -29,6 +30,8 @@ void kpanic_at(const char *file, int line, const char *fmt, ...)
     /* A panic inside a panic (e.g. while printing) must not recurse forever. */
     if (__atomic_exchange_n(&panicking, 1, __ATOMIC_SEQ_CST))
         khalt();
+    /* One report: the other CPUs stop (NMI) before it is written. */
+    ksmp_stop_others();
 
     /* Format into a buffer and write without the console lock: the code that panicked may
      * hold it. */

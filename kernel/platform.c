@@ -7,6 +7,7 @@
  * when it is found counting (`-machine q35,pit=off` has none).
  */
 #include "platform.h"
+#include "smp.h"
 
 #include "bootclock.h"
 #include "cmdline.h"
@@ -42,6 +43,7 @@ static struct acpi_madt madt;
 static struct acpi_madt_ioapic madt_ioapics[MAX_IOAPICS];
 static struct acpi_madt_iso madt_isos[MAX_ISOS];
 static struct acpi_madt_lapic_nmi madt_nmis[MAX_LAPIC_NMIS];
+static struct acpi_madt_cpu madt_cpus[KSMP_MAX_CPUS];
 static struct acpi_hpet hpet_table;
 static struct acpi_fadt fadt;
 
@@ -102,6 +104,8 @@ static void acpi_init(void)
     madt.iso_cap = MAX_ISOS;
     madt.lapic_nmis = madt_nmis;
     madt.lapic_nmi_cap = MAX_LAPIC_NMIS;
+    madt.cpus = madt_cpus;
+    madt.cpu_cap = KSMP_MAX_CPUS;
     st = acpi_tables_madt(&tables, &madt);
     have_madt = st == ACPI_OK || st == ACPI_ERR_TOO_MANY;
     if (st != ACPI_OK && st != ACPI_ERR_NOT_FOUND)
@@ -135,6 +139,12 @@ bool kplatform_irq_apic_mode(void)
 const char *kplatform_irq_controller_name(void)
 {
     return apic_mode ? "ioapic" : "8259";
+}
+
+size_t kplatform_madt_cpus(const struct acpi_madt_cpu **cpus)
+{
+    *cpus = madt_cpus;
+    return have_madt ? madt.cpu_count : 0;
 }
 
 const struct x86_lapic *kplatform_lapic(void)
@@ -736,9 +746,50 @@ static void keep_narrow_clock_fresh(void)
         (void)kplatform_clock_ns();
 }
 
+/* TSC-deadline mode on the APs: each CPU's next deadline. */
+static uint64_t ap_next_deadline[KSMP_MAX_CPUS];
+
+/* An AP's tick: counted per CPU; only the deadline needs re-arming (periodic otherwise). */
+static void ap_timer_tick(void)
+{
+    ksmp_note_ap_tick();
+    if (choice.tick == X86_TICK_LAPIC_DEADLINE) {
+        unsigned cpu = ksmp_cpu_id();
+        uint64_t now = x86_rdtsc();
+        ap_next_deadline[cpu] += deadline_period;
+        if (ap_next_deadline[cpu] <= now)
+            ap_next_deadline[cpu] = now + deadline_period;
+        x86_lapic_tsc_deadline_arm(ap_next_deadline[cpu]);
+    }
+    x86_lapic_eoi(&lapic);
+}
+
+bool kplatform_ap_timer_start(void)
+{
+    if (choice.tick == X86_TICK_LAPIC_DEADLINE) {
+        if (x86_lapic_timer_tsc_deadline(&lapic, KVEC_LAPIC_TIMER, true) != X86_OK)
+            return false;
+        unsigned cpu = ksmp_cpu_id();
+        ap_next_deadline[cpu] = x86_rdtsc() + deadline_period;
+        x86_lapic_tsc_deadline_arm(ap_next_deadline[cpu]);
+        return true;
+    }
+    if (choice.tick != X86_TICK_LAPIC_PERIODIC && choice.tick != X86_TICK_LAPIC_ONESHOT)
+        return false;
+    struct x86_lapic l = lapic; /* the divide register is per CPU: program this one's */
+    uint32_t count;
+    return x86_lapic_timer_set_divisor(&l, lapic.timer_divisor) == X86_OK &&
+           x86_lapic_timer_count_for_hz(&l, tick_rate, &count, NULL) == X86_OK &&
+           x86_lapic_timer_start(&l, KVEC_LAPIC_TIMER, count, true) == X86_OK;
+}
+
 static void lapic_timer_handler(struct x86_interrupt_frame *frame)
 {
     (void)frame;
+    if (ksmp_cpu_id() != 0) {
+        ap_timer_tick();
+        return;
+    }
     lapic_ticks = lapic_ticks + 1;
     keep_narrow_clock_fresh();
     if (choice.tick == X86_TICK_LAPIC_DEADLINE) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <x86/idt.h>
@@ -79,6 +80,17 @@ uint64_t kplatform_tsc_hz(void);
 
 /* The local APIC in use, NULL in 8259 mode (for the in-kernel tests and benchmarks). */
 const struct x86_lapic *kplatform_lapic(void);
+
+/* The MADT's processor entries (local APIC and x2APIC, in table order) in *cpus; returns
+ * how many (0 without a MADT). Valid after kplatform_init. */
+struct acpi_madt_cpu;
+size_t kplatform_madt_cpus(const struct acpi_madt_cpu **cpus);
+
+/* On an AP, with its LAPIC enabled: start its LAPIC timer at the boot CPU's rate with the
+ * boot CPU's calibration (TSC-deadline mode stays TSC-deadline; periodic and one-shot run
+ * periodic). False when the tick source is not the LAPIC timer (the AP then has none). Its
+ * interrupts count in ksmp_note_ap_tick. Interrupts off. */
+bool kplatform_ap_timer_start(void);
 
 /* Read each clock the machine has, for benchmarks: returns false when `name` ("tsc", "hpet",
  * "pmtimer") is not available, else stores one raw read's value. */

@@ -45,6 +45,7 @@ def parse_args():
     p.add_argument("--then-keys", default="")
     p.add_argument("--then-serial", default="")
     p.add_argument("--qemu-arg", action="append", default=[])
+    p.add_argument("--accel", default="tcg", help="QEMU -accel value, e.g. tcg,thread=multi for -smp cases")
     p.add_argument("--step", action="append", default=[],
                    help="after the input stages, in order: wait:REGEX (a line matched), "
                         "serial:TEXT (escapes as in --serial-input), keys:KEYS, sleep:SECONDS")
@@ -54,7 +55,7 @@ def parse_args():
 def main():
     a = parse_args()
     tmp = tempfile.mkdtemp(prefix="ktest-")
-    cmd = [a.qemu, "-accel", "tcg", "-m", a.mem, "-no-reboot", "-display", "none",
+    cmd = [a.qemu, "-accel", a.accel, "-m", a.mem, "-no-reboot", "-display", "none",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-monitor", "none"]
     mon_path = os.path.join(tmp, "mon.sock")
     ser_path = os.path.join(tmp, "serial.sock")

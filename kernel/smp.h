@@ -1,0 +1,77 @@
+/*
+ * smp.h - the reference kernel on every CPU: application processors started from the MADT's
+ * list (libx86's start-up blob and INIT-SIPI-SIPI), each with its own GDT, TSS, IST stacks
+ * (guard pages below), LAPIC and LAPIC timer; a "run this function on CPU n" service over a
+ * fixed IPI vector; TLB shootdown; stopping every other CPU on a panic (NMI).
+ *
+ * APs do not run threads or tasks yet: once up they sit in `sti; hlt`, counting their timer
+ * ticks and running the functions sent to them. docs/smp.md has the whole sequence.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KSMP_MAX_CPUS 16
+/* IPI vectors: a function call for this CPU is queued; (NMI stops a CPU for a panic). */
+#define KVEC_SMP_CALL 0x48
+#define KVEC_SMP_BENCH 0x49
+/* Per-CPU stacks: CPU n's slot at KSMP_STACKS_BASE + n * KSMP_STACK_SLOT holds its kernel
+ * stack and its three IST stacks, each above an unmapped guard page. */
+#define KSMP_STACKS_BASE 0xffffca0000000000ull
+#define KSMP_STACK_SLOT (256u * 1024u)
+#define KSMP_STACK_SIZE (32u * 1024u)
+
+/*
+ * Find the CPUs (MADT: enabled and online-capable local APIC / x2APIC entries), then start
+ * every AP, one at a time, waiting for each with a timeout; print one line per CPU and a
+ * total. `smp=off` on the command line keeps to the boot CPU, `cpus=N` to at most N CPUs.
+ * Needs the platform (APIC mode), memory and threads up; task context, interrupts on.
+ */
+void ksmp_init(void);
+
+/* Number of CPUs online (1 before ksmp_init and without APs). Any context. */
+unsigned ksmp_ncpus(void);
+/* This CPU's dense number: 0 for the boot CPU, 1.. for APs in the order they came up.
+ * Any context. */
+unsigned ksmp_cpu_id(void);
+
+/* What the `cpus` command shows, for CPU index i < KSMP_MAX_CPUS; false past the list. */
+struct ksmp_cpu_info {
+    unsigned id;
+    uint32_t apic_id;
+    bool online;
+    uint64_t ticks; /* its LAPIC timer interrupts (the boot CPU: the platform's tick count) */
+    uint64_t ipis;  /* call IPIs it handled */
+    uint64_t calls; /* functions it ran for other CPUs */
+};
+bool ksmp_cpu_info(unsigned i, struct ksmp_cpu_info *out);
+
+typedef void (*ksmp_fn)(void *arg);
+
+/*
+ * Run fn(arg) on CPU `cpu` from its call IPI handler (interrupts off there), and when `wait`
+ * wait until it has returned. On the calling CPU itself fn runs directly. While waiting (for
+ * queue space or completion) this CPU runs calls queued for it, so two CPUs calling each other
+ * do not deadlock even with interrupts off. False when `cpu` is not online. fn must not wait
+ * for a lock that the caller holds.
+ */
+bool ksmp_call(unsigned cpu, ksmp_fn fn, void *arg, bool wait);
+/* Run fn(arg) on every other online CPU and wait for all of them. */
+void ksmp_call_others(ksmp_fn fn, void *arg);
+
+/*
+ * Invalidate `pages` 4 KiB pages from `va` in every CPU's TLB: invlpg here, then the same on
+ * every other online CPU through a call IPI, returning once each has done it. Kernel
+ * addresses (shared by every address space) only: a process's address space would also need
+ * to know on which CPUs it is live. Any context but an NMI.
+ */
+void kmem_tlb_shootdown(uint64_t va, size_t pages);
+
+/* Stop every other CPU for a panic: an NMI to all but this one; each halts with interrupts
+ * off. Returns after a short bounded wait for them to confirm. Any context. */
+void ksmp_stop_others(void);
+
+/* The LAPIC timer handler on an AP counts its tick here. IRQ context. */
+void ksmp_note_ap_tick(void);
