@@ -55,7 +55,8 @@ struct mm_frame_pool;
 
 /* One CPU's cache. Caller-provided storage (mm_frame_pool_init sets it up); fields private.
  * Aligned to a cache line so that neighbouring caches in an array (or whatever precedes one
- * in a per-CPU area) never share a line that both CPUs write. */
+ * in a per-CPU area) never share a line that both CPUs write; memory for one from an
+ * allocator must be 64-byte aligned too. */
 struct __attribute__((aligned(64))) mm_frame_cache {
     struct mm_frame_pool *pool;
     uint32_t count;   /* frames in frames[0..count), oldest first; read by other CPUs */
