@@ -1,8 +1,14 @@
 /*
- * cpu.c - the spinlock and the control-register snapshot. Host test builds get their fake CPU
- * from tests/unit/fakes/fake_cpu.c.
+ * cpu.c - the ticket spinlock and the control-register snapshot. Host test builds get their
+ * fake CPU from tests/unit/fakes/fake_cpu.c.
  */
+#include <stddef.h>
+
 #include <x86/cpu.h>
+#include <x86/percpu.h>
+
+#include "percpu_internal.h"
+#include "x86_assert.h"
 
 void x86_cpu_state_read(struct x86_cpu_state *out)
 {
@@ -14,26 +20,165 @@ void x86_cpu_state_read(struct x86_cpu_state *out)
     out->cr4 = x86_read_cr4();
 }
 
+static void (*spin_report)(const char *line);
+
+void x86_spin_set_report(void (*report)(const char *line))
+{
+    spin_report = report;
+}
+
+static inline uint16_t ticket_owner(uint32_t word)
+{
+    return (uint16_t)word;
+}
+
+static inline uint16_t ticket_next(uint32_t word)
+{
+    return (uint16_t)(word >> 16);
+}
+
+#define TICKET_ONE (UINT32_C(1) << 16) /* adds 1 to next; a carry out of bit 31 is dropped */
+
+#if X86_DEBUG
+
+/* The CPU the debug checks name. Before the boot CPU's x86_percpu_install GS holds nothing
+ * (reading through it would fault), and only the boot CPU runs then. */
+static uint32_t spin_cpu(void)
+{
+#ifdef KERNELKIT_HOST_TEST
+    return x86_cpu_id();
+#else
+    return __atomic_load_n(&x86_percpu_live, __ATOMIC_ACQUIRE) ? x86_cpu_id() : 0;
+#endif
+}
+
+/* A report line built without libc. */
+struct spin_line {
+    char buf[96];
+    size_t n;
+};
+
+static void line_str(struct spin_line *l, const char *s)
+{
+    while (*s && l->n + 1 < sizeof l->buf)
+        l->buf[l->n++] = *s++;
+    l->buf[l->n] = 0;
+}
+
+static void line_num(struct spin_line *l, uint64_t v, unsigned base)
+{
+    char digits[24];
+    size_t k = 0;
+    do {
+        digits[k++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    if (base == 16)
+        line_str(l, "0x");
+    while (k && l->n + 1 < sizeof l->buf)
+        l->buf[l->n++] = digits[--k];
+    l->buf[l->n] = 0;
+}
+
+enum spin_misuse { SPIN_RECURSIVE, SPIN_WRONG_CPU, SPIN_FREE };
+
+/* Report a misuse of lock on CPU `cpu` (holder: the CPU that holds it), then trap. */
+static void spin_misuse(const struct x86_spinlock *lock, enum spin_misuse what, uint32_t cpu,
+                        uint32_t holder)
+{
+    struct spin_line l = {.n = 0};
+    line_str(&l, "spinlock ");
+    line_num(&l, (uint64_t)(uintptr_t)lock, 16);
+    switch (what) {
+    case SPIN_RECURSIVE:
+        line_str(&l, " recursively taken on CPU ");
+        line_num(&l, cpu, 10);
+        break;
+    case SPIN_WRONG_CPU:
+        line_str(&l, " unlocked by CPU ");
+        line_num(&l, cpu, 10);
+        line_str(&l, ", held by CPU ");
+        line_num(&l, holder, 10);
+        break;
+    case SPIN_FREE:
+        line_str(&l, " unlocked while free (on CPU ");
+        line_num(&l, cpu, 10);
+        line_str(&l, ")");
+        break;
+    }
+    if (spin_report)
+        spin_report(l.buf);
+    X86_ASSERT(!"spinlock misuse");
+}
+
+/* The lock is held and its holder is `cpu`. Only the holder itself writes holder, so a true
+ * answer cannot be stale. */
+static bool spin_held_by(const struct x86_spinlock *lock, uint32_t cpu)
+{
+    uint32_t w = __atomic_load_n(&lock->u.word, __ATOMIC_RELAXED);
+    return ticket_owner(w) != ticket_next(w) &&
+           __atomic_load_n(&lock->holder, __ATOMIC_RELAXED) == cpu + 1;
+}
+
+#endif /* X86_DEBUG */
+
 void x86_spin_lock(struct x86_spinlock *lock)
 {
-    /* Test-and-test-and-set: waiters spin on a plain load, so the cache line stays shared
-     * until the holder releases it instead of bouncing on every failed exchange. */
-    while (__atomic_exchange_n(&lock->locked, 1u, __ATOMIC_ACQUIRE) != 0) {
-        while (__atomic_load_n(&lock->locked, __ATOMIC_RELAXED) != 0)
-            x86_pause();
+#if X86_DEBUG
+    uint32_t me = spin_cpu();
+    if (spin_held_by(lock, me))
+        spin_misuse(lock, SPIN_RECURSIVE, me, me);
+#endif
+    uint32_t old = __atomic_fetch_add(&lock->u.word, TICKET_ONE, __ATOMIC_ACQUIRE);
+    uint16_t ticket = ticket_next(old);
+    /* Waiters read only owner: the cache line is written once per handoff (by the holder's
+     * release) instead of by every failed attempt. */
+    if (ticket_owner(old) != ticket) {
+        while (__atomic_load_n(&lock->u.t.owner, __ATOMIC_ACQUIRE) != ticket)
+            x86_spin_relax();
     }
+#if X86_DEBUG
+    __atomic_store_n(&lock->holder, me + 1, __ATOMIC_RELAXED);
+#endif
 }
 
 bool x86_spin_trylock(struct x86_spinlock *lock)
 {
-    if (__atomic_load_n(&lock->locked, __ATOMIC_RELAXED) != 0)
+    uint32_t old = __atomic_load_n(&lock->u.word, __ATOMIC_RELAXED);
+    /* Only a free lock with no waiters: taking a ticket would mean waiting for it. */
+    if (ticket_owner(old) != ticket_next(old))
         return false;
-    return __atomic_exchange_n(&lock->locked, 1u, __ATOMIC_ACQUIRE) == 0;
+    if (!__atomic_compare_exchange_n(&lock->u.word, &old, old + TICKET_ONE, false, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED))
+        return false;
+#if X86_DEBUG
+    __atomic_store_n(&lock->holder, spin_cpu() + 1, __ATOMIC_RELAXED);
+#endif
+    return true;
 }
 
 void x86_spin_unlock(struct x86_spinlock *lock)
 {
-    __atomic_store_n(&lock->locked, 0u, __ATOMIC_RELEASE);
+#if X86_DEBUG
+    uint32_t me = spin_cpu();
+    uint32_t w = __atomic_load_n(&lock->u.word, __ATOMIC_RELAXED);
+    if (ticket_owner(w) == ticket_next(w))
+        spin_misuse(lock, SPIN_FREE, me, 0);
+    uint32_t holder = __atomic_load_n(&lock->holder, __ATOMIC_RELAXED);
+    if (holder != me + 1)
+        spin_misuse(lock, SPIN_WRONG_CPU, me, holder - 1);
+    /* Cleared before the release, so the next holder never sees this CPU's number. */
+    __atomic_store_n(&lock->holder, 0, __ATOMIC_RELAXED);
+#endif
+    /* Only the holder writes owner; waiters' fetch-adds change next only. */
+    uint16_t owner = __atomic_load_n(&lock->u.t.owner, __ATOMIC_RELAXED);
+    __atomic_store_n(&lock->u.t.owner, (uint16_t)(owner + 1), __ATOMIC_RELEASE);
+}
+
+bool x86_spin_is_locked(const struct x86_spinlock *lock)
+{
+    uint32_t w = __atomic_load_n(&lock->u.word, __ATOMIC_RELAXED);
+    return ticket_owner(w) != ticket_next(w);
 }
 
 uint64_t x86_spin_lock_irqsave(struct x86_spinlock *lock)

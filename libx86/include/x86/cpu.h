@@ -268,6 +268,20 @@ static inline void x86_pause(void)
     __asm__ volatile("pause" : : : "memory");
 }
 
+#ifdef KERNELKIT_HOST_TEST
+/* What a spinlock waiter does on each turn of its loop. Host threads play CPUs but, unlike a
+ * CPU spinning with interrupts off, they can be preempted - with more threads than host
+ * cores, the waiter whose ticket is next may sleep while the others burn their slices - so
+ * the fakes' weak default pauses and yields the host CPU. */
+void x86_spin_relax(void);
+#else
+/* What a spinlock waiter does on each turn of its loop: pause. */
+static inline void x86_spin_relax(void)
+{
+    x86_pause();
+}
+#endif
+
 /* Whether maskable interrupts are enabled on this CPU. */
 static inline bool x86_irq_enabled(void)
 {
@@ -302,29 +316,50 @@ static inline void x86_irq_restore(uint64_t flags)
 void x86_cpu_state_read(struct x86_cpu_state *out);
 
 /*
- * Interrupt-safe spinlock. Zero-initialised (or X86_SPINLOCK_INIT) means unlocked.
+ * Interrupt-safe FIFO ticket spinlock. Zero-initialised (or X86_SPINLOCK_INIT) means unlocked.
+ *
+ * A CPU takes a ticket (`next`, one atomic fetch-add on the whole word) and spins, reading
+ * only `owner`, until owner reaches its ticket; unlock is a store-release of owner + 1. So
+ * CPUs get the lock in the order they asked for it, and no waiter starves. 65536 CPUs may
+ * wait at once (16-bit tickets wrap).
  *
  * Use the _irqsave forms for any lock that an interrupt handler may also take: taking it with
  * interrupts on would let the handler interrupt the holder on the same CPU and spin forever.
- * Not recursive: taking a lock already held by the same CPU deadlocks.
+ *
+ * Not recursive. In debug builds of libx86 (X86_DEBUG, on in every build type but release)
+ * the lock records its holder's CPU (x86_cpu_id(), CPU 0 until x86_percpu_install ran) and a
+ * misuse is reported instead of hanging or corrupting silently: the report hook (if set)
+ * gets one line - "spinlock 0x... recursively taken on CPU n", "spinlock 0x... unlocked by
+ * CPU m, held by CPU n" or "spinlock 0x... unlocked while free" - and then the failed
+ * assertion traps like every X86_ASSERT. Release builds do none of this.
  */
 struct x86_spinlock {
-    uint32_t locked;
+    union {
+        uint32_t word; /* owner in bits 0..15, next in bits 16..31 */
+        struct {
+            uint16_t owner; /* the ticket being served */
+            uint16_t next;  /* the next ticket to hand out */
+        } t;
+    } u;
+    uint32_t holder; /* debug builds: holding CPU + 1, 0 when free; release builds: unused */
 };
 
 #define X86_SPINLOCK_INIT                                                                          \
     {                                                                                              \
-        0                                                                                          \
+        {0}, 0                                                                                     \
     }
 
-/* Spin until the lock is taken. Interrupts are left as they are. */
+/* Spin until the lock is taken (FIFO among waiters). Interrupts are left as they are. */
 void x86_spin_lock(struct x86_spinlock *lock);
 
-/* Take the lock if it is free; true if taken. Never spins. */
+/* Take the lock if it is free (no one holds it or waits); true if taken. Never spins. */
 bool x86_spin_trylock(struct x86_spinlock *lock);
 
-/* Release a lock held by the caller. */
+/* Release a lock held by the caller's CPU. */
 void x86_spin_unlock(struct x86_spinlock *lock);
+
+/* True if some CPU holds the lock (a snapshot: it may change right after). Pure read. */
+bool x86_spin_is_locked(const struct x86_spinlock *lock);
 
 /*
  * Disable interrupts, then spin until the lock is taken. Returns the RFLAGS value to give to
@@ -341,3 +376,10 @@ bool x86_spin_trylock_irqsave(struct x86_spinlock *lock, uint64_t *flags);
 
 /* Release the lock, then restore the interrupt flag saved when it was taken. */
 void x86_spin_unlock_irqrestore(struct x86_spinlock *lock, uint64_t flags);
+
+/*
+ * Debug builds: where a spinlock misuse is reported before the trap. report gets one
+ * NUL-terminated line (no newline) and must not take a spinlock that may be the broken one;
+ * NULL (the default) reports nothing. Set it once at boot, before other CPUs run.
+ */
+void x86_spin_set_report(void (*report)(const char *line));

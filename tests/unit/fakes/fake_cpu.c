@@ -4,11 +4,15 @@
  * fake_msr.c for the MSRs) that needs to observe a group of operations defines them all.
  * Each host thread is one "CPU" with its own interrupt flag, starting with interrupts on.
  * Halting with interrupts off would hang real hardware forever, so here it traps.
+ * x86_this_cpu (x86/percpu.h) gives each host thread its own per-CPU area, numbered 0, 1, ...
+ * in the order the threads first ask (the first thread to ask - usually main - is CPU 0).
  */
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <x86/cpu.h>
+#include <x86/percpu.h>
 
 #define X86_FAKE_WEAK __attribute__((weak))
 
@@ -107,4 +111,24 @@ X86_FAKE_WEAK void x86_load_segments(uint16_t code_selector, uint16_t data_selec
 {
     (void)code_selector;
     (void)data_selector;
+}
+
+static uint32_t fake_next_cpu;
+static _Thread_local struct x86_percpu fake_percpu;
+static _Thread_local bool fake_percpu_numbered;
+
+X86_FAKE_WEAK struct x86_percpu *x86_this_cpu(void)
+{
+    if (!fake_percpu_numbered) {
+        fake_percpu.self = &fake_percpu;
+        fake_percpu.cpu_id = __atomic_fetch_add(&fake_next_cpu, 1u, __ATOMIC_RELAXED);
+        fake_percpu_numbered = true;
+    }
+    return &fake_percpu;
+}
+
+X86_FAKE_WEAK void x86_spin_relax(void)
+{
+    x86_pause();
+    sched_yield();
 }
