@@ -53,6 +53,8 @@ void kprocess_init(void)
         return;
     }
     f = x86_irq_save();
+    percpu.cpu_id = 0; /* the boot CPU */
+    x86_percpu_install(&percpu);
     x86_syscall_init(&percpu, ksyscall);
     x86_fpu_enable_sse();
     unsigned prot = x86_user_protect_enable();

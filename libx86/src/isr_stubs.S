@@ -7,6 +7,10 @@
  * its own label (x86_isr_stub_00 .. x86_isr_stub_ff) without .altmacro, which keeps the
  * file acceptable to both GNU as and clang's integrated assembler.
  *
+ * GS follows frame_regs.inc's rule: x86_isr_common swaps on entry from and return to ring 3;
+ * NMI, #DF and #MC go through x86_isr_paranoid, which swaps only if IA32_GS_BASE does not hold
+ * a kernel (negative) address and puts back on exit what it found.
+ *
  * Kernel builds and host builds assemble the same code: the table holds absolute 64-bit
  * addresses (.quad), valid under -mcmodel=kernel and, on the host, in a PIE through
  * ordinary relative relocations of .data.rel.ro.
@@ -29,7 +33,15 @@ x86_isr_stub_\hi\lo:
         pushq $0
     .endif
     pushq $0x\hi\lo
-    jmp x86_isr_common
+    .if 0x\hi\lo < 32
+        .if (X86_PARANOID_VECTORS >> 0x\hi\lo) & 1
+            jmp x86_isr_paranoid
+        .else
+            jmp x86_isr_common
+        .endif
+    .else
+        jmp x86_isr_common
+    .endif
     .size x86_isr_stub_\hi\lo, . - x86_isr_stub_\hi\lo
 .endm
 
@@ -48,6 +60,7 @@ x86_isr_stub_\hi\lo:
     .type x86_isr_common, @function
 x86_isr_common:
     X86_PUSH_GPRS
+    X86_ENTRY_SWAPGS
 
     /* The C ABI wants DF clear on entry; the interrupted code may have set it. */
     cld
@@ -60,12 +73,56 @@ x86_isr_common:
     call x86_isr_dispatch
     movq %rbx, %rsp
 
+    X86_EXIT_SWAPGS
     X86_POP_GPRS_EXCEPT_RAX
     popq %rax
     /* Drop vector and error code: iretq expects RIP on top. */
     addq $(X86_FRAME_RIP - X86_FRAME_VECTOR), %rsp
     iretq
     .size x86_isr_common, . - x86_isr_common
+
+/*
+ * NMI, #DF, #MC: may interrupt the few instructions of a syscall entry or a return to ring 3
+ * where CS and GS disagree, so the saved CS says nothing about GS. A kernel GS base is a
+ * negative address (the per-CPU areas live in the kernel half); anything else is the user's,
+ * and is swapped for the kernel's and back on exit. R12 (callee-saved, its value already in
+ * the frame) remembers the choice across the call.
+ */
+    .p2align 4
+    .type x86_isr_paranoid, @function
+x86_isr_paranoid:
+    X86_PUSH_GPRS
+    X86_READ_GS_BASE_EDX_EAX
+    xorl %r12d, %r12d
+    testl %edx, %edx
+    js 1f
+    X86_SWAPGS
+    movl $1, %r12d
+1:  cld
+    movq %rsp, %rdi
+    movq %rsp, %rbx
+    andq $-16, %rsp
+    call x86_isr_dispatch
+    movq %rbx, %rsp
+    testl %r12d, %r12d
+    jz 2f
+    X86_SWAPGS
+2:  X86_POP_GPRS_EXCEPT_RAX
+    popq %rax
+    addq $(X86_FRAME_RIP - X86_FRAME_VECTOR), %rsp
+    iretq
+    .size x86_isr_paranoid, . - x86_isr_paranoid
+
+#ifdef KERNELKIT_HOST_TEST
+/* frame_regs.inc's stand-ins for swapgs and IA32_GS_BASE in host builds. */
+    .data
+    .p2align 3
+    .globl x86_fake_swapgs, x86_fake_gs_base
+x86_fake_swapgs:
+    .quad 0
+x86_fake_gs_base:
+    .quad 0
+#endif
 
 /* Writable at load time only for the dynamic relocations of a host PIE; the kernel's linker
  * script may place .data.rel.ro with read-only data. */

@@ -25,8 +25,6 @@ void x86_syscall_init(struct x86_percpu *pc, x86_syscall_handler handler)
     if (!pc || !handler)
         return;
     syscall_handler = handler;
-    pc->self = pc;
-    x86_wrmsr(X86_MSR_KERNEL_GS_BASE, (uint64_t)(uintptr_t)pc);
     x86_wrmsr(X86_MSR_STAR, x86_star_value());
     x86_wrmsr(X86_MSR_LSTAR, (uint64_t)(uintptr_t)x86_syscall_entry);
     x86_wrmsr(X86_MSR_SFMASK, X86_SFMASK_BITS);

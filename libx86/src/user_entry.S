@@ -12,14 +12,13 @@
     .globl x86_syscall_entry
     .type x86_syscall_entry, @function
 x86_syscall_entry:
-    swapgs
+    X86_SWAPGS                           /* GS: this CPU's x86_percpu until the exit */
     movq %rsp, %gs:X86_PERCPU_USER_RSP
     movq %gs:X86_PERCPU_KERNEL_RSP, %rsp
-    pushq $X86_USER_SS                 /* ss */
+    pushq $X86_USER_SS                   /* ss */
     pushq %gs:X86_PERCPU_USER_RSP        /* rsp */
-    swapgs
     pushq %r11                           /* rflags */
-    pushq $X86_USER_CS                 /* cs */
+    pushq $X86_USER_CS                   /* cs */
     pushq %rcx                           /* rip */
     pushq $0                             /* error code */
     pushq $X86_SYSCALL_VECTOR            /* vector */
@@ -32,12 +31,22 @@ x86_syscall_entry:
     testl %eax, %eax
     popq %rax
     jz 1f
-    /* sysretq: rip from rcx, rflags from r11 (vector 0, error 8, rip 16, rflags 32, rsp 40). */
+    /* sysretq: rip from rcx, rflags from r11 (vector 0, error 8, rip 16, rflags 32, rsp 40).
+     * From the swapgs on, an NMI/#MC finds the user GS in ring 0: their paranoid entry
+     * copes. */
     movq 16(%rsp), %rcx
     movq 32(%rsp), %r11
     movq 40(%rsp), %rsp
+    X86_SWAPGS
     sysretq
 1:  addq $16, %rsp
+    /* iretq: to ring 3 (swap back to the user GS), or to the kernel when the handler sent the
+     * frame there (a process that ended). A fault of this iretq is a ring-0 fault with the
+     * user GS live, which the interrupt entry recognises by its rip (X86_ENTRY_SWAPGS). */
+    testb $3, 8(%rsp)
+    jz 2f
+    X86_SWAPGS
+2:
     .globl x86_user_iret_insn
 x86_user_iret_insn:
     iretq
@@ -68,6 +77,7 @@ x86_user_enter:
     xorl %r13d, %r13d
     xorl %r14d, %r14d
     xorl %r15d, %r15d
+    X86_SWAPGS                           /* the user's GS base for ring 3 */
     iretq
     .size x86_user_enter, . - x86_user_enter
 

@@ -3,21 +3,21 @@
  * SMEP/SMAP, and the faulting user-memory copy routines with their exception fixups.
  *
  * Entry: `syscall` jumps to x86_syscall_entry (LSTAR) with IF, TF, DF, AC and NT cleared
- * (SFMASK). The stub does swapgs, saves the user rsp in the per-CPU area, loads the kernel
- * stack from it, swaps GS back and builds a struct x86_interrupt_frame (vector
- * X86_SYSCALL_VECTOR, cs/ss the user selectors, rip = rcx, rflags = r11) on that stack, then
- * calls the handler given to x86_syscall_init. GS is swapped only for those few instructions,
- * so kernel code (interrupt handlers included) never depends on which GS base is live, and a
- * thread switch in the middle of a syscall needs no GS bookkeeping. The per-CPU area is one
- * struct x86_percpu per CPU, found through IA32_KERNEL_GS_BASE (one CPU for now: SMP sets
- * that MSR per CPU).
+ * (SFMASK). The stub does swapgs (making GS this CPU's struct x86_percpu, x86/percpu.h, for
+ * the whole time in the kernel), saves the user rsp in the per-CPU area, loads the kernel
+ * stack from it and builds a struct x86_interrupt_frame (vector X86_SYSCALL_VECTOR, cs/ss the
+ * user selectors, rip = rcx, rflags = r11) on that stack, then calls the handler given to
+ * x86_syscall_init. Interrupts and exceptions follow the same rule (swapgs on entry from and
+ * return to ring 3), so kernel code may use x86_this_cpu() anywhere, and a thread switch in
+ * the middle of a syscall needs no GS bookkeeping.
  *
  * Exit: the handler's frame is copied back; rflags is reduced to the bits user code may
  * own (x86_user_rflags) with IF set. If cs/ss are the user selectors and rip is below
- * X86_USER_TOP the stub returns with sysretq; otherwise (a non-canonical or kernel rip, the
- * Intel SYSRET #GP-in-ring-0 erratum class) it returns with iretq, whose fault, if any, is a
- * kernel-mode #GP at x86_user_iret_rip() on a kernel stack: the kernel's fault handler
- * recognises that address (x86_user_fault_is_iret) and ends the process.
+ * X86_USER_TOP the stub swaps GS back and returns with sysretq; otherwise (a non-canonical or
+ * kernel rip, the Intel SYSRET #GP-in-ring-0 erratum class) it returns with iretq, whose fault, if
+ * any, is a kernel-mode #GP at x86_user_iret_rip() on a kernel stack (the interrupt entry swaps GS
+ * back for it, as it was already the user's): the kernel's fault handler recognises that address
+ * (x86_user_fault_is_iret) and ends the process.
  *
  * Interrupts and exceptions from ring 3 switch to TSS.RSP0; the kernel keeps RSP0 and the
  * per-CPU kernel_rsp equal to the top of the current user thread's kernel stack
@@ -40,9 +40,7 @@
 #define X86_CPUID7_EBX_SMEP (1u << 7)
 #define X86_CPUID7_EBX_SMAP (1u << 20)
 
-/* Byte offsets in struct x86_percpu, shared with user_entry.S. */
-#define X86_PERCPU_KERNEL_RSP 8
-#define X86_PERCPU_USER_RSP 16
+#include <x86/percpu.h>
 
 /* The user selectors as plain numbers for the stub (x86/gdt.h's X86_SEL_UDATA/UCODE). */
 #define X86_USER_SS 0x1b
@@ -59,16 +57,6 @@
 
 _Static_assert(X86_USER_SS == X86_SEL_UDATA && X86_USER_CS == X86_SEL_UCODE, "user selectors");
 
-/* One per CPU; reached through IA32_KERNEL_GS_BASE during syscall entry. */
-struct x86_percpu {
-    struct x86_percpu *self;
-    uint64_t kernel_rsp; /* top of the running user thread's kernel stack (16-byte aligned) */
-    uint64_t user_rsp;   /* scratch: the user rsp between swapgs and the first push */
-    uint64_t cpu;        /* the CPU's number (0 for now) */
-};
-_Static_assert(offsetof(struct x86_percpu, kernel_rsp) == X86_PERCPU_KERNEL_RSP, "kernel_rsp");
-_Static_assert(offsetof(struct x86_percpu, user_rsp) == X86_PERCPU_USER_RSP, "user_rsp");
-
 /* Called by the entry stub with the frame of a syscall (rax number, rdi rsi rdx r10 r8 r9
  * arguments, result into frame->rax), interrupts off. It may enable interrupts, block and
  * be preempted; it may change the frame (rip, rsp, registers) for the return. */
@@ -78,9 +66,10 @@ typedef void (*x86_syscall_handler)(struct x86_interrupt_frame *frame);
 uint64_t x86_star_value(void);
 
 /*
- * Set up syscall on this CPU: pc->self, IA32_KERNEL_GS_BASE = pc, STAR, LSTAR =
- * x86_syscall_entry, SFMASK = X86_SFMASK_BITS, EFER.SCE. handler must not be NULL (nothing
- * is written then). Interrupts off; kernel mode; after x86_gdt_load.
+ * Set up syscall on this CPU: STAR, LSTAR = x86_syscall_entry, SFMASK = X86_SFMASK_BITS,
+ * EFER.SCE. pc is this CPU's per-CPU area, already installed with x86_percpu_install (which
+ * owns the GS MSRs; x86_syscall_init writes neither). pc and handler must not be NULL
+ * (nothing is written then). Interrupts off; kernel mode; after x86_gdt_load.
  */
 void x86_syscall_init(struct x86_percpu *pc, x86_syscall_handler handler);
 
@@ -100,8 +89,9 @@ int x86_syscall_dispatch(struct x86_interrupt_frame *frame);
 /* LSTAR target (user_entry.S). */
 void x86_syscall_entry(void);
 
-/* Enter ring 3 at rip with rsp, IF set, all other registers zero. Interrupts may be on or
- * off; the caller has set the kernel stack (x86_user_set_kernel_stack) and CR3. */
+/* Enter ring 3 at rip with rsp, IF set, all other registers zero, swapping GS to the user's
+ * (IA32_KERNEL_GS_BASE). Interrupts may be on or off; the caller has set the kernel stack
+ * (x86_user_set_kernel_stack) and CR3, and runs with this CPU's per-CPU area in GS. */
 __attribute__((noreturn)) void x86_user_enter(uint64_t rip, uint64_t rsp);
 
 /* Address of the iretq that returns to user mode from a syscall. */
