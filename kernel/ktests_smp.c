@@ -2,7 +2,7 @@
  * ktests_smp.c - in-kernel tests of the APs: every CPU answers a call and its timer ticks, a
  * spinlocked counter hammered by every CPU at once ends exact, a TLB shootdown leaves no CPU
  * reading through a stale mapping, a panic on an AP stops the machine; and the IPI and
- * shootdown benchmarks.
+ * shootdown benchmarks (bench_smp).
  */
 #include "cmdline.h"
 #include "interrupts.h"
@@ -11,6 +11,7 @@
 #include "platform.h"
 #include "smp.h"
 
+#include <console/fmt.h>
 #include <mm/frame.h>
 #include <mm/paging.h>
 #include <x86/cpu.h>
@@ -231,4 +232,72 @@ KTEST_SHOULD_PANIC(smp_panic_on_ap)
         ktest_skip("one CPU");
     KASSERT(ksmp_call(last, panic_here, NULL, true));
     ktest_fail(__FILE__, __LINE__, "CPU %u's panic did not stop this CPU", last);
+}
+
+/* ---- benchmarks ------------------------------------------------------------------------- */
+
+#define BENCH_ROUNDS 2000u
+
+static volatile uint32_t bench_hits;
+
+static void bench_self_handler(struct x86_interrupt_frame *frame)
+{
+    (void)frame;
+    bench_hits = bench_hits + 1;
+    x86_lapic_eoi(kplatform_lapic());
+}
+
+static void nop_call(void *arg)
+{
+    (void)arg;
+}
+
+static void print_row(const char *what, uint64_t cycles, uint64_t ref)
+{
+    uint64_t r100 = ref ? cycles * 100 / ref : 0;
+    kprintf("bench smp %s cycles_per_op=%llu ratio=%llu.%02llu%s\n", what,
+            (unsigned long long)cycles, (unsigned long long)(r100 / 100),
+            (unsigned long long)(r100 % 100), cycles == ref ? " (reference)" : "");
+}
+
+/* IPI round trip and TLB shootdown in TSC cycles; the references from the same boot: a
+ * self-IPI round trip (interrupt delivery without another CPU) and a local invlpg. */
+KTEST(bench_smp)
+{
+    const struct x86_lapic *l = kplatform_lapic();
+    if (!l || ksmp_ncpus() < 2)
+        ktest_skip("needs the local APIC and two CPUs");
+    KASSERT(x86_isr_register(KVEC_SMP_BENCH, bench_self_handler) == X86_OK);
+    uint64_t t0 = x86_rdtsc();
+    for (uint32_t i = 0; i < BENCH_ROUNDS; i++) {
+        uint32_t want = bench_hits + 1;
+        KASSERT(x86_lapic_ipi_self(l, KVEC_SMP_BENCH, 1000000) == X86_OK);
+        while (bench_hits != want)
+            x86_pause();
+    }
+    uint64_t self_ipi = (x86_rdtsc() - t0) / BENCH_ROUNDS;
+    KASSERT(x86_isr_unregister(KVEC_SMP_BENCH) == X86_OK);
+    print_row("op=self_ipi_round_trip", self_ipi, self_ipi);
+    t0 = x86_rdtsc();
+    for (uint32_t i = 0; i < BENCH_ROUNDS; i++)
+        KASSERT(ksmp_call(1, nop_call, NULL, true));
+    print_row("op=ipi_round_trip to=cpu1", (x86_rdtsc() - t0) / BENCH_ROUNDS, self_ipi);
+
+    /* A mapped page, so that each invalidation has an entry to drop. */
+    uint64_t va = (uint64_t)(uintptr_t)&bench_hits & ~(uint64_t)(MM_PAGE_SIZE - 1);
+    t0 = x86_rdtsc();
+    for (uint32_t i = 0; i < BENCH_ROUNDS; i++) {
+        x86_invlpg((uintptr_t)va);
+        (void)*(volatile uint32_t *)&bench_hits;
+    }
+    uint64_t local = (x86_rdtsc() - t0) / BENCH_ROUNDS;
+    print_row("op=invlpg_local", local, local);
+    t0 = x86_rdtsc();
+    for (uint32_t i = 0; i < BENCH_ROUNDS; i++) {
+        kmem_tlb_shootdown(va, 1);
+        (void)*(volatile uint32_t *)&bench_hits;
+    }
+    char what[48];
+    con_snprintf(what, sizeof what, "op=tlb_shootdown cpus=%u", ksmp_ncpus());
+    print_row(what, (x86_rdtsc() - t0) / BENCH_ROUNDS, local);
 }

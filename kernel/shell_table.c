@@ -12,6 +12,8 @@ int kcmd_threads(struct kshell_io *io, size_t argc, char **argv);
 /* process.c */
 int kcmd_run(struct kshell_io *io, size_t argc, char **argv);
 int kcmd_procs(struct kshell_io *io, size_t argc, char **argv);
+/* smp.c */
+int kcmd_cpus(struct kshell_io *io, size_t argc, char **argv);
 
 const struct kshell_cmd kshell_cmds[] = {
     {"help", "[cmd]", "list the commands, or show one", 0, 1, kshell_cmd_help},
@@ -24,6 +26,7 @@ const struct kshell_cmd kshell_cmds[] = {
     {"vm", "<addr>", "walk the page tables for a virtual address", 1, 1, kcmd_vm},
     {"maps", "", "the kernel image's sections and their rights", 0, 0, kcmd_maps},
     {"irq", "", "interrupt counts per vector, spurious IRQs", 0, 0, kcmd_irq},
+    {"cpus", "", "each CPU: id, APIC id, state, timer ticks, call IPIs", 0, 0, kcmd_cpus},
     {"tasks", "", "executor tasks and statistics", 0, 0, kcmd_tasks},
     {"ps", "", "threads: id, name, state, priority, CPU time, switches", 0, 0, kcmd_ps},
     {"spawn", "spin|sleep|overflow [n]", "start a demo thread (spin n s, sleep n ms, overflow)", 1,

@@ -23,6 +23,7 @@
 #include "kernel.h"
 #include "memory.h"
 #include "platform.h"
+#include "shell.h"
 #include "syscall.h"
 #include "threads.h"
 
@@ -330,8 +331,9 @@ static uint64_t map_stacks(unsigned id)
     return top;
 }
 
-/* A run of LOW_PAGES pages of usable RAM in [4 KiB, 640 KiB) that no other map entry
- * overlaps; the highest one. 0 if none. */
+/* A run of LOW_PAGES pages of usable RAM in [4 KiB, 640 KiB) that no other map entry and no
+ * boot module overlaps; the highest one. 0 if none. (The loader's information was copied
+ * into kboot at entry, so its pages may be reused.) */
 static uint64_t find_low_pages(void)
 {
     for (uint64_t p = 0xA0000 - LOW_PAGES * MM_PAGE_SIZE; p >= 0x1000; p -= MM_PAGE_SIZE) {
@@ -347,6 +349,9 @@ static uint64_t find_low_pages(void)
             else if (e->type != KBOOT_MEM_USABLE)
                 clash = true;
         }
+        for (size_t i = 0; i < kboot.module_count; i++)
+            if (kboot.modules[i].start < end && kboot.modules[i].end > p)
+                clash = true; /* a boot module (the initrd) still in use */
         if (in_usable && !clash)
             return p;
     }
@@ -489,4 +494,19 @@ void ksmp_init(void)
             !smp_on        ? " (smp=off)"
             : max < listed ? " (cpus= limit)"
                            : "");
+}
+
+/* ---- shell ------------------------------------------------------------------------------ */
+
+int kcmd_cpus(struct kshell_io *io, size_t argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    kshell_printf(io, "cpu  apic  state    timer ticks  call IPIs  calls run\n");
+    struct ksmp_cpu_info info;
+    for (unsigned i = 0; ksmp_cpu_info(i, &info); i++)
+        kshell_printf(io, "%3u  %4u  %-7s  %11llu  %9llu  %9llu\n", info.id, info.apic_id,
+                      info.online ? "online" : "offline", (unsigned long long)info.ticks,
+                      (unsigned long long)info.ipis, (unsigned long long)info.calls);
+    return 0;
 }

@@ -73,5 +73,9 @@ void kmem_tlb_shootdown(uint64_t va, size_t pages);
  * off. Returns after a short bounded wait for them to confirm. Any context. */
 void ksmp_stop_others(void);
 
+/* The shell's `cpus`: each CPU's number, APIC ID, state, timer ticks, call IPIs and calls. */
+struct kshell_io;
+int kcmd_cpus(struct kshell_io *io, size_t argc, char **argv);
+
 /* The LAPIC timer handler on an AP counts its tick here. IRQ context. */
 void ksmp_note_ap_tick(void);
