@@ -11,11 +11,37 @@
  * queue, with its atomics).
  * Task memory comes from free-list pools, one per 16-byte size class (malloc only fills them),
  * the usual choice of a kernel for fixed-size task objects.
+ *
+ * Several CPUs (OS threads playing CPUs, N = 1, 2, 4, 8; rows say `oversubscribed=yes` when N
+ * exceeds the host's cores), one line per row:
+ *   bench async case=<name> threads=<N> cores=<C> oversubscribed=<yes|no> ns_per_op=<x>
+ *         tasks_per_s=<y> vs_1thread=<y / y of the group's threads=1 row>
+ *   spawn_percpu_one_spawner    one executor per thread (async_pool, round-robin); one extra
+ *                               thread spawns every task
+ *   spawn_percpu_every_thread   one executor per thread; a task on each spawns its share,
+ *                               round-robin over all executors (most spawns cross threads)
+ *   spawn_shared_executor       one executor whose queue all N threads serve, taking turns at
+ *                               run_once under a mutex (spawns stay lock-free)
+ * Each task does WORK rounds of xorshift (a few hundred ns) so the rows measure placement and
+ * hand-over, not an empty poll; the threads=1 row of each group is its reference. Executors
+ * idle on a condition variable, kicked only when they announced idleness (the rule in
+ * docs/porting-async.md). Task memory here is glibc's aligned_alloc (tasks are freed on
+ * other threads than the one that spawned them).
+ *   wake_pingpong_same_executor    two tasks on one executor wake each other through kept
+ *                                  clones (the shared queue); ns per round trip; reference
+ *   wake_pingpong_cross_executor   the same with the two tasks on two executors on two threads,
+ *                                  idle=sleep (condition variable: a futex wake per turn, the
+ *                                  host's IPI) and idle=spin (the idle hook only yields the
+ *                                  host CPU, so no sleep and no wake-up call is involved)
  */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "async/async.h"
 
@@ -83,8 +109,13 @@ static struct async_executor ex;
 static void setup(void)
 {
     struct async_platform p = {
-        .irq_save = b_irq_save, .irq_restore = b_irq_restore, .idle = b_idle,
-        .now = b_now, .ticks_per_second = 1000, .alloc = b_alloc, .free = b_free,
+        .irq_save = b_irq_save,
+        .irq_restore = b_irq_restore,
+        .idle = b_idle,
+        .now = b_now,
+        .ticks_per_second = 1000,
+        .alloc = b_alloc,
+        .free = b_free,
     };
     if (async_executor_init(&ex, &p) != ASYNC_OK)
         abort();
@@ -268,6 +299,397 @@ static void bench_pingpong(uint64_t rounds)
     row("channel_pingpong", t1 - t0, rounds * 2);
 }
 
+/* --- several executors on several threads ----------------------------------------------- */
+#define MAX_THREADS 8
+#define WORK 256
+#define SPAWN_TASKS 200000
+#define SPAWN_BATCH 64
+
+struct mplat {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_bool sleeping;
+    bool spin; /* idle returns at once */
+    struct async_executor *ex;
+};
+
+static struct async_executor mex[MAX_THREADS];
+static struct mplat mpl[MAX_THREADS];
+static long host_cores = 1;
+
+static unsigned long m_irq_save(void *c)
+{
+    pthread_mutex_lock(&((struct mplat *)c)->mu);
+    return 0;
+}
+static void m_irq_restore(void *c, unsigned long f)
+{
+    (void)f;
+    pthread_mutex_unlock(&((struct mplat *)c)->mu);
+}
+/* The idle rule: announce, re-check, then wait (the kick below reads the announcement). */
+static void m_idle(void *c, uint64_t d)
+{
+    struct mplat *p = c;
+    (void)d;
+    if (p->spin) {
+        sched_yield(); /* a busy CPU, but one that lets a descheduled peer run */
+        return;
+    }
+    atomic_store(&p->sleeping, true);
+    if (!async_executor_has_work(p->ex))
+        pthread_cond_wait(&p->cv, &p->mu);
+    atomic_store(&p->sleeping, false);
+}
+static void m_kick(void *c)
+{
+    struct mplat *p = c;
+    atomic_thread_fence(memory_order_seq_cst);
+    if (!atomic_load(&p->sleeping))
+        return;
+    pthread_mutex_lock(&p->mu);
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+static void *m_alloc(void *c, size_t size)
+{
+    (void)c;
+    return aligned_alloc(16, (size + 15u) & ~(size_t)15u);
+}
+static void m_free(void *c, void *p, size_t size)
+{
+    (void)c;
+    (void)size;
+    free(p);
+}
+
+static void msetup(int n, bool spin)
+{
+    for (int i = 0; i < n; i++) {
+        pthread_mutex_init(&mpl[i].mu, NULL);
+        pthread_cond_init(&mpl[i].cv, NULL);
+        atomic_store(&mpl[i].sleeping, false);
+        mpl[i].spin = spin;
+        mpl[i].ex = &mex[i];
+        struct async_platform p = {
+            .ctx = &mpl[i],
+            .irq_save = m_irq_save,
+            .irq_restore = m_irq_restore,
+            .idle = m_idle,
+            .kick = m_kick,
+            .now = b_now,
+            .ticks_per_second = 1000,
+            .alloc = m_alloc,
+            .free = m_free,
+        };
+        if (async_executor_init(&mex[i], &p) != ASYNC_OK)
+            abort();
+    }
+}
+
+static void mteardown(int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (async_executor_shutdown(&mex[i]) != 0)
+            abort();
+        pthread_cond_destroy(&mpl[i].cv);
+        pthread_mutex_destroy(&mpl[i].mu);
+    }
+}
+
+static void *run_until_stop_main(void *arg)
+{
+    (void)async_executor_run_until_stop(arg);
+    return NULL;
+}
+
+static void start_threads(pthread_t *th, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (pthread_create(&th[i], NULL, run_until_stop_main, &mex[i]) != 0)
+            abort();
+}
+
+static void stop_threads(pthread_t *th, int n)
+{
+    for (int i = 0; i < n; i++)
+        async_executor_stop(&mex[i]);
+    for (int i = 0; i < n; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < n; i++)
+        async_executor_clear_stop(&mex[i]);
+}
+
+static uint64_t completed_on(int n)
+{
+    uint64_t c = 0;
+    for (int i = 0; i < n; i++) {
+        struct async_stats s;
+        async_executor_stats(&mex[i], &s);
+        c += s.completed;
+    }
+    return c;
+}
+
+static void wait_completed(int n, uint64_t want)
+{
+    while (completed_on(n) < want)
+        usleep(50);
+}
+
+static atomic_uint work_sink;
+
+static enum async_poll work_poll(struct async_future *f, struct async_context *cx)
+{
+    (void)cx;
+    uint32_t x = (uint32_t)(uintptr_t)f | 1u;
+    for (int i = 0; i < WORK; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+    }
+    if (x == 0)
+        atomic_fetch_add_explicit(&work_sink, 1, memory_order_relaxed);
+    return ASYNC_READY;
+}
+
+static void mrow(const char *name, int n, uint64_t ns, uint64_t ops, double *ref_tps)
+{
+    double tps = (double)ops * 1e9 / (double)ns;
+    if (n == 1)
+        *ref_tps = tps;
+    printf("bench async case=%s threads=%d cores=%ld oversubscribed=%s ns_per_op=%.2f "
+           "tasks_per_s=%.0f vs_1thread=%.2f\n",
+           name, n, host_cores, n > host_cores ? "yes" : "no", (double)ns / (double)ops, tps,
+           tps / *ref_tps);
+}
+
+/* (a) one spawner thread (this one), tasks placed round-robin over n executor threads. */
+static uint64_t spawn_one_spawner(int n)
+{
+    msetup(n, false);
+    struct async_executor *exs[MAX_THREADS];
+    for (int i = 0; i < n; i++)
+        exs[i] = &mex[i];
+    struct async_pool rr;
+    if (async_pool_init(&rr, exs, (size_t)n, ASYNC_POOL_ROUND_ROBIN) != ASYNC_OK)
+        abort();
+    pthread_t th[MAX_THREADS];
+    start_threads(th, n);
+    struct async_future f;
+    async_future_init(&f, work_poll, NULL);
+    uint64_t t0 = now_ns();
+    for (int i = 0; i < SPAWN_TASKS; i++)
+        if (async_pool_spawn(&rr, &f, sizeof f, "w", NULL, NULL) != ASYNC_OK)
+            abort();
+    wait_completed(n, SPAWN_TASKS);
+    uint64_t t1 = now_ns();
+    stop_threads(th, n);
+    mteardown(n);
+    return t1 - t0;
+}
+
+/* (a') a spawner task on every executor spawns its share round-robin over all of them, a
+ * batch per poll, yielding in between so that its executor also runs what lands there. */
+static struct async_pool spawn_pool;
+
+struct spawner {
+    struct async_future base;
+    int left;
+};
+
+static enum async_poll spawner_poll(struct async_future *self, struct async_context *cx)
+{
+    struct spawner *sp = (struct spawner *)self;
+    struct async_future f;
+    async_future_init(&f, work_poll, NULL);
+    for (int k = 0; k < SPAWN_BATCH && sp->left > 0; k++, sp->left--)
+        if (async_pool_spawn(&spawn_pool, &f, sizeof f, "w", NULL, NULL) != ASYNC_OK)
+            abort();
+    if (sp->left == 0)
+        return ASYNC_READY;
+    async_waker_wake_by_ref(&cx->waker);
+    return ASYNC_PENDING;
+}
+
+static uint64_t spawn_every_thread(int n)
+{
+    msetup(n, false);
+    struct async_executor *exs[MAX_THREADS];
+    for (int i = 0; i < n; i++)
+        exs[i] = &mex[i];
+    if (async_pool_init(&spawn_pool, exs, (size_t)n, ASYNC_POOL_ROUND_ROBIN) != ASYNC_OK)
+        abort();
+    pthread_t th[MAX_THREADS];
+    uint64_t t0 = now_ns();
+    for (int i = 0; i < n; i++) {
+        struct spawner sp = {.left = SPAWN_TASKS / n};
+        async_future_init(&sp.base, spawner_poll, NULL);
+        if (async_spawn(&mex[i], &sp.base, sizeof sp, "spawner", NULL) != ASYNC_OK)
+            abort();
+    }
+    start_threads(th, n);
+    wait_completed(n, (uint64_t)(SPAWN_TASKS / n) * (uint64_t)n + (uint64_t)n);
+    uint64_t t1 = now_ns();
+    stop_threads(th, n);
+    mteardown(n);
+    return t1 - t0;
+}
+
+/* (b) one executor, its queue served by n threads: each spawns its share in batches
+ * (lock-free) and takes its turn at run_once under the mutex. */
+static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
+static int shared_n;
+
+static void *shared_worker(void *arg)
+{
+    (void)arg;
+    struct async_future f;
+    async_future_init(&f, work_poll, NULL);
+    int left = SPAWN_TASKS / shared_n;
+    uint64_t want = (uint64_t)(SPAWN_TASKS / shared_n) * (uint64_t)shared_n;
+    for (;;) {
+        for (int k = 0; k < SPAWN_BATCH && left > 0; k++, left--)
+            if (async_spawn(&mex[0], &f, sizeof f, "w", NULL) != ASYNC_OK)
+                abort();
+        pthread_mutex_lock(&shared_mu);
+        (void)async_executor_run_once(&mex[0]);
+        pthread_mutex_unlock(&shared_mu);
+        if (left == 0 && completed_on(1) >= want)
+            return NULL;
+    }
+}
+
+static uint64_t spawn_shared(int n)
+{
+    msetup(1, true);
+    shared_n = n;
+    pthread_t th[MAX_THREADS];
+    uint64_t t0 = now_ns();
+    for (int i = 0; i < n; i++)
+        if (pthread_create(&th[i], NULL, shared_worker, NULL) != 0)
+            abort();
+    for (int i = 0; i < n; i++)
+        pthread_join(th[i], NULL);
+    uint64_t t1 = now_ns();
+    mteardown(1);
+    return t1 - t0;
+}
+
+/* Best of three: the machine is shared, the fastest run is the least disturbed. */
+static uint64_t best_of3(uint64_t (*fn)(int), int n)
+{
+    uint64_t best = UINT64_MAX;
+    for (int r = 0; r < 3; r++) {
+        uint64_t t = fn(n);
+        if (t < best)
+            best = t;
+    }
+    return best;
+}
+
+static void bench_spawn_scaling(void)
+{
+    static const int ns[] = {1, 2, 4, 8};
+    double ref = 0;
+    for (unsigned i = 0; i < 4; i++)
+        mrow("spawn_percpu_one_spawner", ns[i], best_of3(spawn_one_spawner, ns[i]), SPAWN_TASKS,
+             &ref);
+    for (unsigned i = 0; i < 4; i++)
+        mrow("spawn_percpu_every_thread", ns[i], best_of3(spawn_every_thread, ns[i]),
+             (uint64_t)(SPAWN_TASKS / ns[i]) * (uint64_t)ns[i], &ref);
+    for (unsigned i = 0; i < 4; i++)
+        mrow("spawn_shared_executor", ns[i], best_of3(spawn_shared, ns[i]),
+             (uint64_t)(SPAWN_TASKS / ns[i]) * (uint64_t)ns[i], &ref);
+}
+
+/* (c) ping-pong: each task, when it is its turn, passes the turn and wakes the other
+ * through a kept clone. */
+static atomic_int turn;
+static struct async_waker pp_waker[2];
+
+struct pinger {
+    struct async_future base;
+    int me;
+    int left;
+};
+
+static enum async_poll pinger_poll(struct async_future *self, struct async_context *cx)
+{
+    struct pinger *p = (struct pinger *)self;
+    (void)cx;
+    while (atomic_load_explicit(&turn, memory_order_acquire) == p->me) {
+        if (p->left == 0)
+            return ASYNC_READY;
+        p->left--;
+        atomic_store_explicit(&turn, 1 - p->me, memory_order_release);
+        async_waker_wake_by_ref(&pp_waker[1 - p->me]);
+        if (p->left == 0 && p->me == 1)
+            return ASYNC_READY;
+    }
+    return ASYNC_PENDING;
+}
+
+/* Two pingers on executors a and b (equal: the same executor). */
+static uint64_t pingpong(int a, int b, int threads, bool spin, int rounds)
+{
+    msetup(threads, spin);
+    atomic_store(&turn, 0);
+    struct async_task *h[2];
+    for (int i = 0; i < 2; i++) {
+        struct pinger p = {.me = i, .left = rounds};
+        async_future_init(&p.base, pinger_poll, NULL);
+        if (async_spawn(&mex[i == 0 ? a : b], &p.base, sizeof p, "pinger", &h[i]) != ASYNC_OK)
+            abort();
+        pp_waker[i] = async_task_waker(h[i]);
+    }
+    pthread_t th[2];
+    uint64_t t0 = now_ns();
+    for (int i = 0; i < threads; i++)
+        if (pthread_create(&th[i], NULL, run_until_stop_main, &mex[i]) != 0)
+            abort();
+    while (async_task_state(h[0]) == ASYNC_TASK_RUNNING ||
+           async_task_state(h[1]) == ASYNC_TASK_RUNNING)
+        usleep(50);
+    uint64_t t1 = now_ns();
+    stop_threads(th, threads);
+    for (int i = 0; i < 2; i++) {
+        async_waker_drop(&pp_waker[i]);
+        async_task_release(h[i]);
+    }
+    mteardown(threads);
+    return t1 - t0;
+}
+
+static void prow(const char *name, int threads, bool spin, uint64_t ns, int rounds, double *ref)
+{
+    double per = (double)ns / rounds;
+    if (*ref == 0)
+        *ref = per;
+    printf("bench async case=%s threads=%d cores=%ld oversubscribed=%s idle=%s "
+           "ns_per_round_trip=%.1f vs_same_executor=%.2f\n",
+           name, threads, host_cores, threads > host_cores ? "yes" : "no", spin ? "spin" : "sleep",
+           per, per / *ref);
+}
+
+static void pingpong_row(const char *name, int b, int threads, bool spin, int rounds, double *ref)
+{
+    uint64_t best = UINT64_MAX;
+    for (int r = 0; r < 3; r++) {
+        uint64_t t = pingpong(0, b, threads, spin, rounds);
+        best = t < best ? t : best;
+    }
+    prow(name, threads, spin, best, rounds, ref);
+}
+
+static void bench_wake_latency(void)
+{
+    double ref = 0;
+    pingpong_row("wake_pingpong_same_executor", 0, 1, false, 2000000, &ref);
+    pingpong_row("wake_pingpong_cross_executor", 1, 2, false, 20000, &ref);
+    pingpong_row("wake_pingpong_cross_executor", 1, 2, true, 20000, &ref);
+}
+
 int main(void)
 {
     setup();
@@ -277,5 +699,9 @@ int main(void)
     bench_pingpong(1000000);
     bench_clone_wake(5000000);
     bench_yield_wake_two(5000000);
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    host_cores = c > 0 ? c : 1;
+    bench_spawn_scaling();
+    bench_wake_latency();
     return 0;
 }
