@@ -6,6 +6,7 @@
 
 #include <x86/cpu.h>
 #include <x86/io.h>
+#include <x86/percpu.h>
 
 /* The boot demo already ran int3 once; do it again inside the test and go on. */
 KTEST(breakpoint)
@@ -66,6 +67,34 @@ KTEST_SHOULD_PANIC(double_fault_stack_overflow)
 {
     kprintf("double_fault_stack_overflow: recursing\n");
     kprintf("%llu\n", (unsigned long long)ktest_recurse_forever(0));
+}
+
+extern char _data_start[], _data_end[];
+
+/* In kernel mode GS holds this CPU's per-CPU area (the kernel's static one in .data/.bss) and
+ * KERNEL_GS_BASE the user value (0: no process has run), also after an exception and timer
+ * interrupts taken in ring 0. */
+KTEST(percpu_gs)
+{
+    struct x86_percpu *pc = x86_this_cpu();
+    uint64_t gs = x86_rdmsr(X86_MSR_GS_BASE), kgs = x86_rdmsr(X86_MSR_KERNEL_GS_BASE);
+    kprintf("percpu_gs: cpu %u area %p gs_base 0x%llx kernel_gs_base 0x%llx\n", x86_cpu_id(),
+            (void *)pc, (unsigned long long)gs, (unsigned long long)kgs);
+    KASSERT(pc->self == pc);
+    KASSERT(gs == (uint64_t)(uintptr_t)pc);
+    KASSERT((char *)pc >= _data_start && (char *)(pc + 1) <= _data_end);
+    KASSERT(kgs == 0);
+    KASSERT(x86_cpu_id() == 0);
+
+    uint64_t bp = x86_interrupt_count(3);
+    __asm__ volatile("int3");
+    KASSERT(x86_interrupt_count(3) == bp + 1);
+    uint64_t t0 = kplatform_tick_count();
+    while (kplatform_tick_count() < t0 + 3)
+        x86_pause();
+    KASSERT(x86_this_cpu() == pc);
+    KASSERT(x86_rdmsr(X86_MSR_GS_BASE) == gs && x86_rdmsr(X86_MSR_KERNEL_GS_BASE) == 0);
+    kprintf("percpu_gs: same area and GS MSRs after int3 and 3 timer ticks\n");
 }
 
 /* Ticks of the chosen tick source (LAPIC timer or PIT) counted over one RTC second are
