@@ -178,7 +178,9 @@ void async_waker_cell_register(struct async_waker_cell *c, const struct async_wa
  * Any context, interrupt handlers included. */
 void async_waker_cell_wake(struct async_waker_cell *c);
 
-/* Drop the stored waker without waking. Executor context, no concurrent wake. */
+/* Drop the stored waker without waking. Registrant's context. A wake racing with it (from
+ * another CPU) either finds the cell being cleared and does nothing, or has taken the
+ * waker already and wakes it: the waker is released once either way. */
 void async_waker_cell_clear(struct async_waker_cell *c);
 
 #endif /* ASYNC_FUTURE_H */
