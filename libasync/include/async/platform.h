@@ -28,15 +28,23 @@
  *                        context that queued it. Only needed when wakes can come from
  *                        somewhere other than this CPU's interrupt handlers or the executor
  *                        itself (another CPU: send an IPI; another host thread: signal the
- *                        condition variable while holding its mutex).
+ *                        condition variable while holding its mutex). THE KICK RULE: a kick
+ *                        must also end the *next* wait of idle, since the task may have been
+ *                        queued after the executor's last check and before idle began to
+ *                        wait (an IPI stays pending while interrupts are masked; a flag must
+ *                        be checked under the lock the wait releases). A kick that is skipped
+ *                        while the executor is busy needs the handshake of
+ *                        async_executor_has_work() (docs/porting-async.md).
  *   now(ctx)             monotonic tick count. Timers fire when now() >= their deadline.
  *   ticks_per_second     the rate of now(); used only to convert milliseconds to ticks.
  *   alloc(ctx, size)     memory for one task (header + the future). Must return memory
  *                        aligned to 16 bytes, or NULL. Called by async_spawn() in the
- *                        spawner's context (so: IRQ-safe if tasks are spawned from IRQs).
+ *                        spawner's context (so: IRQ-safe if tasks are spawned from IRQs, and
+ *                        safe on every CPU if other CPUs spawn onto this executor).
  *   free(ctx, p, size)   give back a task; size is what was asked of alloc. Called only from
  *                        the executor's own context (inside run/run_once/shutdown) or from
- *                        async_task_release(), never from an interrupt handler.
+ *                        async_task_release() - on whichever CPU calls it - never from an
+ *                        interrupt handler.
  *
  * ctx is passed back untouched to every hook.
  */
