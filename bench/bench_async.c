@@ -15,7 +15,12 @@
  * Several CPUs (OS threads playing CPUs, N = 1, 2, 4, 8; rows say `oversubscribed=yes` when N
  * exceeds the host's cores), one line per row:
  *   bench async case=<name> threads=<N> cores=<C> oversubscribed=<yes|no> ns_per_op=<x>
- *         tasks_per_s=<y> vs_1thread=<y / y of the group's threads=1 row>
+ *         cpu_ns_per_op=<CPU time of all threads per task> tasks_per_s=<y>
+ *         vs_1thread=<y / y of the group's threads=1 row> of_local=<vs_1thread / that of
+ *         spawn_percpu_local at the same N>
+ *   spawn_percpu_local          one executor per thread, each spawns its share onto itself:
+ *                               nothing crosses threads, so its scaling is what the (shared)
+ *                               machine gave N threads in this run - the yardstick of of_local
  *   spawn_percpu_one_spawner    one executor per thread (async_pool, round-robin); one extra
  *                               thread spawns every task
  *   spawn_percpu_every_thread   one executor per thread; a task on each spawns its share,
@@ -453,15 +458,33 @@ static enum async_poll work_poll(struct async_future *f, struct async_context *c
     return ASYNC_READY;
 }
 
-static void mrow(const char *name, int n, uint64_t ns, uint64_t ops, double *ref_tps)
+/* CPU time of the whole process (all threads): a shared machine distorts it less than wall
+ * time, since time the host gives to other jobs is not counted. */
+static uint64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t run_cpu_ns;                 /* CPU time of the last measured interval */
+static double local_scale[MAX_THREADS + 1]; /* vs_1thread of spawn_percpu_local by N */
+
+/* of_local: this row's scaling over spawn_percpu_local's at the same N, i.e. over what the
+ * machine gave to N threads that share nothing in that run. */
+static void mrow(const char *name, int n, uint64_t ns, uint64_t cpu, uint64_t ops, double *ref_tps)
 {
     double tps = (double)ops * 1e9 / (double)ns;
     if (n == 1)
         *ref_tps = tps;
+    double scale = tps / *ref_tps;
     printf("bench async case=%s threads=%d cores=%ld oversubscribed=%s ns_per_op=%.2f "
-           "tasks_per_s=%.0f vs_1thread=%.2f\n",
-           name, n, host_cores, n > host_cores ? "yes" : "no", (double)ns / (double)ops, tps,
-           tps / *ref_tps);
+           "cpu_ns_per_op=%.2f tasks_per_s=%.0f vs_1thread=%.2f",
+           name, n, host_cores, n > host_cores ? "yes" : "no", (double)ns / (double)ops,
+           (double)cpu / (double)ops, tps, scale);
+    if (local_scale[n] > 0)
+        printf(" of_local=%.2f", scale / local_scale[n]);
+    printf("\n");
 }
 
 /* (a) one spawner thread (this one), tasks placed round-robin over n executor threads. */
@@ -478,12 +501,13 @@ static uint64_t spawn_one_spawner(int n)
     start_threads(th, n);
     struct async_future f;
     async_future_init(&f, work_poll, NULL);
-    uint64_t t0 = now_ns();
+    uint64_t t0 = now_ns(), c0 = cpu_ns();
     for (int i = 0; i < SPAWN_TASKS; i++)
         if (async_pool_spawn(&rr, &f, sizeof f, "w", NULL, NULL) != ASYNC_OK)
             abort();
     wait_completed(n, SPAWN_TASKS);
     uint64_t t1 = now_ns();
+    run_cpu_ns = cpu_ns() - c0;
     stop_threads(th, n);
     mteardown(n);
     return t1 - t0;
@@ -496,6 +520,7 @@ static struct async_pool spawn_pool;
 struct spawner {
     struct async_future base;
     int left;
+    bool local; /* onto its own executor only (spawn_percpu_local) */
 };
 
 static enum async_poll spawner_poll(struct async_future *self, struct async_context *cx)
@@ -504,7 +529,8 @@ static enum async_poll spawner_poll(struct async_future *self, struct async_cont
     struct async_future f;
     async_future_init(&f, work_poll, NULL);
     for (int k = 0; k < SPAWN_BATCH && sp->left > 0; k++, sp->left--)
-        if (async_pool_spawn(&spawn_pool, &f, sizeof f, "w", NULL, NULL) != ASYNC_OK)
+        if ((sp->local ? async_spawn(cx->executor, &f, sizeof f, "w", NULL)
+                       : async_pool_spawn(&spawn_pool, &f, sizeof f, "w", NULL, NULL)) != ASYNC_OK)
             abort();
     if (sp->left == 0)
         return ASYNC_READY;
@@ -512,7 +538,7 @@ static enum async_poll spawner_poll(struct async_future *self, struct async_cont
     return ASYNC_PENDING;
 }
 
-static uint64_t spawn_every_thread(int n)
+static uint64_t spawn_from_each(int n, bool local)
 {
     msetup(n, false);
     struct async_executor *exs[MAX_THREADS];
@@ -521,9 +547,9 @@ static uint64_t spawn_every_thread(int n)
     if (async_pool_init(&spawn_pool, exs, (size_t)n, ASYNC_POOL_ROUND_ROBIN) != ASYNC_OK)
         abort();
     pthread_t th[MAX_THREADS];
-    uint64_t t0 = now_ns();
+    uint64_t t0 = now_ns(), c0 = cpu_ns();
     for (int i = 0; i < n; i++) {
-        struct spawner sp = {.left = SPAWN_TASKS / n};
+        struct spawner sp = {.left = SPAWN_TASKS / n, .local = local};
         async_future_init(&sp.base, spawner_poll, NULL);
         if (async_spawn(&mex[i], &sp.base, sizeof sp, "spawner", NULL) != ASYNC_OK)
             abort();
@@ -531,9 +557,22 @@ static uint64_t spawn_every_thread(int n)
     start_threads(th, n);
     wait_completed(n, (uint64_t)(SPAWN_TASKS / n) * (uint64_t)n + (uint64_t)n);
     uint64_t t1 = now_ns();
+    run_cpu_ns = cpu_ns() - c0;
     stop_threads(th, n);
     mteardown(n);
     return t1 - t0;
+}
+
+static uint64_t spawn_every_thread(int n)
+{
+    return spawn_from_each(n, false);
+}
+
+/* The reference for what the machine gives N threads right now: each spawns onto its own
+ * executor, nothing crosses threads. */
+static uint64_t spawn_local(int n)
+{
+    return spawn_from_each(n, true);
 }
 
 /* (b) one executor, its queue served by n threads: each spawns its share in batches
@@ -565,25 +604,29 @@ static uint64_t spawn_shared(int n)
     msetup(1, true);
     shared_n = n;
     pthread_t th[MAX_THREADS];
-    uint64_t t0 = now_ns();
+    uint64_t t0 = now_ns(), c0 = cpu_ns();
     for (int i = 0; i < n; i++)
         if (pthread_create(&th[i], NULL, shared_worker, NULL) != 0)
             abort();
     for (int i = 0; i < n; i++)
         pthread_join(th[i], NULL);
     uint64_t t1 = now_ns();
+    run_cpu_ns = cpu_ns() - c0;
     mteardown(1);
     return t1 - t0;
 }
 
-/* Best of three: the machine is shared, the fastest run is the least disturbed. */
-static uint64_t best_of3(uint64_t (*fn)(int), int n)
+/* Best of three: the machine is shared, the fastest run is the least disturbed. *cpu gets
+ * that run's CPU time. */
+static uint64_t best_of3(uint64_t (*fn)(int), int n, uint64_t *cpu)
 {
     uint64_t best = UINT64_MAX;
     for (int r = 0; r < 3; r++) {
         uint64_t t = fn(n);
-        if (t < best)
+        if (t < best) {
             best = t;
+            *cpu = run_cpu_ns;
+        }
     }
     return best;
 }
@@ -591,16 +634,28 @@ static uint64_t best_of3(uint64_t (*fn)(int), int n)
 static void bench_spawn_scaling(void)
 {
     static const int ns[] = {1, 2, 4, 8};
-    double ref = 0;
-    for (unsigned i = 0; i < 4; i++)
-        mrow("spawn_percpu_one_spawner", ns[i], best_of3(spawn_one_spawner, ns[i]), SPAWN_TASKS,
-             &ref);
-    for (unsigned i = 0; i < 4; i++)
-        mrow("spawn_percpu_every_thread", ns[i], best_of3(spawn_every_thread, ns[i]),
+    double ref = 0, local_ref = 0;
+    uint64_t cpu = 0, wall;
+    for (unsigned i = 0; i < 4; i++) {
+        uint64_t ops = (uint64_t)(SPAWN_TASKS / ns[i]) * (uint64_t)ns[i];
+        wall = best_of3(spawn_local, ns[i], &cpu);
+        mrow("spawn_percpu_local", ns[i], wall, cpu, ops, &local_ref);
+        local_scale[ns[i]] = (double)ops * 1e9 / (double)wall / local_ref;
+    }
+    for (unsigned i = 0; i < 4; i++) {
+        wall = best_of3(spawn_one_spawner, ns[i], &cpu);
+        mrow("spawn_percpu_one_spawner", ns[i], wall, cpu, SPAWN_TASKS, &ref);
+    }
+    for (unsigned i = 0; i < 4; i++) {
+        wall = best_of3(spawn_every_thread, ns[i], &cpu);
+        mrow("spawn_percpu_every_thread", ns[i], wall, cpu,
              (uint64_t)(SPAWN_TASKS / ns[i]) * (uint64_t)ns[i], &ref);
-    for (unsigned i = 0; i < 4; i++)
-        mrow("spawn_shared_executor", ns[i], best_of3(spawn_shared, ns[i]),
+    }
+    for (unsigned i = 0; i < 4; i++) {
+        wall = best_of3(spawn_shared, ns[i], &cpu);
+        mrow("spawn_shared_executor", ns[i], wall, cpu,
              (uint64_t)(SPAWN_TASKS / ns[i]) * (uint64_t)ns[i], &ref);
+    }
 }
 
 /* (c) ping-pong: each task, when it is its turn, passes the turn and wakes the other

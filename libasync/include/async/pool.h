@@ -11,7 +11,10 @@
  *   ASYNC_POOL_LEAST_LOADED  the executor with the fewest live tasks (relaxed reads of
  *                            their counters, so a snapshot; ties go round-robin): for tasks
  *                            of mixed lengths, at n counter reads per spawn.
- * docs/porting-async.md has the measurements behind one executor per CPU.
+ * A task that spawns work with no reason to move it to another CPU is better off with
+ * async_spawn(cx->executor, ...): a spawn onto another CPU's executor that has gone idle pays
+ * its kick (bench_async's spawn rows: docs/porting-async.md, with the measurements behind one
+ * executor per CPU).
  */
 #ifndef ASYNC_POOL_H
 #define ASYNC_POOL_H
