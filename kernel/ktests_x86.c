@@ -97,6 +97,23 @@ KTEST(percpu_gs)
     kprintf("percpu_gs: same area and GS MSRs after int3 and 3 timer ticks\n");
 }
 
+static void print_spin_report(const char *line)
+{
+    kprintf("%s\n", line);
+}
+
+/* Debug kernels (X86_DEBUG) report a spinlock taken twice on one CPU and stop at the
+ * assertion's #UD instead of spinning forever. */
+KTEST_SHOULD_PANIC(spinlock_recursion_reported)
+{
+    static struct x86_spinlock lock = X86_SPINLOCK_INIT;
+    x86_spin_set_report(print_spin_report);
+    kprintf("spinlock_recursion_reported: lock at %p\n", (void *)&lock);
+    x86_spin_lock(&lock);
+    x86_spin_lock(&lock);
+    kprintf("spinlock_recursion_reported: SURVIVED\n");
+}
+
 /* Ticks of the chosen tick source (LAPIC timer or PIT) counted over one RTC second are
  * within 10% of the programmed rate. The harness runs this with QEMU's -icount and the RTC on
  * the virtual clock, so a loaded host cannot make QEMU deliver fewer timer interrupts than

@@ -7,7 +7,6 @@
 #include <x86/cpu.h>
 #include <x86/percpu.h>
 
-#include "percpu_internal.h"
 #include "x86_assert.h"
 
 void x86_cpu_state_read(struct x86_cpu_state *out)
@@ -41,14 +40,19 @@ static inline uint16_t ticket_next(uint32_t word)
 
 #if X86_DEBUG
 
-/* The CPU the debug checks name. Before the boot CPU's x86_percpu_install GS holds nothing
- * (reading through it would fault), and only the boot CPU runs then. */
+#define SPIN_CPU_UNKNOWN UINT32_MAX
+
+/* The CPU the debug checks name. GS is usable only once this CPU ran x86_percpu_install (a
+ * kernel, i.e. negative, GS base); before that - early boot, an AP starting up - reading
+ * through it would fault, so the CPU is unknown and the checks that need it are skipped. */
 static uint32_t spin_cpu(void)
 {
 #ifdef KERNELKIT_HOST_TEST
     return x86_cpu_id();
 #else
-    return __atomic_load_n(&x86_percpu_live, __ATOMIC_ACQUIRE) ? x86_cpu_id() : 0;
+    if ((int64_t)x86_rdmsr(X86_MSR_GS_BASE) >= 0)
+        return SPIN_CPU_UNKNOWN;
+    return x86_cpu_id();
 #endif
 }
 
@@ -115,6 +119,8 @@ static void spin_misuse(const struct x86_spinlock *lock, enum spin_misuse what, 
  * answer cannot be stale. */
 static bool spin_held_by(const struct x86_spinlock *lock, uint32_t cpu)
 {
+    if (cpu == SPIN_CPU_UNKNOWN)
+        return false;
     uint32_t w = __atomic_load_n(&lock->u.word, __ATOMIC_RELAXED);
     return ticket_owner(w) != ticket_next(w) &&
            __atomic_load_n(&lock->holder, __ATOMIC_RELAXED) == cpu + 1;
@@ -138,6 +144,7 @@ void x86_spin_lock(struct x86_spinlock *lock)
             x86_spin_relax();
     }
 #if X86_DEBUG
+    /* An unknown CPU (UINT32_MAX) becomes holder 0: no holder known. */
     __atomic_store_n(&lock->holder, me + 1, __ATOMIC_RELAXED);
 #endif
 }
@@ -165,7 +172,7 @@ void x86_spin_unlock(struct x86_spinlock *lock)
     if (ticket_owner(w) == ticket_next(w))
         spin_misuse(lock, SPIN_FREE, me, 0);
     uint32_t holder = __atomic_load_n(&lock->holder, __ATOMIC_RELAXED);
-    if (holder != me + 1)
+    if (me != SPIN_CPU_UNKNOWN && holder != 0 && holder != me + 1)
         spin_misuse(lock, SPIN_WRONG_CPU, me, holder - 1);
     /* Cleared before the release, so the next holder never sees this CPU's number. */
     __atomic_store_n(&lock->holder, 0, __ATOMIC_RELAXED);

@@ -4,10 +4,6 @@
 #include <x86/cpu.h>
 #include <x86/percpu.h>
 
-#include "percpu_internal.h"
-
-bool x86_percpu_live;
-
 void x86_percpu_install(struct x86_percpu *pc)
 {
     if (!pc)
@@ -15,5 +11,4 @@ void x86_percpu_install(struct x86_percpu *pc)
     pc->self = pc;
     x86_wrmsr(X86_MSR_GS_BASE, (uint64_t)(uintptr_t)pc);
     x86_wrmsr(X86_MSR_KERNEL_GS_BASE, 0);
-    __atomic_store_n(&x86_percpu_live, true, __ATOMIC_RELEASE);
 }

@@ -327,10 +327,11 @@ void x86_cpu_state_read(struct x86_cpu_state *out);
  * interrupts on would let the handler interrupt the holder on the same CPU and spin forever.
  *
  * Not recursive. In debug builds of libx86 (X86_DEBUG, on in every build type but release)
- * the lock records its holder's CPU (x86_cpu_id(), CPU 0 until x86_percpu_install ran) and a
- * misuse is reported instead of hanging or corrupting silently: the report hook (if set)
- * gets one line - "spinlock 0x... recursively taken on CPU n", "spinlock 0x... unlocked by
- * CPU m, held by CPU n" or "spinlock 0x... unlocked while free" - and then the failed
+ * the lock records its holder's CPU (x86_cpu_id(); on a CPU that has not run
+ * x86_percpu_install yet - a kernel GS base is how it tells - the CPU is unknown and the checks
+ * that need it are skipped) and a misuse is reported instead of hanging or corrupting silently: the
+ * report hook (if set) gets one line - "spinlock 0x... recursively taken on CPU n", "spinlock 0x...
+ * unlocked by CPU m, held by CPU n" or "spinlock 0x... unlocked while free" - and then the failed
  * assertion traps like every X86_ASSERT. Release builds do none of this.
  */
 struct x86_spinlock {
