@@ -15,7 +15,8 @@
  * Several CPUs (OS threads playing CPUs, N = 1, 2, 4, 8; rows say `oversubscribed=yes` when N
  * exceeds the host's cores), one line per row:
  *   bench async case=<name> threads=<N> cores=<C> oversubscribed=<yes|no> ns_per_op=<x>
- *         cpu_ns_per_op=<CPU time of all threads per task> tasks_per_s=<y>
+ *         cpu_ns_per_op=<CPU time of all threads per task> idles=<idle hook calls, all
+ *         executors> tasks_per_s=<y>
  *         vs_1thread=<y / y of the group's threads=1 row> of_local=<vs_1thread / that of
  *         spawn_percpu_local at the same N>
  *   spawn_percpu_local          one executor per thread, each spawns its share onto itself:
@@ -425,6 +426,17 @@ static void stop_threads(pthread_t *th, int n)
         async_executor_clear_stop(&mex[i]);
 }
 
+static uint64_t idles_on(int n)
+{
+    uint64_t c = 0;
+    for (int i = 0; i < n; i++) {
+        struct async_stats s;
+        async_executor_stats(&mex[i], &s);
+        c += s.idles;
+    }
+    return c;
+}
+
 static uint64_t completed_on(int n)
 {
     uint64_t c = 0;
@@ -467,7 +479,9 @@ static uint64_t cpu_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t run_cpu_ns;                 /* CPU time of the last measured interval */
+static uint64_t best_idles; /* run_idles of the run best_of3 kept */
+static uint64_t run_idles;  /* idle hook calls of all executors in the last interval */
+static uint64_t run_cpu_ns; /* CPU time of the last measured interval */
 static double local_scale[MAX_THREADS + 1]; /* vs_1thread of spawn_percpu_local by N */
 
 /* of_local: this row's scaling over spawn_percpu_local's at the same N, i.e. over what the
@@ -479,9 +493,9 @@ static void mrow(const char *name, int n, uint64_t ns, uint64_t cpu, uint64_t op
         *ref_tps = tps;
     double scale = tps / *ref_tps;
     printf("bench async case=%s threads=%d cores=%ld oversubscribed=%s ns_per_op=%.2f "
-           "cpu_ns_per_op=%.2f tasks_per_s=%.0f vs_1thread=%.2f",
+           "cpu_ns_per_op=%.2f idles=%llu tasks_per_s=%.0f vs_1thread=%.2f",
            name, n, host_cores, n > host_cores ? "yes" : "no", (double)ns / (double)ops,
-           (double)cpu / (double)ops, tps, scale);
+           (double)cpu / (double)ops, (unsigned long long)best_idles, tps, scale);
     if (local_scale[n] > 0)
         printf(" of_local=%.2f", scale / local_scale[n]);
     printf("\n");
@@ -508,6 +522,7 @@ static uint64_t spawn_one_spawner(int n)
     wait_completed(n, SPAWN_TASKS);
     uint64_t t1 = now_ns();
     run_cpu_ns = cpu_ns() - c0;
+    run_idles = idles_on(n);
     stop_threads(th, n);
     mteardown(n);
     return t1 - t0;
@@ -558,6 +573,7 @@ static uint64_t spawn_from_each(int n, bool local)
     wait_completed(n, (uint64_t)(SPAWN_TASKS / n) * (uint64_t)n + (uint64_t)n);
     uint64_t t1 = now_ns();
     run_cpu_ns = cpu_ns() - c0;
+    run_idles = idles_on(n);
     stop_threads(th, n);
     mteardown(n);
     return t1 - t0;
@@ -612,6 +628,7 @@ static uint64_t spawn_shared(int n)
         pthread_join(th[i], NULL);
     uint64_t t1 = now_ns();
     run_cpu_ns = cpu_ns() - c0;
+    run_idles = 0; /* run_once never idles */
     mteardown(1);
     return t1 - t0;
 }
@@ -626,6 +643,7 @@ static uint64_t best_of3(uint64_t (*fn)(int), int n, uint64_t *cpu)
         if (t < best) {
             best = t;
             *cpu = run_cpu_ns;
+            best_idles = run_idles;
         }
     }
     return best;
