@@ -80,7 +80,6 @@ void kmain(void)
     kinterrupts_init(timer_hz());
     kmemory_init();
     kthreads_init(); /* kmain is thread "main" from here on */
-    ksmp_init();
     kconsole_late_init();
 
     /* The series' demo: a breakpoint is reported and execution goes on. */
@@ -89,6 +88,7 @@ void kmain(void)
 
     kinitrd_init();
     kprocess_init();
+    ksmp_init(); /* the APs copy the boot CPU's final CR0/CR4 (SSE, SMEP/SMAP) */
     int init_status;
     kprocess_run_init(kboot.cmdline, &init_status); /* init=<path> runs first */
 

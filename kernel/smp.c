@@ -34,6 +34,7 @@
 #include <x86/idt.h>
 #include <x86/lapic.h>
 #include <x86/pat.h>
+#include <x86/percpu.h>
 #include <x86/smp.h>
 #include <x86/user.h>
 
@@ -79,15 +80,11 @@ unsigned ksmp_ncpus(void)
 
 unsigned ksmp_cpu_id(void)
 {
+    /* Every CPU installs its per-CPU area before it can run anything that asks (the boot CPU
+     * before ksmp_init, an AP first thing after its GDT). */
     if (!__atomic_load_n(&started, __ATOMIC_ACQUIRE))
         return 0;
-    uint32_t id = x86_lapic_id(lapic);
-    unsigned n = ksmp_ncpus();
-    for (unsigned i = 0; i < n; i++)
-        if (cpus[i].apic_id == id)
-            return i;
-    /* An AP between its first instruction and `online`: its slot is the next one. */
-    return n < KSMP_MAX_CPUS ? n : 0;
+    return x86_cpu_id();
 }
 
 bool ksmp_cpu_info(unsigned i, struct ksmp_cpu_info *out)
@@ -295,6 +292,10 @@ static __attribute__((noreturn)) void ap_entry(void *arg)
         c->tss.ist[i] = c->stack_top - (uint64_t)(i + 1) * (KSMP_STACK_SIZE + MM_PAGE_SIZE);
     x86_gdt_init(&c->gdt, &c->tss);
     x86_gdt_load(&c->gdt);
+    c->percpu.cpu_id = (uint32_t)(c - cpus);
+    c->percpu.apic_id = c->apic_id;
+    c->percpu.kernel = c;
+    x86_percpu_install(&c->percpu); /* GS base: from here on ksmp_cpu_id works */
     x86_idt_load();
     x86_syscall_init(&c->percpu, ksyscall);
     bool x2 = false;
@@ -445,6 +446,11 @@ void ksmp_init(void)
         return;
     }
     cpus[0].apic_id = x86_lapic_id(lapic);
+    if ((int64_t)x86_rdmsr(X86_MSR_GS_BASE) >= 0) {
+        kprintf("[warn] smp: the boot CPU has no per-CPU area (GS base); staying on one CPU\n");
+        return;
+    }
+    x86_this_cpu()->apic_id = cpus[0].apic_id;
     bool smp_on = true, bad = false;
     if (!kcmdline_get_bool(kboot.cmdline, "smp", &smp_on, &bad) && bad)
         kprintf("[warn] smp= takes on or off; using on\n");
