@@ -14,9 +14,10 @@
 #include "sched/sync.h"
 
 /* Broken invariants stop here: a trap is all a freestanding library can do, and the
- * debugger shows file:line. SCHED_DEBUG=1 compiles the checks in, 0 leaves them out (cond type-checked, not evaluated);
- * unset, it follows NDEBUG. libsched/meson.build sets it per build type and exports it as
- * sched_c_args for kernels that compile sched_sources, as the other libraries do. */
+ * debugger shows file:line. SCHED_DEBUG=1 compiles the checks in, 0 leaves them out (cond
+ * type-checked, not evaluated); unset, it follows NDEBUG. libsched/meson.build sets it per build
+ * type and exports it as sched_c_args for kernels that compile sched_sources, as the other
+ * libraries do. */
 #ifndef SCHED_DEBUG
 #ifdef NDEBUG
 #define SCHED_DEBUG 0
@@ -45,6 +46,15 @@
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define SCHED_ASAN 1
+#endif
+#endif
+
+/* ThreadSanitizer too (its fiber API), and it must never see a switch it was not told of. */
+#if defined(__SANITIZE_THREAD__)
+#define SCHED_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SCHED_TSAN 1
 #endif
 #endif
 
@@ -78,32 +88,59 @@ struct sched_thread {
     uint64_t slice_end_ns;
     uint64_t cpu_ns;
     uint64_t switches;
+    unsigned cpu;      /* runs on / last ran on (sched_thread_cpu); atomic: read unlocked */
+    unsigned rq_cpu;   /* whose run queue holds it while READY */
+    uint64_t cpu_mask; /* allowed CPUs, already cut to existing ones; 0: any */
+#ifdef SCHED_TSAN
+    void *tsan_fiber;
+#endif
 #ifdef SCHED_ASAN
     const void *asan_bottom; /* usable stack, for __sanitizer_start_switch_fiber */
     size_t asan_size;
 #endif
 };
 
-/* The scheduler of the (one) CPU. */
-struct sched_cpu {
-    struct sched_platform plat;
-    bool initialised;
+/* One CPU's part of the scheduler. Its run queue, current thread and counters change only
+ * under the scheduler lock; need_resched, kick_pending and preempt_count are atomics because
+ * they are also read without it. */
+struct sched_percpu {
     struct sched_thread *current;
     struct sched_thread *idle;
-    struct sched_thread main_thread;
     struct sched_list runq[SCHED_PRIO_MAX + 1];
-    uint32_t runq_bits;         /* bit p set: runq[p] not empty */
+    uint32_t runq_bits; /* bit p set: runq[p] not empty */
+    unsigned nready;    /* threads on runq */
+    unsigned preempt_count;
+    bool need_resched;
+    bool need_rearm;   /* another CPU queued an equal-priority thread: recompute the timer */
+    bool kick_pending; /* a kick was sent and this CPU has not looked yet */
+    bool online;
+    uint64_t armed;                   /* last deadline given to set_timer */
+    struct sched_thread *switch_from; /* the thread that just switched away (ASan) */
+    uint64_t switches, idle_ns, busy_ns, steals, kicks_sent, kicks_received;
+    struct sched_thread idle_thread; /* idle of a CPU that entered (runs on its boot stack) */
+} __attribute__((aligned(64)));
+
+/* The scheduler: what all CPUs share, under one lock (a spinlock taken with interrupts
+ * masked; see sched.c). */
+struct sched_core {
+    struct sched_platform plat;
+    bool initialised;
+    unsigned ncpus;       /* >= 1 */
+    uint64_t all_cpus;    /* mask of CPUs 0..ncpus-1 */
+    uint64_t online_cpus; /* CPU 0 and those that entered */
+    int lock_word;        /* the scheduler lock: 1 while held */
+    unsigned lock_holder; /* CPU index + 1 of the holder, 0: free (debug check) */
+    bool stopping;        /* sched_fini: entered CPUs park */
+    unsigned parked;      /* how many did */
+    struct sched_thread main_thread;
     struct sched_list sleepers; /* by deadline, FIFO among equal deadlines */
     struct sched_list all;
     struct sched_list dead; /* exited detached threads whose stacks wait for stack_free */
-    unsigned preempt_count;
-    bool need_resched;
     uint32_t next_id;
-    uint64_t armed;                   /* last deadline given to set_timer */
-    struct sched_thread *switch_from; /* the thread that just switched away (ASan) */
+    struct sched_percpu cpu[SCHED_MAX_CPUS];
 };
 
-extern struct sched_cpu sched_cpu;
+extern struct sched_core sched_core;
 
 /* ---- intrusive lists ---- */
 static inline void sched_list_init(struct sched_list *l)
@@ -133,13 +170,16 @@ static inline void sched_list_remove(struct sched_list *n)
     n->prev = n->next = n;
 }
 
-/* ---- sched.c, for sync.c. All *_locked functions need interrupts masked (sched_lock). ---- */
+/* ---- sched.c, for sync.c. All *_locked functions need the scheduler lock (sched_lock). ---- */
 
-/* Mask interrupts; returns whether they were enabled. */
+/* Mask interrupts and take the scheduler lock; returns whether interrupts were enabled. */
 bool sched_lock(void);
 /* Undo sched_lock(); if interrupts were enabled and a reschedule is due (and preemption is
  * enabled), switch first. */
 void sched_unlock(bool enabled);
+/* Only the interrupt mask of the calling CPU, no lock (the platform hooks). */
+bool sched_irq_save(void);
+void sched_irq_restore(bool enabled);
 /* Put the running thread on q (NULL: none) and on the sleeper list if deadline is not
  * SCHED_NO_DEADLINE, and switch away; returns how the wait ended (OK: woken, TIMEDOUT).
  * Returns TIMEDOUT at once if the deadline has already passed. */

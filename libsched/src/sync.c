@@ -1,7 +1,8 @@
 /*
  * Wait queues and what is built on them: mutex, semaphore, condition variable; and the spin
- * locks. Waiters queue themselves and wakers dequeue them with interrupts masked
- * (sched_lock), which is what makes a wake from an interrupt handler safe and lossless.
+ * locks. Waiters queue themselves and wakers dequeue them under the scheduler lock with
+ * interrupts masked (sched_lock), which is what makes a wake from an interrupt handler or
+ * another CPU safe and lossless.
  * Mutex and semaphore hand ownership / the unit straight to the woken waiter, so a thread
  * that arrives later cannot take it first and a woken waiter never has to retry.
  */
@@ -272,7 +273,7 @@ void sched_spin_unlock(struct sched_spinlock *l)
 
 bool sched_spin_lock_irqsave(struct sched_spinlock *l)
 {
-    bool en = sched_lock();
+    bool en = sched_irq_save(); /* the calling CPU's mask only, not the scheduler lock */
     sched_spin_lock(l);
     return en;
 }
@@ -283,6 +284,6 @@ void sched_spin_unlock_irqrestore(struct sched_spinlock *l, bool enabled)
     __atomic_store_n(&l->owner, NULL, __ATOMIC_RELAXED);
     __atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
     /* Interrupts first, so that the preempt_enable below can run a deferred reschedule. */
-    sched_cpu.plat.irq_restore(sched_cpu.plat.ctx, enabled);
+    sched_irq_restore(enabled);
     sched_preempt_enable();
 }

@@ -29,6 +29,25 @@
  *                        switches from thread prev to thread next (FPU/SSE state, address
  *                        space, TSS.RSP0). Kernel threads need nothing here.
  *
+ * Several CPUs (all three zero/NULL for one CPU, which is then today's behaviour):
+ *   ncpus                how many CPUs will run threads, 1..SCHED_MAX_CPUS (0 means 1). CPU 0
+ *                        calls sched_init(), every other one sched_cpu_enter().
+ *   cpu_id(ctx)          the calling CPU's index, 0..ncpus-1 (x86: read from the per-CPU area
+ *                        through GS). Called with interrupts masked. Required if ncpus > 1.
+ *   kick(ctx, cpu)       make CPU `cpu` (never the caller) reschedule soon: send it an IPI
+ *                        whose handler calls sched_preempt_point() on its way out. A kick that
+ *                        arrives while that CPU has interrupts masked must stay pending, and
+ *                        one that arrives before or during its idle hook must make the hook
+ *                        return (x86: a fixed IPI stays pending in the LAPIC until `sti; hlt`
+ *                        takes it). Called with interrupts masked and libsched's lock held:
+ *                        send and return, never wait for the target. Required if ncpus > 1.
+ *   spin_wait(ctx)       optional: called in each round of waiting for libsched's lock held by
+ *                        another CPU (NULL: the `pause` hint). For CPUs that are themselves
+ *                        threads of a host that may deschedule the holder (host tests: yield
+ *                        the OS thread; a paravirtual kernel: a hypercall).
+ * With several CPUs, irq_save/irq_restore mask the calling CPU only (libsched takes its own
+ * lock for what CPUs share); set_timer and idle concern the calling CPU.
+ *
  * ctx is passed back untouched to every hook. slice_ns is the round-robin time slice
  * (0: SCHED_DEFAULT_SLICE_NS).
  */
@@ -44,6 +63,8 @@
 /* A deadline that never comes. */
 #define SCHED_NO_DEADLINE UINT64_MAX
 #define SCHED_DEFAULT_SLICE_NS 10000000ull
+/* CPUs one scheduler can drive; a CPU mask (uint64_t) has one bit per CPU. */
+#define SCHED_MAX_CPUS 64u
 
 /* One status enum for every libsched operation that can fail or end abnormally. */
 enum sched_status {
@@ -73,6 +94,10 @@ struct sched_platform {
     void (*set_timer)(void *ctx, uint64_t deadline); /* optional */
     void (*switch_hook)(void *ctx, struct sched_thread *prev, struct sched_thread *next); /* opt. */
     uint64_t slice_ns;
+    unsigned ncpus;                        /* 0 or 1: one CPU */
+    unsigned (*cpu_id)(void *ctx);         /* required if ncpus > 1 */
+    void (*kick)(void *ctx, unsigned cpu); /* required if ncpus > 1 */
+    void (*spin_wait)(void *ctx);          /* optional */
 };
 
 #endif /* SCHED_PLATFORM_H */

@@ -2,9 +2,11 @@
  * sched/sched.h - preemptive kernel threads: creation, exit/join, priorities, sleeping,
  * preemption control, and the entry points the embedder's timer interrupt calls.
  *
- * One CPU for now: the scheduler state is a single instance set up by sched_init(). The
- * thread that calls sched_init() becomes the first thread ("main"); an idle thread is created
- * that calls the platform's idle hook when nothing is runnable.
+ * One scheduler instance, set up by sched_init() on CPU 0. The thread that calls sched_init()
+ * becomes the first thread ("main"); an idle thread is created that calls the platform's idle
+ * hook when nothing is runnable. With platform.ncpus > 1 every other CPU joins through
+ * sched_cpu_enter(); each CPU has its own run queue, and a thread runs on any CPU its
+ * affinity mask allows (docs/porting-sched.md: placement, work stealing, the lock).
  *
  * Priorities: SCHED_PRIO_MIN (1) .. SCHED_PRIO_MAX (31), higher runs first; 0 belongs to the
  * idle thread. Threads of equal priority share the CPU round-robin, one time slice each.
@@ -49,6 +51,7 @@ struct sched_thread_attr {
     size_t stack_size; /* 0: SCHED_STACK_DEFAULT; else >= SCHED_STACK_MIN */
     int priority;      /* 0: SCHED_PRIO_DEFAULT; else SCHED_PRIO_MIN..SCHED_PRIO_MAX */
     bool detached;     /* resources are freed at exit; nobody may join it */
+    uint64_t cpu_mask; /* bit n: may run on CPU n; 0: any CPU. INVALID if no bit is a CPU */
 };
 
 /* One row of sched_snapshot(). */
@@ -59,6 +62,20 @@ struct sched_thread_info {
     int priority;
     uint64_t cpu_ns;   /* time on the CPU, the running thread's current stretch included */
     uint64_t switches; /* how many times it was switched to */
+    unsigned cpu;      /* the CPU it runs on or last ran on (queued on, if it never ran) */
+};
+
+/* What one CPU has done since sched_init (sched_cpu_stats). */
+struct sched_cpu_stats {
+    bool online;             /* CPU 0 after sched_init; others after sched_cpu_enter */
+    uint32_t current_id;     /* id of the thread it runs now */
+    unsigned runnable;       /* READY threads on its queue, plus the running one unless idle */
+    uint64_t switches;       /* context switches on this CPU */
+    uint64_t idle_ns;        /* time its idle thread had the CPU, current stretch included */
+    uint64_t busy_ns;        /* time other threads had it, current stretch included */
+    uint64_t steals;         /* READY threads it took from another CPU's queue */
+    uint64_t kicks_sent;     /* kick hook calls made on this CPU */
+    uint64_t kicks_received; /* kicks it acted on (several kicks before it looks count once) */
 };
 
 /* Set up the scheduler: the caller becomes thread "main" (SCHED_PRIO_DEFAULT, its stack is
@@ -68,8 +85,19 @@ struct sched_thread_info {
 SCHED_MUST_CHECK enum sched_status sched_init(const struct sched_platform *p);
 
 /* Tear down: frees the idle thread. Only from "main", once every other thread has been joined
- * or has exited detached; BUSY otherwise (nothing changed). */
+ * or has exited detached; BUSY otherwise (nothing changed). With several CPUs, only from main
+ * on CPU 0 (INVALID elsewhere): every CPU that entered is stopped first - it leaves the
+ * scheduler for good and calls its idle hook with SCHED_NO_DEADLINE forever, touching no
+ * libsched state (a host test ends that OS thread from its idle hook). */
 SCHED_MUST_CHECK enum sched_status sched_fini(void);
+
+/* Make the calling CPU (index cpu_id(), 1..ncpus-1, not entered before) run threads: the
+ * caller becomes that CPU's idle thread "idle/N" on the stack it runs on, interrupts are
+ * enabled, and the CPU takes threads from its queue and steals from others. Call once per
+ * CPU, after sched_init returned OK and before sched_fini, with interrupts masked. Threads
+ * whose affinity allows only CPUs that have not entered yet wait in those CPUs' queues.
+ * Broken preconditions trap. */
+__attribute__((noreturn)) void sched_cpu_enter(void);
 
 /* Create a thread that runs entry(arg) and then sched_thread_exit() with its return value.
  * It is READY at once and runs before the caller returns if its priority is higher. *out is
@@ -102,6 +130,21 @@ const char *sched_thread_name(const struct sched_thread *t);
  * once if that makes another thread more urgent than the caller. Thread context. */
 SCHED_MUST_CHECK enum sched_status sched_set_priority(struct sched_thread *t, int priority);
 
+/* Let t run only on the CPUs in mask (bits beyond ncpus are ignored). INVALID if t is NULL or
+ * an idle thread, or no bit of mask is a CPU (0 included). A READY thread queued on a CPU now
+ * excluded moves at once; a running one is made to reschedule there (a kick if that is
+ * another CPU), and the caller itself moves before this returns unless preemption is
+ * disabled (then at sched_preempt_enable). Thread context. */
+SCHED_MUST_CHECK enum sched_status sched_thread_set_affinity(struct sched_thread *t, uint64_t mask);
+/* The CPU t runs on or last ran on (for a thread that never ran: the CPU it is queued on).
+ * Any context, t alive. */
+unsigned sched_thread_cpu(const struct sched_thread *t);
+/* The calling CPU's index (0 with one CPU). Any context; in thread context the answer may be
+ * stale at once unless preemption is disabled. */
+unsigned sched_cpu_current(void);
+/* Copy CPU cpu's counters to *out. INVALID if out is NULL or cpu >= ncpus. Any context. */
+SCHED_MUST_CHECK enum sched_status sched_cpu_stats(unsigned cpu, struct sched_cpu_stats *out);
+
 /* The calling thread's thread-local pointer (NULL for a new thread). Thread context. */
 void sched_set_tls(void *p);
 void *sched_get_tls(void);
@@ -127,10 +170,11 @@ void sched_timer_expired(void);
  * interrupts masked; the interrupted thread continues here when it next gets the CPU. */
 void sched_preempt_point(void);
 
-/* Preemption control, nesting. While the count is above zero the running thread keeps the
- * CPU (interrupts still arrive); a reschedule that falls due meanwhile happens in the
- * preempt_enable that brings the count to zero (if interrupts are enabled there; otherwise at
- * the next preempt point). Must not block or yield with the count above zero. */
+/* Preemption control, nesting, per CPU. While the count is above zero the running thread
+ * keeps the CPU (interrupts still arrive) and cannot move to another one; a reschedule that falls
+ * due meanwhile happens in the preempt_enable that brings the count to zero (if interrupts are
+ * enabled there; otherwise at the next preempt point). Must not block or yield with the count above
+ * zero. */
 void sched_preempt_disable(void);
 void sched_preempt_enable(void);
 unsigned sched_preempt_count(void);

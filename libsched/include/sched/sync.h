@@ -4,10 +4,10 @@
  *
  * All blocking functions need thread context and take an absolute deadline on the platform
  * clock (SCHED_NO_DEADLINE: wait forever); they return SCHED_ERR_TIMEDOUT when it passes
- * first. Every wake function may also be called from an interrupt handler (or, with an
- * irq_save hook that is a real lock, from another CPU): a waiter checks its condition and
- * queues itself with interrupts masked, and a waker changes the condition before it takes
- * that same mask to wake, so no wakeup is lost. Wakes are FIFO.
+ * first. Every wake function may also be called from an interrupt handler or another CPU: a
+ * waiter checks its condition and queues itself under the scheduler's lock (interrupts
+ * masked), and a waker changes the condition before it takes that same lock to wake, so no
+ * wakeup is lost. Wakes are FIFO.
  *
  * The structs are public only so they can be embedded; touch them through the functions.
  */
