@@ -16,13 +16,29 @@
  * read through rdtsc (so its cost is in the rows; its unit does not matter here). Every
  * switch reads the clock once (CPU time, slice start); yield_switch_counter_clock repeats
  * yield_switch with a counter for a clock, which shows that read's share.
+ *
+ * Several CPUs (rows with cpus=N; the cpus=1 row of the same case, same run, is the
+ * reference, ratio vs_1cpu): pthreads play the CPUs as in tests/unit/sched/test_smp.c - a
+ * per-pthread interrupt flag, idle = a condition-variable wait (1 ms at most), kick = signal
+ * it, spin_wait = sched_yield. host_cores says how many cores the host has; a row with more
+ * CPUs than that is marked oversubscribed=yes (its CPUs share cores, so it measures the
+ * host's thread switching as much as libsched).
+ *   smp_spawn_join: main (CPU 0) creates 64 threads that return at once, joins them; ns per
+ *     thread (spawn+join); they are placed on idle CPUs first.
+ *   smp_yield: two threads pinned on each CPU yield to each other; ns per yield per CPU.
+ *   smp_sem_pingpong_same_cpu (reference) / smp_sem_pingpong_cross_cpu: two threads bounce
+ *     a unit through two semaphores, both on CPU 0 / on CPUs 0 and 1; ns per round trip.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
 #include <time.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include "async/async.h"
 #include "sched/sched.h"
@@ -307,6 +323,268 @@ static void bench_sem_wake(uint64_t n)
     row("sem_wake", t1 - t0, n);
 }
 
+/* --- several CPUs: pthreads as CPUs ------------------------------------------------------- */
+#define SMP_MAX 8
+struct bcpu {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool kicked;
+    jmp_buf exit_jb;
+};
+static struct bcpu bcpus[SMP_MAX];
+static unsigned smp_n;
+static __thread unsigned smp_me;
+static __thread bool smp_masked;
+static bool smp_stop;
+
+static bool s_irq_save(void *c)
+{
+    (void)c;
+    bool was = !smp_masked;
+    smp_masked = true;
+    return was;
+}
+static void s_irq_restore(void *c, bool en)
+{
+    (void)c;
+    if (en)
+        smp_masked = false;
+}
+static unsigned s_cpu_id(void *c)
+{
+    (void)c;
+    return smp_me;
+}
+static void s_kick(void *c, unsigned cpu)
+{
+    (void)c;
+    pthread_mutex_lock(&bcpus[cpu].mu);
+    bcpus[cpu].kicked = true;
+    pthread_cond_signal(&bcpus[cpu].cv);
+    pthread_mutex_unlock(&bcpus[cpu].mu);
+}
+static void s_spin_wait(void *c)
+{
+    (void)c;
+    sched_yield();
+}
+static void s_idle(void *c, uint64_t deadline)
+{
+    (void)c;
+    struct bcpu *v = &bcpus[smp_me];
+    uint64_t until = now_ns() + 1000000;
+    if (deadline < until)
+        until = deadline;
+    struct timespec ts = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
+    pthread_mutex_lock(&v->mu);
+    while (!v->kicked && !__atomic_load_n(&smp_stop, __ATOMIC_ACQUIRE))
+        if (pthread_cond_timedwait(&v->cv, &v->mu, &ts) != 0)
+            break;
+    v->kicked = false;
+    bool leave = __atomic_load_n(&smp_stop, __ATOMIC_ACQUIRE) && smp_me != 0;
+    pthread_mutex_unlock(&v->mu);
+    if (leave)
+        longjmp(v->exit_jb, 1); /* parked by sched_fini: end the OS thread */
+}
+static uint64_t s_now(void *c)
+{
+    (void)c;
+    return now_ns();
+}
+static void *s_stack_alloc(void *c, size_t n)
+{
+    (void)c;
+    return aligned_alloc(64, n);
+}
+static void s_stack_free(void *c, void *p, size_t n)
+{
+    (void)c;
+    (void)n;
+    free(p);
+}
+static void *bcpu_main(void *arg)
+{
+    struct bcpu *v = arg;
+    smp_me = (unsigned)(v - bcpus);
+    smp_masked = true;
+    if (setjmp(v->exit_jb) == 0)
+        sched_cpu_enter();
+    return NULL;
+}
+
+static void smp_start(unsigned n)
+{
+    smp_n = n;
+    smp_stop = false;
+    smp_me = 0;
+    smp_masked = false;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    for (unsigned i = 0; i < n; i++) {
+        bcpus[i].kicked = false;
+        pthread_mutex_init(&bcpus[i].mu, NULL);
+        pthread_cond_init(&bcpus[i].cv, &ca);
+    }
+    struct sched_platform p = {
+        .irq_save = s_irq_save,
+        .irq_restore = s_irq_restore,
+        .idle = s_idle,
+        .now_ns = s_now,
+        .stack_alloc = s_stack_alloc,
+        .stack_free = s_stack_free,
+        .ncpus = n,
+        .cpu_id = s_cpu_id,
+        .kick = s_kick,
+        .spin_wait = s_spin_wait,
+    };
+    if (sched_init(&p) != SCHED_OK || sched_thread_set_affinity(sched_current(), 1) != SCHED_OK)
+        abort();
+    for (unsigned i = 1; i < n; i++)
+        if (pthread_create(&bcpus[i].thread, NULL, bcpu_main, &bcpus[i]) != 0)
+            abort();
+    for (unsigned i = 1; i < n; i++) {
+        struct sched_cpu_stats st = {0};
+        while (sched_cpu_stats(i, &st) == SCHED_OK && !st.online)
+            sched_sleep_ns(100000);
+    }
+}
+
+static void smp_end(void)
+{
+    if (sched_fini() != SCHED_OK)
+        abort();
+    __atomic_store_n(&smp_stop, true, __ATOMIC_RELEASE);
+    for (unsigned i = 1; i < smp_n; i++) {
+        pthread_mutex_lock(&bcpus[i].mu);
+        pthread_cond_signal(&bcpus[i].cv);
+        pthread_mutex_unlock(&bcpus[i].mu);
+        pthread_join(bcpus[i].thread, NULL);
+    }
+    for (unsigned i = 0; i < smp_n; i++) {
+        pthread_mutex_destroy(&bcpus[i].mu);
+        pthread_cond_destroy(&bcpus[i].cv);
+    }
+}
+
+static long host_cores;
+
+static void smp_row(const char *name, unsigned cpus, uint64_t ns, uint64_t ops, double ref)
+{
+    double per = (double)ns / (double)ops;
+    printf("bench sched case=%s cpus=%u host_cores=%ld oversubscribed=%s ns_per_op=%.2f", name,
+           cpus, host_cores, (long)cpus > host_cores ? "yes" : "no", per);
+    if (ref > 0)
+        printf(" vs_1cpu=%.2f", per / ref);
+    printf("\n");
+}
+
+static struct sched_thread *spawn_on(uint64_t mask, sched_entry_fn fn, void *arg)
+{
+    struct sched_thread *t;
+    struct sched_thread_attr a = {.cpu_mask = mask};
+    if (sched_thread_create(&t, &a, fn, arg) != SCHED_OK)
+        abort();
+    return t;
+}
+
+static double smp_spawn_join(unsigned cpus, uint64_t n, double ref)
+{
+    smp_start(cpus);
+    struct sched_thread *t[64];
+    uint64_t done = 0;
+    uint64_t t0 = now_ns();
+    while (done < n) {
+        for (int i = 0; i < 64; i++)
+            t[i] = spawn_on(0, nothing, NULL);
+        for (int i = 0; i < 64; i++)
+            join(t[i]);
+        done += 64;
+    }
+    uint64_t t1 = now_ns();
+    smp_end();
+    smp_row("smp_spawn_join", cpus, t1 - t0, done, ref);
+    return (double)(t1 - t0) / (double)done;
+}
+
+static double smp_yield(unsigned cpus, uint64_t n, double ref)
+{
+    smp_start(cpus);
+    struct sched_thread *t[2 * SMP_MAX];
+    uint64_t t0 = now_ns();
+    for (unsigned i = 0; i < 2 * cpus; i++)
+        t[i] = spawn_on((uint64_t)1 << (i % cpus), yielder, &n);
+    for (unsigned i = 0; i < 2 * cpus; i++)
+        join(t[i]);
+    uint64_t t1 = now_ns();
+    smp_end();
+    /* 2n yields on each CPU, the CPUs side by side: ns per yield per CPU */
+    smp_row("smp_yield", cpus, t1 - t0, 2 * n, ref);
+    return (double)(t1 - t0) / (double)(2 * n);
+}
+
+struct bounce {
+    struct sched_sem ping, pong;
+    uint64_t n;
+};
+static void *bounce_ping(void *arg)
+{
+    struct bounce *b = arg;
+    for (uint64_t i = 0; i < b->n; i++) {
+        sched_sem_up(&b->ping);
+        if (sched_sem_down(&b->pong) != SCHED_OK)
+            abort();
+    }
+    return NULL;
+}
+static void *bounce_pong(void *arg)
+{
+    struct bounce *b = arg;
+    for (uint64_t i = 0; i < b->n; i++) {
+        if (sched_sem_down(&b->ping) != SCHED_OK)
+            abort();
+        sched_sem_up(&b->pong);
+    }
+    return NULL;
+}
+
+static void smp_pingpong(const char *name, uint64_t pong_mask, uint64_t n)
+{
+    smp_start(2);
+    struct bounce b = {.n = n};
+    sched_sem_init(&b.ping, 0);
+    sched_sem_init(&b.pong, 0);
+    uint64_t t0 = now_ns();
+    struct sched_thread *a = spawn_on(pong_mask, bounce_pong, &b);
+    struct sched_thread *c = spawn_on(1, bounce_ping, &b);
+    join(a);
+    join(c);
+    uint64_t t1 = now_ns();
+    smp_end();
+    smp_row(name, 2, t1 - t0, n, 0);
+}
+
+static void bench_smp(uint64_t n)
+{
+    host_cores = sysconf(_SC_NPROCESSORS_ONLN);
+    static const unsigned counts[] = {1, 2, 4, 8};
+    double ref = 0;
+    for (unsigned i = 0; i < 4; i++) {
+        double r = smp_spawn_join(counts[i], n / 20, ref);
+        if (i == 0)
+            ref = r;
+    }
+    ref = 0;
+    for (unsigned i = 0; i < 4; i++) {
+        double r = smp_yield(counts[i], n / 20, ref);
+        if (i == 0)
+            ref = r;
+    }
+    smp_pingpong("smp_sem_pingpong_same_cpu", 1, n / 20);
+    smp_pingpong("smp_sem_pingpong_cross_cpu", 2, n / 20);
+}
+
 int main(int argc, char **argv)
 {
     uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 0) : 2000000;
@@ -333,5 +611,6 @@ int main(int argc, char **argv)
     bench_reference(n * 10);
     if (sched_fini() != SCHED_OK)
         return 1;
+    bench_smp(n);
     return 0;
 }
