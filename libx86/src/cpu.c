@@ -128,6 +128,29 @@ static bool spin_held_by(const struct x86_spinlock *lock, uint32_t cpu)
 
 #endif /* X86_DEBUG */
 
+static bool spin_fair = true;
+
+void x86_spin_set_fair(bool fair)
+{
+    __atomic_store_n(&spin_fair, fair, __ATOMIC_RELAXED);
+}
+
+bool x86_spin_is_fair(void)
+{
+    return __atomic_load_n(&spin_fair, __ATOMIC_RELAXED);
+}
+
+/* One attempt to take a free lock with no waiters: the same word as the ticket path, so the
+ * two kinds of waiters can meet on one lock. */
+static bool spin_take_free(struct x86_spinlock *lock)
+{
+    uint32_t old = __atomic_load_n(&lock->u.word, __ATOMIC_RELAXED);
+    if (ticket_owner(old) != ticket_next(old))
+        return false;
+    return __atomic_compare_exchange_n(&lock->u.word, &old, old + TICKET_ONE, false,
+                                       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
 void x86_spin_lock(struct x86_spinlock *lock)
 {
 #if X86_DEBUG
@@ -135,13 +158,22 @@ void x86_spin_lock(struct x86_spinlock *lock)
     if (spin_held_by(lock, me))
         spin_misuse(lock, SPIN_RECURSIVE, me, me);
 #endif
-    uint32_t old = __atomic_fetch_add(&lock->u.word, TICKET_ONE, __ATOMIC_ACQUIRE);
-    uint16_t ticket = ticket_next(old);
-    /* Waiters read only owner: the cache line is written once per handoff (by the holder's
-     * release) instead of by every failed attempt. */
-    if (ticket_owner(old) != ticket) {
-        while (__atomic_load_n(&lock->u.t.owner, __ATOMIC_ACQUIRE) != ticket)
-            x86_spin_relax();
+    if (!__atomic_load_n(&spin_fair, __ATOMIC_RELAXED)) {
+        /* Unfair: whoever sees the lock free first takes it. Waiters read until it is free,
+         * then try one compare-and-swap. */
+        while (!spin_take_free(lock)) {
+            while (x86_spin_is_locked(lock))
+                x86_spin_relax();
+        }
+    } else {
+        uint32_t old = __atomic_fetch_add(&lock->u.word, TICKET_ONE, __ATOMIC_ACQUIRE);
+        uint16_t ticket = ticket_next(old);
+        /* Waiters read only owner: the cache line is written once per handoff (by the
+         * holder's release) instead of by every failed attempt. */
+        if (ticket_owner(old) != ticket) {
+            while (__atomic_load_n(&lock->u.t.owner, __ATOMIC_ACQUIRE) != ticket)
+                x86_spin_relax();
+        }
     }
 #if X86_DEBUG
     /* An unknown CPU (UINT32_MAX) becomes holder 0: no holder known. */
@@ -151,12 +183,8 @@ void x86_spin_lock(struct x86_spinlock *lock)
 
 bool x86_spin_trylock(struct x86_spinlock *lock)
 {
-    uint32_t old = __atomic_load_n(&lock->u.word, __ATOMIC_RELAXED);
     /* Only a free lock with no waiters: taking a ticket would mean waiting for it. */
-    if (ticket_owner(old) != ticket_next(old))
-        return false;
-    if (!__atomic_compare_exchange_n(&lock->u.word, &old, old + TICKET_ONE, false, __ATOMIC_ACQUIRE,
-                                     __ATOMIC_RELAXED))
+    if (!spin_take_free(lock))
         return false;
 #if X86_DEBUG
     __atomic_store_n(&lock->holder, spin_cpu() + 1, __ATOMIC_RELAXED);

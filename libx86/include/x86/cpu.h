@@ -350,8 +350,25 @@ struct x86_spinlock {
         {0}, 0                                                                                     \
     }
 
-/* Spin until the lock is taken (FIFO among waiters). Interrupts are left as they are. */
+/* Spin until the lock is taken (FIFO among waiters; see x86_spin_set_fair). Interrupts are
+ * left as they are. */
 void x86_spin_lock(struct x86_spinlock *lock);
+
+/*
+ * Choose how x86_spin_lock waits, for every lock (default: fair).
+ * Fair (ticket): waiters are served in arrival order; each handoff goes to the next waiter.
+ * Unfair (test-and-set): whoever sees the lock free first takes it.
+ * On real CPUs fair is right. On virtual CPUs that the host deschedules (more vCPUs than host
+ * cores, QEMU's multi-threaded TCG on a busy host) a ticket lock is handed to a waiter that is
+ * not running, and every CPU waits until the host runs it again: one handoff costs a host time
+ * slice. Linux falls back to test-and-set on hypervisors without paravirtual spinlocks for
+ * this reason; an embedder can do the same (CPUID leaf 1, ECX bit 31 says "hypervisor").
+ * Both kinds of waiter may meet on one lock, so switching while locks are held is safe. Any
+ * context.
+ */
+void x86_spin_set_fair(bool fair);
+/* The current choice of x86_spin_set_fair. */
+bool x86_spin_is_fair(void);
 
 /* Take the lock if it is free (no one holds it or waits); true if taken. Never spins. */
 bool x86_spin_trylock(struct x86_spinlock *lock);

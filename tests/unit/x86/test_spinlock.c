@@ -254,6 +254,44 @@ static void test_four_threads_contending_keep_counter_exact(void **state)
     contend(4);
 }
 
+/* ---- unfair (test-and-set) mode ---- */
+
+static void test_unfair_four_threads_keep_counter_exact(void **state)
+{
+    (void)state;
+    x86_spin_set_fair(false);
+    assert_false(x86_spin_is_fair());
+    contend(4);
+    x86_spin_set_fair(true);
+    assert_true(x86_spin_is_fair());
+}
+
+static bool toggling; /* atomic accesses */
+
+static void *fairness_toggler(void *arg)
+{
+    (void)arg;
+    for (unsigned i = 0; __atomic_load_n(&toggling, __ATOMIC_RELAXED); i++) {
+        x86_spin_set_fair(i & 1);
+        sched_yield();
+    }
+    x86_spin_set_fair(true);
+    return NULL;
+}
+
+/* Ticket waiters and test-and-set waiters meet on the same lock while the mode flips. */
+static void test_mode_switch_while_contended_keeps_counter_exact(void **state)
+{
+    (void)state;
+    pthread_t tog;
+    __atomic_store_n(&toggling, true, __ATOMIC_RELAXED);
+    assert_int_equal(pthread_create(&tog, NULL, fairness_toggler, NULL), 0);
+    contend(4);
+    __atomic_store_n(&toggling, false, __ATOMIC_RELAXED);
+    assert_int_equal(pthread_join(tog, NULL), 0);
+    assert_true(x86_spin_is_fair());
+}
+
 /* ---- ticket order ---- */
 
 static uint16_t owner_of(const struct x86_spinlock *l)
@@ -331,6 +369,41 @@ static void test_waiters_get_the_lock_in_ticket_order(void **state)
         assert_int_equal(order_seen[i], i);
     assert_false(x86_spin_is_locked(&order_lock));
     assert_int_equal(owner_of(&order_lock), (uint16_t)(0xfffe + 1 + WAITERS)); /* 4 releases */
+}
+
+static bool unfair_waiter_got_it; /* written under the lock, read after join */
+
+static void *unfair_waiter(void *arg)
+{
+    struct x86_spinlock *l = arg;
+    x86_spin_lock(l);
+    unfair_waiter_got_it = true;
+    x86_spin_unlock(l);
+    return NULL;
+}
+
+/* An unfair waiter takes no ticket while it waits (next stays where the holder left it), and
+ * gets the lock once it is released. */
+static void test_unfair_waiter_takes_no_ticket(void **state)
+{
+    (void)state;
+    struct x86_spinlock lock = X86_SPINLOCK_INIT;
+    x86_spin_lock(&lock);
+    x86_spin_set_fair(false);
+    unfair_waiter_got_it = false;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, unfair_waiter, &lock), 0);
+    for (int i = 0; i < 200; i++)
+        sched_yield();
+    assert_int_equal(next_of(&lock), 1);
+    assert_int_equal(owner_of(&lock), 0);
+    assert_false(unfair_waiter_got_it);
+    x86_spin_unlock(&lock);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    x86_spin_set_fair(true);
+    assert_true(unfair_waiter_got_it);
+    assert_int_equal(owner_of(&lock), 2);
+    assert_int_equal(next_of(&lock), 2);
 }
 
 static void *blocked_waiter(void *arg)
@@ -488,6 +561,9 @@ int main(void)
                                fresh_cpu),
         cmocka_unit_test_setup(test_two_threads_contending_keep_counter_exact, fresh_cpu),
         cmocka_unit_test_setup(test_four_threads_contending_keep_counter_exact, fresh_cpu),
+        cmocka_unit_test_setup(test_unfair_four_threads_keep_counter_exact, fresh_cpu),
+        cmocka_unit_test_setup(test_mode_switch_while_contended_keeps_counter_exact, fresh_cpu),
+        cmocka_unit_test_setup(test_unfair_waiter_takes_no_ticket, fresh_cpu),
         cmocka_unit_test_setup(test_tickets_wrap_around_16_bits, fresh_cpu),
         cmocka_unit_test_setup(test_waiters_get_the_lock_in_ticket_order, fresh_cpu),
         cmocka_unit_test_setup(test_trylock_refuses_while_held_with_waiter_queued, fresh_cpu),
