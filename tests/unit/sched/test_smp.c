@@ -569,6 +569,51 @@ static void test_affinity_change_moves_a_thread(void **state)
     smp_down();
 }
 
+/* ---- lowering the priority of a thread running on another CPU lets a waiting one in ----- */
+
+static bool a_started, b_ran;
+
+/* Never yields; its preempt_enable is the only point where it can be switched away (the host
+ * has no timer interrupts here), as a kernel thread's interrupt exits would be. */
+static void *busy_a(void *arg)
+{
+    (void)arg;
+    __atomic_store_n(&a_started, true, __ATOMIC_RELAXED);
+    while (!__atomic_load_n(&b_ran, __ATOMIC_RELAXED)) {
+        sched_preempt_disable();
+        sched_preempt_enable();
+    }
+    return NULL;
+}
+
+static void *quick_b(void *arg)
+{
+    (void)arg;
+    __atomic_store_n(&b_ran, true, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+static void test_priority_drop_on_another_cpu_reschedules_it(void **state)
+{
+    (void)state;
+    smp_up(2);
+    a_started = b_ran = false;
+    struct sched_thread *a = spawn("busy", SCHED_PRIO_DEFAULT, 2, busy_a, NULL);
+    for (int i = 0; i < 2000 && !__atomic_load_n(&a_started, __ATOMIC_RELAXED); i++)
+        sched_sleep_ns(100000);
+    assert_true(__atomic_load_n(&a_started, __ATOMIC_RELAXED));
+    struct sched_thread *b = spawn("quick", SCHED_PRIO_DEFAULT, 2, quick_b, NULL);
+    sched_sleep_ns(5 * MS);
+    /* Equal priority and no tick: b waits on CPU 1 behind a. */
+    assert_false(__atomic_load_n(&b_ran, __ATOMIC_RELAXED));
+    assert_int_equal(sched_thread_cpu(b), 1);
+    assert_int_equal(sched_set_priority(a, SCHED_PRIO_DEFAULT - 1), SCHED_OK);
+    assert_int_equal(sched_thread_join(b, NULL), SCHED_OK);
+    assert_true(__atomic_load_n(&b_ran, __ATOMIC_RELAXED));
+    assert_int_equal(sched_thread_join(a, NULL), SCHED_OK);
+    smp_down();
+}
+
 /* ---- join a thread that exits on another CPU; detached ones are reaped ------------------ */
 
 static void *exit_elsewhere(void *arg)
@@ -650,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_cross_cpu_pingpong_two_cpus),
         cmocka_unit_test(test_cross_cpu_pingpong_four_cpus),
         cmocka_unit_test(test_affinity_change_moves_a_thread),
+        cmocka_unit_test(test_priority_drop_on_another_cpu_reschedules_it),
         cmocka_unit_test(test_join_of_a_thread_exiting_on_another_cpu),
         cmocka_unit_test(test_idle_cpus_steal_from_a_busy_one),
     };
