@@ -301,3 +301,22 @@ KTEST(bench_smp)
     con_snprintf(what, sizeof what, "op=tlb_shootdown cpus=%u", ksmp_ncpus());
     print_row(what, (x86_rdtsc() - t0) / BENCH_ROUNDS, local);
 }
+
+/* ---- an AP's own stacks ----------------------------------------------------------------- */
+
+static void overflow(void *arg)
+{
+    (void)arg;
+    kprintf("smp_ap_stack_overflow: recursing on CPU %u\n", ksmp_cpu_id());
+    (void)ktest_recurse_forever(0);
+}
+
+/* CPU 1 runs off its kernel stack into the guard page below it: the #PF cannot be pushed
+ * there, so it becomes a #DF on CPU 1's own IST1 stack, which names the guard page. */
+KTEST_SHOULD_PANIC(smp_ap_stack_overflow)
+{
+    if (ksmp_ncpus() < 2)
+        ktest_skip("one CPU");
+    KASSERT(ksmp_call(1, overflow, NULL, true));
+    ktest_fail(__FILE__, __LINE__, "CPU 1 came back from an endless recursion");
+}

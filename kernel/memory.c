@@ -219,7 +219,7 @@ const char *kguard_page_name(uint64_t addr)
     for (size_t i = 0; i < nguards; i++)
         if (addr >= guards[i].addr && addr < guards[i].addr + MM_PAGE_SIZE)
             return guards[i].name;
-    return NULL;
+    return ksmp_guard_page_name(addr);
 }
 
 uint64_t kboot_stack_guard(void)

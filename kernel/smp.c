@@ -28,6 +28,7 @@
 #include "threads.h"
 
 #include <acpi/acpi.h>
+#include <console/fmt.h>
 #include <mm/paging.h>
 #include <x86/cpu.h>
 #include <x86/gdt.h>
@@ -310,10 +311,28 @@ static __attribute__((noreturn)) void ap_entry(void *arg)
         x86_enable_and_halt();
 }
 
+/* Guard-page names for fault reports, per CPU: below IST3, IST2, IST1, the kernel stack. */
+static char guard_names[KSMP_MAX_CPUS][4][24];
+
+const char *ksmp_guard_page_name(uint64_t addr)
+{
+    const uint64_t span = KSMP_STACK_SIZE + MM_PAGE_SIZE;
+    if (addr < KSMP_STACKS_BASE || addr >= KSMP_STACKS_BASE + KSMP_MAX_CPUS * KSMP_STACK_SLOT)
+        return NULL;
+    uint64_t id = (addr - KSMP_STACKS_BASE) / KSMP_STACK_SLOT;
+    uint64_t off = (addr - KSMP_STACKS_BASE) % KSMP_STACK_SLOT;
+    if (off >= 4 * span || off % span >= MM_PAGE_SIZE || !guard_names[id][off / span][0])
+        return NULL;
+    return guard_names[id][off / span];
+}
+
 /* Map the CPU's kernel stack and IST1-3 stacks, each above an unmapped guard page. Returns
  * the kernel stack's top, 0 when out of frames. */
 static uint64_t map_stacks(unsigned id)
 {
+    static const char *const what[4] = {"IST3 stack", "IST2 stack", "IST1 stack", "stack"};
+    for (int g = 0; g < 4; g++)
+        con_snprintf(guard_names[id][g], sizeof guard_names[id][g], "CPU %u %s", id, what[g]);
     uint64_t slot = KSMP_STACKS_BASE + (uint64_t)id * KSMP_STACK_SLOT;
     uint64_t top = slot + 4 * (KSMP_STACK_SIZE + MM_PAGE_SIZE);
     for (int s = 0; s < 4; s++) {

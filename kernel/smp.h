@@ -73,6 +73,10 @@ void kmem_tlb_shootdown(uint64_t va, size_t pages);
  * off. Returns after a short bounded wait for them to confirm. Any context. */
 void ksmp_stop_others(void);
 
+/* If `addr` is in the guard page below one of an AP's stacks, its name ("CPU 2 IST1 stack",
+ * "CPU 2 stack"), else NULL. For fault reports (kguard_page_name). */
+const char *ksmp_guard_page_name(uint64_t addr);
+
 /* The shell's `cpus`: each CPU's number, APIC ID, state, timer ticks, call IPIs and calls. */
 struct kshell_io;
 int kcmd_cpus(struct kshell_io *io, size_t argc, char **argv);
