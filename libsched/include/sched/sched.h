@@ -161,13 +161,15 @@ void sched_sleep_ns(uint64_t ns);
 uint64_t sched_now_ns(void);
 
 /* Timer interrupt, periodic tick: wake sleepers whose deadline passed, mark a reschedule if
- * the running thread's slice is over. Any context (normally the timer's IRQ handler). */
+ * the running thread's slice is over. Any context (normally the timer's IRQ handler); with
+ * several CPUs each CPU's own timer calls it for that CPU. */
 void sched_tick(void);
 /* Timer interrupt of a one-shot timer (set_timer hook): as sched_tick, then re-arms. */
 void sched_timer_expired(void);
 /* A safe point to switch: if a reschedule is due and preemption is enabled, switch now.
  * Call it on the way out of the outermost interrupt handler (after EOI, before iretq) with
- * interrupts masked; the interrupted thread continues here when it next gets the CPU. */
+ * interrupts masked - the kick IPI's handler included; the interrupted thread continues here
+ * when it next gets the CPU (possibly on another CPU). */
 void sched_preempt_point(void);
 
 /* Preemption control, nesting, per CPU. While the count is above zero the running thread
