@@ -479,8 +479,12 @@ void ksmp_init(void)
                 KSMP_MAX_CPUS);
     if (!smp_on)
         max = 1;
-    kprintf("smp: CPU 0 (APIC %u) is the boot CPU; %zu CPU%s in the MADT\n", cpus[0].apic_id,
-            listed, listed == 1 ? "" : "s");
+    size_t usable = 0;
+    for (size_t i = 0; i < listed; i++)
+        usable += list[i].enabled || list[i].online_capable;
+    kprintf("smp: CPU 0 (APIC %u) is the boot CPU; %zu CPU%s in the MADT, %zu enabled or "
+            "online-capable\n",
+            cpus[0].apic_id, listed, listed == 1 ? "" : "s", usable);
     uint64_t low = 0;
     if (listed > 1 && max > 1) {
         low = find_low_pages();
