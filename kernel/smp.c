@@ -413,7 +413,7 @@ static void delay_us(void *ctx, uint32_t us)
 }
 
 /* Start the AP with `apic_id` into slot `id` (== ncpus). True when it came online. */
-static bool start_one(unsigned id, uint32_t apic_id, uint64_t low)
+static bool start_one(unsigned id, uint32_t apic_id, uint64_t low, bool no_sipi)
 {
     struct cpu *c = &cpus[id];
     *c = (struct cpu){.apic_id = apic_id};
@@ -434,7 +434,7 @@ static bool start_one(unsigned id, uint32_t apic_id, uint64_t low)
     void *page = kphys_to_virt(low);
     enum x86_status st = x86_ap_trampoline_install(page, low, &boot);
     uint32_t esr = 0;
-    if (st == X86_OK)
+    if (st == X86_OK && !no_sipi)
         st = x86_lapic_start_ap(lapic, apic_id, low, delay_us, NULL, &esr);
     if (st != X86_OK) {
         kprintf("smp: CPU %u (APIC %u): %s, skipped\n", id, apic_id, x86_status_str(st));
@@ -479,6 +479,11 @@ void ksmp_init(void)
                 KSMP_MAX_CPUS);
     if (!smp_on)
         max = 1;
+    /* Fault injection for the tests: `smpnostart=ID` never sends APIC ID its start-up IPIs,
+     * so it does not answer, as a broken CPU would not. */
+    uint64_t no_start = UINT64_MAX;
+    if (!kcmdline_get_u64(kboot.cmdline, "smpnostart", 0, UINT32_MAX, &no_start, &bad) && bad)
+        kprintf("[warn] smpnostart= must be an APIC ID\n");
     size_t usable = 0;
     for (size_t i = 0; i < listed; i++)
         usable += list[i].enabled || list[i].online_capable;
@@ -513,7 +518,7 @@ void ksmp_init(void)
             continue;
         }
         unsigned id = ksmp_ncpus();
-        if (start_one(id, m->apic_id, low)) {
+        if (start_one(id, m->apic_id, low, m->apic_id == no_start)) {
             __atomic_store_n(&ncpus, id + 1, __ATOMIC_RELEASE);
             kprintf("smp: CPU %u (APIC %u) online\n", id, m->apic_id);
         }
