@@ -735,7 +735,8 @@ static struct kprocess *spawn(const char *name, const char *path, size_t argc,
     for (const char *s = name; *s; s++)
         if (*s == '/' && s[1])
             base = s + 1;
-    struct sched_thread *t = kthread_spawn(base, process_main, p, KPROC_KSTACK, 0);
+    struct sched_thread *t =
+        kthread_spawn_on(base, process_main, p, KPROC_KSTACK, 0, 1); /* CPU 0 */
     if (!t) {
         teardown(p);
         *err = -EAGAIN;

@@ -102,6 +102,34 @@ bool ksmp_cpu_info(unsigned i, struct ksmp_cpu_info *out)
     return true;
 }
 
+unsigned ksmp_planned_cpus(void)
+{
+    const struct acpi_madt_cpu *list = NULL;
+    size_t listed = kplatform_madt_cpus(&list);
+    if (!kplatform_lapic())
+        return 1;
+    bool smp_on = true, bad = false;
+    uint64_t max = KSMP_MAX_CPUS;
+    (void)kcmdline_get_bool(kboot.cmdline, "smp", &smp_on, &bad);
+    (void)kcmdline_get_u64(kboot.cmdline, "cpus", 1, KSMP_MAX_CPUS, &max, &bad);
+    if (!smp_on)
+        return 1;
+    /* The boot CPU is always one; it may be missing from a broken MADT. */
+    unsigned n = 1;
+    uint32_t self = x86_lapic_id(kplatform_lapic());
+    for (size_t i = 0; i < listed && n < max; i++)
+        if (list[i].apic_id != self && (list[i].enabled || list[i].online_capable))
+            n++;
+    return n;
+}
+
+bool ksmp_send_ipi(unsigned cpu, uint8_t vector)
+{
+    if (cpu >= ksmp_ncpus() || !__atomic_load_n(&cpus[cpu].online, __ATOMIC_ACQUIRE))
+        return false;
+    return x86_lapic_ipi_fixed(lapic, cpus[cpu].apic_id, vector, IPI_SPIN) == X86_OK;
+}
+
 void ksmp_note_ap_tick(void)
 {
     __atomic_fetch_add(&cpus[ksmp_cpu_id()].ticks, 1, __ATOMIC_RELAXED);
@@ -127,6 +155,12 @@ static void run_calls(unsigned self)
         if (call.remaining)
             __atomic_fetch_sub(call.remaining, 1, __ATOMIC_RELEASE);
     }
+}
+
+void ksmp_poll_calls(void)
+{
+    if (__atomic_load_n(&started, __ATOMIC_ACQUIRE))
+        run_calls(ksmp_cpu_id());
 }
 
 static void call_ipi_handler(struct x86_interrupt_frame *frame)
@@ -272,11 +306,11 @@ void ksmp_stop_others(void)
 
 /* ---- start-up --------------------------------------------------------------------------- */
 
-/* The interrupt-exit hook runs the scheduler, which knows only the boot CPU so far. */
+/* The interrupt-exit hook runs the scheduler on every CPU that has entered it (threads.c
+ * checks that per CPU). */
 static void irq_exit(void)
 {
-    if (ksmp_cpu_id() == 0)
-        kthreads_irq_exit();
+    kthreads_irq_exit();
 }
 
 static __attribute__((noreturn)) void ap_entry(void *arg)
@@ -307,8 +341,7 @@ static __attribute__((noreturn)) void ap_entry(void *arg)
         kpanic("smp: CPU %u: the local APIC refused its vectors", (unsigned)(c - cpus));
     kplatform_ap_timer_start();
     __atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
-    for (;;)
-        x86_enable_and_halt();
+    kthreads_cpu_enter(); /* this stack becomes the CPU's idle thread; calls stay IPI-driven */
 }
 
 /* Guard-page names for fault reports, per CPU: below IST3, IST2, IST1, the kernel stack. */

@@ -4,8 +4,9 @@
  * (guard pages below), LAPIC and LAPIC timer; a "run this function on CPU n" service over a
  * fixed IPI vector; TLB shootdown; stopping every other CPU on a panic (NMI).
  *
- * APs do not run threads or tasks yet: once up they sit in `sti; hlt`, counting their timer
- * ticks and running the functions sent to them. docs/smp.md has the whole sequence.
+ * Once up, each AP joins the scheduler (kthreads_cpu_enter: its start-up stack becomes its idle
+ * thread) and runs threads; calls sent to it still run from the call IPI. docs/smp.md has the
+ * whole sequence.
  */
 #pragma once
 
@@ -17,6 +18,8 @@
 /* IPI vectors: a function call for this CPU is queued; (NMI stops a CPU for a panic). */
 #define KVEC_SMP_CALL 0x48
 #define KVEC_SMP_BENCH 0x49
+/* The scheduler's kick (threads.c): the handler only EOIs; the interrupt exit reschedules. */
+#define KVEC_SCHED_KICK 0x4A
 /* Per-CPU stacks: CPU n's slot at KSMP_STACKS_BASE + n * KSMP_STACK_SLOT holds its kernel
  * stack and its three IST stacks, each above an unmapped guard page. */
 #define KSMP_STACKS_BASE 0xffffca0000000000ull
@@ -30,6 +33,17 @@
  * Needs the platform (APIC mode), memory and threads up; task context, interrupts on.
  */
 void ksmp_init(void);
+
+/* How many CPUs ksmp_init will try to bring up: the MADT's enabled or online-capable CPUs,
+ * limited by smp=off / cpus=N and KSMP_MAX_CPUS (1 without a local APIC). Some may then fail
+ * to start. For sched_init, which needs the count before the APs exist. Needs the platform. */
+unsigned ksmp_planned_cpus(void);
+/* Send a fixed IPI with `vector` to online CPU `cpu` (not the caller). Interrupts masked
+ * (the xAPIC ICR is two registers). False if that CPU is not online. */
+bool ksmp_send_ipi(unsigned cpu, uint8_t vector);
+/* Run the calls queued for this CPU now: for code that spins with interrupts masked on a
+ * lock whose holder may be waiting for this CPU's answer (a TLB shootdown). Any context. */
+void ksmp_poll_calls(void);
 
 /* Number of CPUs online (1 before ksmp_init and without APs). Any context. */
 unsigned ksmp_ncpus(void);

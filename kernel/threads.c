@@ -1,14 +1,25 @@
 /*
  * threads.c - libsched in the reference kernel: the platform hooks and the stack slots.
  *
- * One CPU. The hooks follow docs/porting-sched.md: the interrupt flag through x86_irq_save,
- * `sti; hlt; cli` for idle, kplatform_clock_ns for the clock, a periodic tick (no set_timer), 10 ms
- * slices. Stacks are mapped page by page from the frame allocator into a slot of their own,
- * with the slot's lower part left unmapped as the guard; the page tables are only changed
- * with interrupts masked, which on one CPU also excludes the heap (its lock masks them too).
+ * Every CPU. The hooks follow docs/porting-sched.md: the interrupt flag through x86_irq_save,
+ * `sti; hlt; cli` for idle, kplatform_clock_ns for the clock, a periodic tick (no set_timer),
+ * 10 ms slices. sched_init is told how many CPUs ksmp_init will try to start
+ * (ksmp_planned_cpus); each AP that comes up enters through kthreads_cpu_enter at the end of
+ * its start-up path and its boot stack becomes its idle thread "idle/N". A CPU that fails to
+ * start simply never enters: threads pinned only to it wait, the others are placed on CPUs
+ * that are online. cpu_id is ksmp_cpu_id (0 until the APs start, then the per-CPU area),
+ * kick a fixed IPI (KVEC_SCHED_KICK) whose handler only EOIs - the interrupt exit below runs
+ * the preempt point - and spin_wait the `pause` hint.
+ *
+ * Stacks are mapped page by page from the frame allocator into a slot of their own, with the
+ * slot's lower part left unmapped as the guard. The slots and their page-table updates are
+ * serialised by one spinlock; unmapping a kernel page shoots it down on every CPU, which
+ * waits for the others' answers, so a CPU waiting for that lock serves its call queue while it
+ * spins (it may have interrupts masked: the idle thread frees dead stacks that way).
  *
  * The tick: libx86 calls kthreads_irq_exit on the way out of every outermost external
- * interrupt; when the timer's tick count moved since the last call it runs sched_tick there
+ * interrupt on every CPU; when this CPU's tick count moved since its last call (the boot
+ * CPU: the platform's tick, an AP: its LAPIC timer's) it runs sched_tick there for this CPU
  * (so any tick source - PIT, LAPIC periodic or one-shot - drives the slices without the
  * timer's handler knowing about threads), then the preempt point.
  *
@@ -25,17 +36,67 @@
 #include "platform.h"
 
 #include "shell.h"
+#include "smp.h"
 
 #include <console/fmt.h>
 #include <mm/frame.h>
 #include <mm/paging.h>
 #include <x86/cpu.h>
 #include <x86/idt.h>
+#include <x86/lapic.h>
 
-static bool slot_used[KTHREAD_SLOTS];
-static struct sched_mutex ps_mutex; /* the snapshot buffer of ps_lines */
+static bool slot_used[KTHREAD_SLOTS];                     /* under slot_lock */
+static struct x86_spinlock slot_lock = X86_SPINLOCK_INIT; /* slots and their page tables */
+static struct sched_mutex ps_mutex;                       /* the snapshot buffer of ps_lines */
 static bool threads_up;
-static uint64_t last_tick;
+static unsigned sched_cpus = 1;           /* what sched_init was told */
+static bool entered[KSMP_MAX_CPUS];       /* this CPU runs threads: its tick counts */
+static uint64_t last_tick[KSMP_MAX_CPUS]; /* each touched only by its own CPU */
+
+/* CPU `cpu`'s timer tick count (the boot CPU's is the platform's). */
+static uint64_t cpu_ticks(unsigned cpu)
+{
+    struct ksmp_cpu_info info;
+    return ksmp_cpu_info(cpu, &info) ? info.ticks : 0;
+}
+
+/* Take slot_lock with interrupts masked; while another CPU holds it, serve this CPU's calls
+ * (the holder may be waiting in a TLB shootdown for our answer). */
+static uint64_t slot_lock_take(void)
+{
+    uint64_t f;
+    while (!x86_spin_trylock_irqsave(&slot_lock, &f)) {
+        ksmp_poll_calls();
+        x86_pause();
+    }
+    return f;
+}
+
+static unsigned hook_cpu_id(void *ctx)
+{
+    (void)ctx;
+    return ksmp_cpu_id();
+}
+
+/* Interrupts are masked (libsched's lock is held): the ICR write cannot be torn. */
+static void hook_kick(void *ctx, unsigned cpu)
+{
+    (void)ctx;
+    (void)ksmp_send_ipi(cpu, KVEC_SCHED_KICK); /* not online yet: it looks when it enters */
+}
+
+static void hook_spin_wait(void *ctx)
+{
+    (void)ctx;
+    x86_pause();
+}
+
+/* The kick: nothing to do but EOI; kthreads_irq_exit runs the preempt point on the way out. */
+static void kick_handler(struct x86_interrupt_frame *frame)
+{
+    (void)frame;
+    x86_lapic_eoi(kplatform_lapic());
+}
 
 static bool hook_irq_save(void *ctx)
 {
@@ -73,7 +134,7 @@ static uint64_t slot_top(size_t i)
     return KTHREAD_STACKS_BASE + (uint64_t)(i + 1) * KTHREAD_SLOT;
 }
 
-/* Unmap [from, to) of a slot and free the frames. Interrupts masked. */
+/* Unmap [from, to) of a slot and free the frames. Under slot_lock. */
 static void unmap_stack_pages(uint64_t from, uint64_t to)
 {
     for (uint64_t va = from; va < to; va += MM_PAGE_SIZE) {
@@ -90,7 +151,7 @@ static void *hook_stack_alloc(void *ctx, size_t size)
     size = (size + MM_PAGE_SIZE - 1) & ~(size_t)(MM_PAGE_SIZE - 1);
     if (size == 0 || size > KTHREAD_STACK_MAX)
         return NULL;
-    uint64_t flags = x86_irq_save();
+    uint64_t flags = slot_lock_take();
     size_t i = 0;
     while (i < KTHREAD_SLOTS && slot_used[i])
         i++;
@@ -115,7 +176,7 @@ static void *hook_stack_alloc(void *ctx, size_t size)
             unmap_stack_pages(top - size, va); /* all or nothing */
         }
     }
-    x86_irq_restore(flags);
+    x86_spin_unlock_irqrestore(&slot_lock, flags);
     return stack;
 }
 
@@ -125,12 +186,12 @@ static void hook_stack_free(void *ctx, void *stack, size_t size)
     uint64_t lo = (uint64_t)(uintptr_t)stack;
     size = (size + MM_PAGE_SIZE - 1) & ~(size_t)(MM_PAGE_SIZE - 1);
     size_t i = (size_t)((lo - KTHREAD_STACKS_BASE) / KTHREAD_SLOT);
+    uint64_t flags = slot_lock_take();
     if (lo < KTHREAD_STACKS_BASE || i >= KTHREAD_SLOTS || !slot_used[i] || lo + size != slot_top(i))
         kpanic("thread stack free: %p is not a live stack", stack);
-    uint64_t flags = x86_irq_save();
     unmap_stack_pages(lo, lo + size);
     slot_used[i] = false;
-    x86_irq_restore(flags);
+    x86_spin_unlock_irqrestore(&slot_lock, flags);
 }
 
 void kthreads_init(void)
@@ -141,6 +202,10 @@ void kthreads_init(void)
     if (!kcmdline_get_u64(kboot.cmdline, "threadslice", 100, 1000000, &slice_us, &bad) && bad)
         kprintf("[warn] threadslice= must be 100..1000000 us; using %u\n",
                 (unsigned)(KTHREAD_SLICE_NS / 1000u));
+    unsigned planned = ksmp_planned_cpus();
+    sched_cpus = planned < SCHED_MAX_CPUS ? planned : SCHED_MAX_CPUS;
+    if (sched_cpus > 1 && x86_isr_register(KVEC_SCHED_KICK, kick_handler) != X86_OK)
+        kpanic("threads: cannot register the kick IPI handler");
     struct sched_platform p = {
         .irq_save = hook_irq_save,
         .irq_restore = hook_irq_restore,
@@ -150,6 +215,10 @@ void kthreads_init(void)
         .stack_free = hook_stack_free,
         .switch_hook = kprocess_switch_hook, /* CR3, RSP0, FS base of user threads */
         .slice_ns = slice_us * 1000u,
+        .ncpus = sched_cpus,
+        .cpu_id = hook_cpu_id,
+        .kick = hook_kick,
+        .spin_wait = hook_spin_wait,
     };
     enum sched_status st = sched_init(&p);
     if (st != SCHED_OK)
@@ -160,13 +229,34 @@ void kthreads_init(void)
     if (st != SCHED_OK)
         kpanic("threads: main's priority: %s", sched_status_str(st));
     sched_mutex_init(&ps_mutex);
-    last_tick = kplatform_tick_count();
+    last_tick[0] = cpu_ticks(0);
+    entered[0] = true;
     __atomic_store_n(&threads_up, true, __ATOMIC_RELEASE);
     x86_isr_set_exit_hook(kthreads_irq_exit);
-    kprintf("[ ok ] threads: kmain is thread main (priority %d), %llu us slices, %u stack slots "
-            "(%llu us)\n",
-            KTHREAD_PRIO_MAIN, (unsigned long long)slice_us, KTHREAD_SLOTS,
-            (unsigned long long)kbootclock_us());
+    kprintf("[ ok ] threads: kmain is thread main (priority %d), %llu us slices, %u stack slots, "
+            "up to %u CPU%s (%llu us)\n",
+            KTHREAD_PRIO_MAIN, (unsigned long long)slice_us, KTHREAD_SLOTS, sched_cpus,
+            sched_cpus == 1 ? "" : "s", (unsigned long long)kbootclock_us());
+}
+
+unsigned kthreads_ncpus(void)
+{
+    return sched_cpus;
+}
+
+void kthreads_cpu_enter(void)
+{
+    unsigned cpu = ksmp_cpu_id();
+    x86_cli();
+    if (!kthreads_running() || cpu == 0 || cpu >= sched_cpus || cpu >= KSMP_MAX_CPUS) {
+        kprintf("threads: CPU %u is beyond the scheduler's %u CPUs; it only serves calls\n", cpu,
+                sched_cpus);
+        for (;;)
+            x86_enable_and_halt();
+    }
+    last_tick[cpu] = cpu_ticks(cpu);
+    __atomic_store_n(&entered[cpu], true, __ATOMIC_RELEASE);
+    sched_cpu_enter(); /* interrupts masked until it becomes idle/N */
 }
 
 bool kthreads_running(void)
@@ -178,9 +268,12 @@ void kthreads_irq_exit(void)
 {
     if (!kthreads_running())
         return;
-    uint64_t t = kplatform_tick_count();
-    if (t != last_tick) {
-        last_tick = t;
+    unsigned cpu = ksmp_cpu_id();
+    if (cpu >= KSMP_MAX_CPUS || !__atomic_load_n(&entered[cpu], __ATOMIC_ACQUIRE))
+        return; /* an AP between start-up and sched_cpu_enter */
+    uint64_t t = cpu_ticks(cpu);
+    if (t != last_tick[cpu]) {
+        last_tick[cpu] = t;
         sched_tick();
     }
     sched_preempt_point();
@@ -189,8 +282,15 @@ void kthreads_irq_exit(void)
 struct sched_thread *kthread_spawn(const char *name, sched_entry_fn fn, void *arg, size_t stack,
                                    int priority)
 {
+    return kthread_spawn_on(name, fn, arg, stack, priority, 0);
+}
+
+struct sched_thread *kthread_spawn_on(const char *name, sched_entry_fn fn, void *arg, size_t stack,
+                                      int priority, uint64_t cpu_mask)
+{
     struct sched_thread *t;
-    struct sched_thread_attr a = {.name = name, .stack_size = stack, .priority = priority};
+    struct sched_thread_attr a = {
+        .name = name, .stack_size = stack, .priority = priority, .cpu_mask = cpu_mask};
     enum sched_status st = sched_thread_create(&t, &a, fn, arg);
     if (st != SCHED_OK) {
         kprintf("threads: cannot create %s: %s\n", name, sched_status_str(st));
@@ -233,10 +333,10 @@ static void ps_lines(void (*out)(void *ctx, const char *line), void *ctx)
         return;
     size_t n = sched_snapshot(info, PS_MAX);
     char line[128];
-    out(ctx, "  id name                     state     prio     cpu ms  switches\n");
+    out(ctx, "  id name                     state     prio cpu     cpu ms  switches\n");
     for (size_t i = 0; i < n && i < PS_MAX; i++) {
-        con_snprintf(line, sizeof line, "%4u %-24s %-9s %4d %10llu %9llu\n", info[i].id,
-                     info[i].name, sched_state_str(info[i].state), info[i].priority,
+        con_snprintf(line, sizeof line, "%4u %-24s %-9s %4d %3u %10llu %9llu\n", info[i].id,
+                     info[i].name, sched_state_str(info[i].state), info[i].priority, info[i].cpu,
                      (unsigned long long)(info[i].cpu_ns / 1000000),
                      (unsigned long long)info[i].switches);
         out(ctx, line);
@@ -267,6 +367,7 @@ int kcmd_ps(struct kshell_io *io, size_t argc, char **argv)
 volatile uint64_t kthread_demo_counts[KTHREAD_DEMO_MAX];
 static volatile bool demo_stop;
 static unsigned demo_busy; /* bit i: a spinner shows its counter in cell group i */
+static struct x86_spinlock demo_lock = X86_SPINLOCK_INIT; /* demo_busy */
 static volatile uint16_t *demo_vga;
 
 /* The counter of spinner `slot` on the top line: "T<slot>:<count>" in 14 cells from column
@@ -306,9 +407,9 @@ static void *spin_main(void *arg)
     }
     demo_show(a->slot, n);
     kprintf("threads: spinner T%u counted to %llu\n", a->slot, (unsigned long long)n);
-    uint64_t f = x86_irq_save();
+    uint64_t f = x86_spin_lock_irqsave(&demo_lock);
     demo_busy &= ~(1u << a->slot);
-    x86_irq_restore(f);
+    x86_spin_unlock_irqrestore(&demo_lock, f);
     return NULL;
 }
 
@@ -317,13 +418,13 @@ static bool spawn_spinner(struct kshell_io *io, uint64_t seconds)
 {
     if (!demo_vga && kconsole_screen() == KCONSOLE_SCREEN_VGA)
         demo_vga = kmemory_map_device(0xB8000, 80 * 2, KCACHE_UC);
-    uint64_t f = x86_irq_save();
+    uint64_t f = x86_spin_lock_irqsave(&demo_lock);
     unsigned slot = 0;
     while (slot < KTHREAD_DEMO_MAX && (demo_busy & (1u << slot)))
         slot++;
     if (slot < KTHREAD_DEMO_MAX)
         demo_busy |= 1u << slot;
-    x86_irq_restore(f);
+    x86_spin_unlock_irqrestore(&demo_lock, f);
     if (slot == KTHREAD_DEMO_MAX) {
         kshell_printf(io, "spawn: all %u spinner slots are busy\n", KTHREAD_DEMO_MAX);
         return false;
@@ -338,9 +439,9 @@ static bool spawn_spinner(struct kshell_io *io, uint64_t seconds)
     enum sched_status st = sched_thread_create(&t, &a, spin_main, &spin_args[slot]);
     if (st != SCHED_OK) {
         kshell_printf(io, "spawn: %s\n", sched_status_str(st));
-        f = x86_irq_save();
+        f = x86_spin_lock_irqsave(&demo_lock);
         demo_busy &= ~(1u << slot);
-        x86_irq_restore(f);
+        x86_spin_unlock_irqrestore(&demo_lock, f);
         return false;
     }
     kshell_printf(io, "spawned %s (id %u) for %llus\n", name, sched_thread_id(t),

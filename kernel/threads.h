@@ -37,16 +37,26 @@ struct kshell_io;
 void kthreads_init(void);
 /* True once kthreads_init ran. Any context. */
 bool kthreads_running(void);
+/* How many CPUs the scheduler was set up for (ksmp_planned_cpus; some may never enter). */
+unsigned kthreads_ncpus(void);
+/* The end of an AP's start-up path (kernel/smp.c), interrupts masked: this CPU joins the
+ * scheduler (sched_cpu_enter), its stack becoming its idle thread. A CPU beyond the
+ * scheduler's count only halts and serves calls. Does not return. */
+__attribute__((noreturn)) void kthreads_cpu_enter(void);
 
 /* libx86's exit hook (x86_isr_set_exit_hook), on the way out of the outermost external
- * interrupt to thread code, interrupts masked: sched_tick if kplatform_tick_count() moved since the
- * last call, then the preempt point. No-op before kthreads_init. */
+ * interrupt to thread code, interrupts masked, on every CPU: sched_tick if this CPU's tick count
+ * moved since its last call, then the preempt point. No-op before kthreads_init and on a CPU
+ * that has not entered the scheduler. */
 void kthreads_irq_exit(void);
 
 /* Create a thread with a stack of `stack` bytes (0: SCHED_STACK_DEFAULT) at `priority`
  * (0: default); NULL if it cannot (the reason is printed). Thread context. */
 struct sched_thread *kthread_spawn(const char *name, sched_entry_fn fn, void *arg, size_t stack,
                                    int priority);
+/* The same, allowed only on the CPUs in cpu_mask (bit n: CPU n; 0: any CPU). */
+struct sched_thread *kthread_spawn_on(const char *name, sched_entry_fn fn, void *arg, size_t stack,
+                                      int priority, uint64_t cpu_mask);
 
 /* If addr lies in the guard area below a thread stack, that thread's name; else NULL.
  * For the page-fault and double-fault reports. Any context. */
