@@ -258,3 +258,20 @@ KTEST(smp_sched_pingpong)
      * kicks before it looks count once, so fewer than the rounds is fine; none is not). */
     KASSERT(ping_cpu == pong_cpu || kicks > 0);
 }
+
+/* ---- spinlock policy -------------------------------------------------------------------- */
+
+/* kthreads_init chose the spinlock mode from CPUID's hypervisor bit and spinlock=; the boot
+ * line says which, this reports what libx86 was told (x86_spin_is_fair) and that a lock still
+ * locks in that mode. */
+KTEST(spin_policy)
+{
+    bool hypervisor = (x86_cpuid(1, 0).ecx >> 31) & 1u;
+    struct x86_spinlock l = X86_SPINLOCK_INIT;
+    uint64_t f = x86_spin_lock_irqsave(&l);
+    KASSERT(x86_spin_is_locked(&l));
+    x86_spin_unlock_irqrestore(&l, f);
+    KASSERT(!x86_spin_is_locked(&l));
+    kprintf("spin_policy: hypervisor bit %d, locks %s\n", hypervisor ? 1 : 0,
+            x86_spin_is_fair() ? "fair (ticket)" : "test-and-set");
+}

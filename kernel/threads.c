@@ -194,8 +194,43 @@ static void hook_stack_free(void *ctx, void *stack, size_t size)
     x86_spin_unlock_irqrestore(&slot_lock, flags);
 }
 
+static bool streq(const char *a, const char *b)
+{
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+/* The spinlock mode for every CPU, chosen before the APs start (docs/porting-x86.md): a
+ * ticket lock's FIFO handoff waits for the next ticket's CPU to run, which under a hypervisor
+ * that deschedules virtual CPUs (TCG with more vCPUs than host cores, an overcommitted host)
+ * costs a host time slice per handoff; test-and-set lets whichever CPU runs take it. */
+static void spin_policy(void)
+{
+    bool hypervisor = (x86_cpuid(1, 0).ecx >> 31) & 1u; /* CPUID.1:ECX[31] */
+    bool fair = !hypervisor;
+    const char *why = hypervisor ? " (under a hypervisor; spinlock=ticket to override)" : "";
+    char v[16];
+    if (kcmdline_get(kboot.cmdline, "spinlock", v, sizeof v)) {
+        if (streq(v, "ticket")) {
+            fair = true;
+            why = " (spinlock=ticket)";
+        } else if (streq(v, "tas")) {
+            fair = false;
+            why = " (spinlock=tas)";
+        } else {
+            kprintf("[warn] spinlock= takes ticket or tas; keeping the default\n");
+        }
+    }
+    x86_spin_set_fair(fair);
+    kprintf("[ ok ] spinlocks: %s%s\n", fair ? "ticket (fair)" : "test-and-set", why);
+}
+
 void kthreads_init(void)
 {
+    spin_policy();
     /* `threadslice=<us>` (100 us .. 1 s) for tests that want many preemptions. */
     uint64_t slice_us = KTHREAD_SLICE_NS / 1000u;
     bool bad;
@@ -311,15 +346,6 @@ const char *kthreads_guard_owner(uint64_t addr)
     if (!t || sched_thread_by_stack_addr((uintptr_t)addr, 0) == t)
         return NULL;
     return sched_thread_name(t);
-}
-
-static bool streq(const char *a, const char *b)
-{
-    while (*a && *a == *b) {
-        a++;
-        b++;
-    }
-    return *a == *b;
 }
 
 /* ---- ps ------------------------------------------------------------------------------- */
