@@ -10,7 +10,11 @@
 #include "ktest.h"
 #include "platform.h"
 #include "smp.h"
+#include "tasks.h"
 #include "threads.h"
+
+#include <async/pool.h>
+#include <async/timer.h>
 
 #include <console/fmt.h>
 #include <x86/cpu.h>
@@ -274,4 +278,91 @@ KTEST(spin_policy)
     KASSERT(!x86_spin_is_locked(&l));
     kprintf("spin_policy: hypervisor bit %d, locks %s\n", hypervisor ? 1 : 0,
             x86_spin_is_fair() ? "fair (ticket)" : "test-and-set");
+}
+
+/* ---- async tasks through the pool ------------------------------------------------------- */
+
+#define POOL_TASKS_PER_CPU 8u
+
+static unsigned pool_ran[POOL_TASKS_PER_CPU * KSMP_MAX_CPUS];
+static uint32_t pool_done;
+
+/* Sleeps 1 ms on its executor's timer heap, then records the CPU it is polled on. */
+struct where_task {
+    struct async_future base;
+    struct async_sleep sleep;
+    unsigned index;
+    bool started;
+};
+
+static enum async_poll where_poll(struct async_future *self, struct async_context *cx)
+{
+    struct where_task *t = (struct where_task *)self;
+    if (!t->started) {
+        async_sleep_init(&t->sleep, 1000); /* us */
+        t->started = true;
+    }
+    if (async_future_poll(&t->sleep.base, cx) == ASYNC_PENDING)
+        return ASYNC_PENDING;
+    pool_ran[t->index] = where_now().gs_cpu;
+    __atomic_fetch_add(&pool_done, 1, __ATOMIC_RELEASE);
+    return ASYNC_READY;
+}
+
+static void where_drop(struct async_future *self)
+{
+    struct where_task *t = (struct where_task *)self;
+    if (t->started)
+        async_future_drop(&t->sleep.base);
+}
+
+KTEST(smp_pool_tasks)
+{
+    ktasks_cpus_start(); /* done by kmain at boot already: idempotent */
+    struct async_pool *p = ktasks_pool();
+    KASSERT(p != NULL);
+    unsigned n = ksmp_ncpus();
+    unsigned total = POOL_TASKS_PER_CPU * n;
+    size_t where[POOL_TASKS_PER_CPU * KSMP_MAX_CPUS];
+    struct async_stats before[KSMP_MAX_CPUS];
+    for (unsigned c = 0; c < n; c++) {
+        KASSERT(ktasks_executor(c) != NULL);
+        async_executor_stats(ktasks_executor(c), &before[c]);
+    }
+    __atomic_store_n(&pool_done, 0, __ATOMIC_RELAXED);
+    for (unsigned i = 0; i < total; i++) {
+        pool_ran[i] = ~0u;
+        struct where_task t = {.index = i};
+        async_future_init(&t.base, where_poll, where_drop);
+        KASSERT(async_pool_spawn(p, &t.base, sizeof t, "where", NULL, &where[i]) == ASYNC_OK);
+    }
+    /* kmain is CPU 0's executor thread: run it here until every task has finished. */
+    uint64_t deadline = sched_now_ns() + 30000 * MS;
+    while (__atomic_load_n(&pool_done, __ATOMIC_ACQUIRE) < total && sched_now_ns() < deadline)
+        if (async_executor_run_once(&kexecutor) == 0)
+            sched_sleep_ns(200000);
+    KASSERT(__atomic_load_n(&pool_done, __ATOMIC_ACQUIRE) == total);
+    uint64_t seen = 0;
+    unsigned per_cpu[KSMP_MAX_CPUS] = {0};
+    for (unsigned i = 0; i < total; i++) {
+        if (pool_ran[i] != where[i])
+            kprintf("smp_pool_tasks: task %u placed on executor %zu ran on CPU %u\n", i, where[i],
+                    pool_ran[i]);
+        KASSERT(pool_ran[i] == where[i]);
+        seen |= 1ull << pool_ran[i];
+        per_cpu[pool_ran[i]]++;
+    }
+    for (unsigned c = 0; c < n; c++) {
+        struct async_stats st;
+        async_executor_stats(ktasks_executor(c), &st);
+        kprintf("smp_pool_tasks: CPU %u executor ran %u tasks, %llu polls, %llu idles\n", c,
+                per_cpu[c], (unsigned long long)(st.polls - before[c].polls),
+                (unsigned long long)(st.idles - before[c].idles));
+        KASSERT(st.polls - before[c].polls >= 2 * per_cpu[c]); /* the sleep, then the record */
+    }
+    uint64_t all = n == 64 ? ~0ull : (1ull << n) - 1;
+    kprintf("smp_pool_tasks: %u tasks spawned from CPU %u through the pool ran on CPUs %#llx "
+            "of %#llx, each on the executor it was placed on\n",
+            total, where_now().gs_cpu, (unsigned long long)seen, (unsigned long long)all);
+    KASSERT(seen == all);
 }

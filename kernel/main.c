@@ -89,6 +89,7 @@ void kmain(void)
     kinitrd_init();
     kprocess_init();
     ksmp_init(); /* the APs copy the boot CPU's final CR0/CR4 (SSE, SMEP/SMAP) */
+    ktasks_cpus_start(); /* an executor thread pinned to each AP, one pool over all CPUs */
     int init_status;
     kprocess_run_init(kboot.cmdline, &init_status); /* init=<path> runs first */
 

@@ -5,6 +5,9 @@
  * ring's reader; the tasks below await the rings (async_ring_recv), pass the bytes to the
  * shell's sessions (shell.c), and report dropped input once from task context. Nothing here
  * runs in an interrupt handler.
+ *
+ * Every CPU: kexecutor is CPU 0's (kmain runs it: shell, input); ktasks_cpus_start gives each
+ * AP an executor run by a thread pinned there and puts all of them behind one async_pool.
  */
 #include "tasks.h"
 
@@ -17,11 +20,29 @@
 #include "platform.h"
 
 #include "sched_async.h"
+#include "smp.h"
 #include "threads.h"
+
+#include <async/pool.h>
+#include <console/fmt.h>
 
 #include <x86/cpu.h>
 
 struct async_executor kexecutor;
+static bool kexecutor_ready;
+
+/* The executors of the APs: each run by a thread pinned to its CPU, idling on its own
+ * ksa_idle (ctx of its platform copy). Index 0 is unused: CPU 0's executor is kexecutor. */
+struct cpu_exec {
+    struct async_executor ex;
+    struct async_platform platform;
+    struct ksa_idle idle;
+    struct sched_thread *thread;
+};
+static struct cpu_exec cpu_execs[KSMP_MAX_CPUS];
+static struct async_executor *pool_execs[KSMP_MAX_CPUS];
+static struct async_pool pool;
+static unsigned pool_n; /* 0 until ktasks_cpus_start */
 volatile uint64_t ktasks_clock_seconds;
 volatile bool ktasks_example_done;
 
@@ -48,12 +69,12 @@ static struct ksa_idle exec_idle;
 
 static void hook_idle(void *ctx, uint64_t deadline)
 {
-    (void)ctx;
+    struct ksa_idle *w = ctx ? &((struct cpu_exec *)ctx)->idle : &exec_idle;
     if (kthreads_running()) {
         /* The executor is a thread: sleep on a wait queue until a kick (any queued task) or
          * the next timer (us -> ns), so other threads get the CPU meanwhile. */
         uint64_t ns = deadline >= SCHED_NO_DEADLINE / 1000u ? SCHED_NO_DEADLINE : deadline * 1000u;
-        ksa_idle(&exec_idle, ns);
+        ksa_idle(w, ns);
         return;
     }
     x86_enable_and_halt();
@@ -64,9 +85,8 @@ static void hook_idle(void *ctx, uint64_t deadline)
  * executor's thread if it sleeps in hook_idle. */
 static void hook_kick(void *ctx)
 {
-    (void)ctx;
     if (kthreads_running())
-        ksa_kick(&exec_idle);
+        ksa_kick(ctx ? &((struct cpu_exec *)ctx)->idle : &exec_idle);
 }
 
 static uint64_t hook_now(void *ctx)
@@ -211,13 +231,75 @@ static void spawn(const struct async_future *f, size_t size, const char *name)
         kpanic("spawn %s: %s", name, async_status_str(s));
 }
 
-void ktasks_start(const char *until_line)
+/* kexecutor: by ktasks_cpus_start (the pool needs it) or else by ktasks_start. kmain. */
+static void kexecutor_init_once(void)
 {
-    stop_line = until_line;
+    if (kexecutor_ready)
+        return;
     platform.ticks_per_second = 1000000; /* now() counts microseconds */
     ksa_idle_init(&exec_idle);
     if (async_executor_init(&kexecutor, &platform) != ASYNC_OK)
         kpanic("executor init failed");
+    kexecutor_ready = true;
+}
+
+/* An AP's executor thread: runs its executor until async_executor_stop, on that CPU only. */
+static void *cpu_exec_main(void *arg)
+{
+    struct cpu_exec *c = arg;
+    enum async_status st = async_executor_run_until_stop(&c->ex);
+    if (st != ASYNC_OK)
+        kpanic("executor of %s: %s", sched_thread_name(sched_current()), async_status_str(st));
+    return NULL;
+}
+
+void ktasks_cpus_start(void)
+{
+    if (pool_n)
+        return;
+    kexecutor_init_once();
+    unsigned n = ksmp_ncpus();
+    if (n > kthreads_ncpus())
+        n = kthreads_ncpus(); /* never: the scheduler was told every CPU ksmp_init starts */
+    pool_execs[0] = &kexecutor;
+    for (unsigned i = 1; i < n; i++) {
+        struct cpu_exec *c = &cpu_execs[i];
+        c->platform = platform;
+        c->platform.ctx = c;
+        ksa_idle_init(&c->idle);
+        if (async_executor_init(&c->ex, &c->platform) != ASYNC_OK)
+            kpanic("executor of CPU %u: init failed", i);
+        char name[16];
+        con_snprintf(name, sizeof name, "exec/%u", i);
+        /* kmain's priority: tasks answer at once while default-priority threads compute. */
+        c->thread = kthread_spawn_on(name, cpu_exec_main, c, 0, KTHREAD_PRIO_MAIN, 1ull << i);
+        if (!c->thread)
+            kpanic("executor of CPU %u: no thread", i);
+        pool_execs[i] = &c->ex;
+    }
+    if (async_pool_init(&pool, pool_execs, n, ASYNC_POOL_ROUND_ROBIN) != ASYNC_OK)
+        kpanic("executor pool: init failed");
+    pool_n = n;
+    kprintf("[ ok ] executors: %u (CPU 0: kmain's%s), one pool over them\n", n,
+            n > 1 ? "; the others: threads exec/N pinned to CPU N" : "");
+}
+
+struct async_pool *ktasks_pool(void)
+{
+    return pool_n ? &pool : NULL;
+}
+
+struct async_executor *ktasks_executor(unsigned cpu)
+{
+    if (cpu == 0)
+        return kexecutor_ready ? &kexecutor : NULL;
+    return cpu < pool_n ? &cpu_execs[cpu].ex : NULL;
+}
+
+void ktasks_start(const char *until_line)
+{
+    stop_line = until_line;
+    kexecutor_init_once();
     kshell_init();
 
     uint64_t delay = 0;

@@ -19,6 +19,19 @@ void ktasks_start(const char *until_line);
 /* Run the executor until it is stopped (never, for the normal kernel). */
 void ktasks_run(void);
 
+/* After ksmp_init, from kmain: an executor for every other online CPU, each run by a thread
+ * "exec/N" pinned to CPU N (priority KTHREAD_PRIO_MAIN) that idles on its own wait queue
+ * (kernel/sched_async.c's ksa_idle/ksa_kick: the kick/idle rule of docs/porting-async.md),
+ * and one round-robin async_pool over kexecutor (CPU 0, run by kmain) and them. Task memory
+ * comes from the kernel heap. Idempotent. */
+void ktasks_cpus_start(void);
+/* The pool over every CPU's executor (NULL before ktasks_cpus_start). Spawn through it work
+ * that may run anywhere; a task stays on the executor it was placed on. Any context. */
+struct async_pool;
+struct async_pool *ktasks_pool(void);
+/* CPU `cpu`'s executor (0: kexecutor), NULL if there is none. Any context. */
+struct async_executor *ktasks_executor(unsigned cpu);
+
 /* Seconds counted by the clock task. */
 extern volatile uint64_t ktasks_clock_seconds;
 /* True once the example task printed `async number: 42`. */
