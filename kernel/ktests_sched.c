@@ -112,9 +112,13 @@ KTEST(thread_sleep_on_time)
                 (unsigned long long)sleep_ms[i], (long long)(sleep_late_ns[i] / 1000),
                 (unsigned long long)(tick_ns / 1000));
         KASSERT(sleep_late_ns[i] >= 0); /* never early */
-        /* Woken by the first tick after the deadline; the tick's period measured on the
-         * clock source may wobble a little (two different timers), hence the 10%. */
-        KASSERT((uint64_t)sleep_late_ns[i] <= tick_ns + tick_ns / 10);
+        /* Woken by the first tick after the deadline: at most one tick late, plus the path
+         * from that tick's interrupt to the sleeper's clock read. That path runs in virtual
+         * time which -icount shift=auto scales by the host's speed (60 us idle, up to ~110
+         * us on a loaded 2-core host), and the tick's period measured on the clock source
+         * wobbles a little (two different timers): a quarter tick covers both and still
+         * fails a wake one tick late. */
+        KASSERT((uint64_t)sleep_late_ns[i] <= tick_ns + tick_ns / 4);
     }
     KASSERT(count[0] > 0 && count[1] > 0);
 }
