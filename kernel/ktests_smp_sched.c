@@ -7,14 +7,18 @@
  * programs run on APs. Run with -smp N (tests/kernel/smp_sched); with one CPU they still pass
  * and say so.
  */
+#include "initrd.h"
 #include "ktest.h"
+#include "memory.h"
 #include "platform.h"
+#include "process.h"
 #include "smp.h"
 #include "tasks.h"
 #include "threads.h"
 
 #include <async/pool.h>
 #include <async/timer.h>
+#include <mm/frame.h>
 
 #include <console/fmt.h>
 #include <x86/cpu.h>
@@ -365,4 +369,106 @@ KTEST(smp_pool_tasks)
             "of %#llx, each on the executor it was placed on\n",
             total, where_now().gs_cpu, (unsigned long long)seen, (unsigned long long)all);
     KASSERT(seen == all);
+}
+
+/* ---- user processes on every CPU -------------------------------------------------------- */
+
+struct cr3_sample {
+    uint64_t cr3;
+    struct sched_thread *current; /* the thread the call IPI interrupted */
+};
+
+static void read_cr3(void *arg)
+{
+    struct cr3_sample *c = arg;
+    c->cr3 = x86_read_cr3();
+    c->current = sched_current();
+}
+
+/* A CPU is on the kernel's tables or on the tables of the process whose thread it runs. */
+static bool cr3_ok(const struct cr3_sample *c, struct kprocess *const *procs, unsigned count)
+{
+    if (c->cr3 == mm_paddr_u64(kspace.root))
+        return true;
+    for (unsigned i = 0; i < count; i++)
+        if (c->cr3 == mm_paddr_u64(procs[i]->space.root))
+            return procs[i]->thread == c->current;
+    return false;
+}
+
+/* 2 x CPUs copies of /bin/mallocs at once (brk, mmap, munmap, demand faults, every block's
+ * pattern checked): placed on every CPU, and moved to the next CPU every 5 ms by changing
+ * their threads' affinity while they run; each must still exit 0 (its memory never read through a
+ * stale TLB entry or another process's tables, its FS base and SSE state carried along), the switch
+ * hook must have entered them on every CPU, and every frame must come back. */
+KTEST(smp_user_processes)
+{
+    if (!kinitrd_present())
+        ktest_skip("no initrd (boot with -initrd build/kernel/initrd.tar)");
+    unsigned n = ksmp_ncpus();
+    unsigned count = 2 * n < KPROC_MAX ? 2 * n : KPROC_MAX;
+    const char *argv[] = {"/bin/mallocs"};
+    struct kprocess *procs[KPROC_MAX];
+    struct mm_frames_stats before, after;
+    uint64_t f = kthreads_frames_lock();
+    mm_frames_get_stats(&kframes, &before);
+    kthreads_frames_unlock(f);
+    for (unsigned i = 0; i < count; i++) {
+        int err = 0;
+        procs[i] = kprocess_spawn("/bin/mallocs", 1, argv, &err);
+        KASSERT(procs[i] != NULL);
+    }
+    uint64_t seen = 0;
+    unsigned movers = 0, moves = 0, samples = 0, stale = 0;
+    uint64_t deadline = sched_now_ns() + 100000 * MS;
+    /* Move every running process to the next CPU every 5 ms (their threads are joinable:
+     * they stay valid until kprocess_wait below). */
+    for (unsigned round = 0;; round++) {
+        bool running = false;
+        for (unsigned i = 0; i < count; i++) {
+            struct sched_thread *t = __atomic_load_n(&procs[i]->thread, __ATOMIC_ACQUIRE);
+            if (procs[i]->exited || !t)
+                continue;
+            running = true;
+            if (n > 1 && sched_thread_set_affinity(t, 1ull << ((i + round) % n)) == SCHED_OK)
+                moves++;
+        }
+        if (!running || sched_now_ns() >= deadline)
+            break;
+        for (unsigned c = 0; c < n; c++) {
+            struct cr3_sample sample = {0};
+            KASSERT(ksmp_call(c, read_cr3, &sample, true));
+            samples++;
+            stale += !cr3_ok(&sample, procs, count);
+        }
+        sched_sleep_ns(5 * MS);
+    }
+    for (unsigned i = 0; i < count; i++) {
+        while (!procs[i]->exited && sched_now_ns() < deadline)
+            sched_sleep_ns(MS);
+        KASSERT(procs[i]->exited);
+        uint64_t ran = __atomic_load_n(&procs[i]->cpus_ran, __ATOMIC_RELAXED);
+        seen |= ran;
+        movers += (ran & (ran - 1)) != 0;
+        int pid = procs[i]->pid, status = kprocess_wait(procs[i]);
+        kprintf("smp_user_processes: pid %d ran on CPUs %#llx, status %d\n", pid,
+                (unsigned long long)ran, status);
+        KASSERT(status == 0);
+    }
+    /* No CPU kept the CR3 of a process it no longer runs (sampled every round on every CPU
+     * from its call IPI, whatever thread it was running). */
+    kprintf("smp_user_processes: %u CR3 samples, %u on a process that CPU was not running\n",
+            samples, stale);
+    KASSERT(stale == 0);
+    f = kthreads_frames_lock();
+    mm_frames_get_stats(&kframes, &after);
+    kthreads_frames_unlock(f);
+    uint64_t all = n == 64 ? ~0ull : (1ull << n) - 1;
+    kprintf("smp_user_processes: %u processes, all exit 0, ran on CPUs %#llx of %#llx, %u on "
+            "more than one (%u moves asked), %lld frames not returned\n",
+            count, (unsigned long long)seen, (unsigned long long)all, movers, moves,
+            (long long)(before.free_frames - after.free_frames));
+    KASSERT(seen == all);
+    KASSERT(n == 1 || movers > 0);
+    KASSERT(before.free_frames == after.free_frames);
 }

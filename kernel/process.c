@@ -10,6 +10,7 @@
 #include "kernel.h"
 #include "memory.h"
 #include "shell.h"
+#include "smp.h"
 #include "syscall.h"
 #include "threads.h"
 
@@ -19,6 +20,7 @@
 #include <mm/uaccess.h>
 #include <x86/cpu.h>
 #include <x86/exceptions.h>
+#include <x86/percpu.h>
 #include <x86/user.h>
 
 #define EFAULT 14
@@ -30,8 +32,11 @@
 #define EACCES 13
 #define STACK_BUILD_SIZE (16u * 1024u)
 
-static struct x86_percpu percpu;
+static struct x86_percpu percpu; /* the boot CPU's; each AP has its own (smp.c) */
 static struct kprocess procs[KPROC_MAX];
+/* procs[].used, the slot's (re)initialisation and next_pid: taken with interrupts masked,
+ * also by the switch hook (under libsched's lock; nothing here takes that lock inside). */
+static struct x86_spinlock procs_lock = X86_SPINLOCK_INIT;
 static int next_pid = 1;
 static bool user_ready;
 
@@ -45,9 +50,9 @@ static void copy_name(char *dst, const char *src, size_t n)
 
 void kprocess_init(void)
 {
-    uint64_t f = x86_irq_save();
+    uint64_t f = kthreads_frames_lock();
     enum mm_status st = mm_space_populate_kernel_half(&kspace);
-    x86_irq_restore(f);
+    kthreads_frames_unlock(f);
     if (st != MM_OK) {
         kprintf("[warn] user mode: cannot share the kernel half: %s\n", mm_status_str(st));
         return;
@@ -65,39 +70,62 @@ void kprocess_init(void)
             (prot & X86_PROTECT_SMAP) ? "on" : "off (CPU lacks it)");
 }
 
-struct kprocess *kprocess_current(void)
+/* The process whose thread is t, NULL for a kernel thread. procs_lock held. */
+static struct kprocess *proc_of(const struct sched_thread *t)
 {
-    struct sched_thread *t = sched_current();
     for (size_t i = 0; i < KPROC_MAX; i++)
         if (procs[i].used && procs[i].thread == t)
             return &procs[i];
     return NULL;
 }
 
+struct kprocess *kprocess_current(void)
+{
+    struct sched_thread *t = sched_current();
+    uint64_t f = x86_spin_lock_irqsave(&procs_lock);
+    struct kprocess *p = proc_of(t);
+    x86_spin_unlock_irqrestore(&procs_lock, f);
+    return p;
+}
+
+/*
+ * Interrupts masked, on the CPU that switches. Every CPU: RSP0 goes to this CPU's TSS and
+ * per-CPU area (x86_this_cpu: the boot CPU's `percpu` above or an AP's from smp.c).
+ *
+ * Address spaces and TLBs with several CPUs: a process is one thread, and its CR3 is loaded
+ * only while that thread runs - switching to it loads it, switching to any thread that is not
+ * a process in ring 3 loads the kernel's (a process's CR3 never stays behind on a CPU it
+ * left). So a process's user mappings are live on exactly one CPU at a time, the one running
+ * its thread; munmap/mprotect/brk run on that thread, and their local invlpg (memory.c's
+ * flush for user addresses) is all the shootdown they need. A CPU it ran on before dropped
+ * those entries when it loaded another CR3 (user pages are never global), and the next CPU
+ * it runs on starts from a fresh CR3 load. `cpus_ran` records where it was switched in.
+ */
 void kprocess_switch_hook(void *ctx, struct sched_thread *prev, struct sched_thread *next)
 {
     (void)ctx;
-    for (size_t i = 0; i < KPROC_MAX; i++) {
-        struct kprocess *p = &procs[i];
-        if (p->used && p->thread == prev && p->running_user) {
-            x86_fxsave(&p->fx);
-            p->fpu_saved = true;
-        }
+    x86_spin_lock(&procs_lock);
+    struct kprocess *from = proc_of(prev), *to = proc_of(next);
+    x86_spin_unlock(&procs_lock);
+    if (from && from->running_user) {
+        x86_fxsave(&from->fx);
+        from->fpu_saved = true;
     }
-    for (size_t i = 0; i < KPROC_MAX; i++) {
-        struct kprocess *p = &procs[i];
-        if (!p->used || p->thread != next || !p->running_user)
-            continue;
-        if (p->fpu_saved)
-            x86_fxrstor(&p->fx);
-        p->switches_in++;
-        x86_user_set_kernel_stack(&percpu, kinterrupts_tss(), p->rsp0);
-        uint64_t root = mm_paddr_u64(p->space.root);
-        if (x86_read_cr3() != root)
-            x86_write_cr3(root);
-        x86_wrmsr(X86_MSR_FS_BASE, p->fs_base);
+    if (!to || !to->running_user) {
+        uint64_t kroot = mm_paddr_u64(kspace.root);
+        if (x86_read_cr3() != kroot)
+            x86_write_cr3(kroot);
         return;
     }
+    if (to->fpu_saved)
+        x86_fxrstor(&to->fx);
+    to->switches_in++;
+    __atomic_fetch_or(&to->cpus_ran, 1ull << x86_cpu_id(), __ATOMIC_RELAXED);
+    x86_user_set_kernel_stack(x86_this_cpu(), ksmp_this_tss(), to->rsp0);
+    uint64_t root = mm_paddr_u64(to->space.root);
+    if (x86_read_cr3() != root)
+        x86_write_cr3(root);
+    x86_wrmsr(X86_MSR_FS_BASE, to->fs_base);
 }
 
 /* ---- user memory ---- */
@@ -114,9 +142,9 @@ static unsigned page_flags(uint32_t perm)
 
 static void free_frame(struct mm_paddr pa)
 {
-    uint64_t f = x86_irq_save();
+    uint64_t f = kthreads_frames_lock();
     enum mm_status st = mm_frames_free(&kframes, pa, 0);
-    x86_irq_restore(f);
+    kthreads_frames_unlock(f);
     if (st != MM_OK)
         kpanic("process: frame %#llx lost: %s", (unsigned long long)mm_paddr_u64(pa),
                mm_status_str(st));
@@ -160,9 +188,9 @@ static void unmap_pages(struct kprocess *p, uint64_t start, uint64_t len)
         for (size_t i = 0; i < rs.n; i++) {
             for (uint64_t va = rs.r[i].start; va < rs.r[i].end; va += MM_PAGE_SIZE) {
                 struct mm_paddr pa;
-                uint64_t f = x86_irq_save();
+                uint64_t f = kthreads_frames_lock();
                 enum mm_status st = mm_unmap(&p->space, mm_vaddr(va), &pa, NULL);
-                x86_irq_restore(f);
+                kthreads_frames_unlock(f);
                 if (st == MM_OK) {
                     free_frame(pa);
                     p->pages--;
@@ -304,9 +332,9 @@ int kprocess_protect(struct kprocess *p, uint64_t start, uint64_t len, uint32_t 
             break;
         for (size_t i = 0; i < rs.n; i++) {
             for (uint64_t va = rs.r[i].start; va < rs.r[i].end; va += MM_PAGE_SIZE) {
-                uint64_t f = x86_irq_save();
+                uint64_t f = kthreads_frames_lock();
                 enum mm_status st = mm_protect(&p->space, mm_vaddr(va), page_flags(perm));
-                x86_irq_restore(f);
+                kthreads_frames_unlock(f);
                 if (st != MM_OK)
                     return -ENOMEM;
             }
@@ -329,15 +357,15 @@ bool kprocess_map(struct kprocess *p, uint64_t start, uint64_t len, uint32_t per
         return false;
     for (uint64_t va = start; va < start + len; va += MM_PAGE_SIZE) {
         struct mm_paddr pa;
-        uint64_t f = x86_irq_save();
+        uint64_t f = kthreads_frames_lock();
         enum mm_status st = mm_frames_alloc_frame(&kframes, &pa);
-        x86_irq_restore(f);
+        kthreads_frames_unlock(f);
         if (st != MM_OK)
             goto fail;
         __builtin_memset(kphys_to_virt(mm_paddr_u64(pa)), 0, MM_PAGE_SIZE);
-        f = x86_irq_save();
+        f = kthreads_frames_lock();
         st = mm_map(&p->space, mm_vaddr(va), pa, MM_PAGE_4K, page_flags(perm));
-        x86_irq_restore(f);
+        kthreads_frames_unlock(f);
         if (st != MM_OK) {
             free_frame(pa);
             goto fail;
@@ -430,19 +458,19 @@ static void teardown(struct kprocess *p)
 {
     unmap_pages(p, 0, MM_USER_HALF_END);
     p->nvmas = 0;
-    uint64_t f = x86_irq_save();
+    uint64_t f = kthreads_frames_lock();
     enum mm_status st = mm_space_destroy(&p->space);
-    x86_irq_restore(f);
+    kthreads_frames_unlock(f);
     if (st != MM_OK)
         kprintf("process %d: address space not freed: %s\n", p->pid, mm_status_str(st));
-    f = x86_irq_save();
+    f = x86_spin_lock_irqsave(&procs_lock);
     p->used = false;
-    x86_irq_restore(f);
+    x86_spin_unlock_irqrestore(&procs_lock, f);
 }
 
 static struct kprocess *alloc_proc(void)
 {
-    uint64_t f = x86_irq_save();
+    uint64_t f = x86_spin_lock_irqsave(&procs_lock);
     struct kprocess *p = NULL;
     for (size_t i = 0; i < KPROC_MAX && !p; i++)
         if (!procs[i].used)
@@ -452,7 +480,7 @@ static struct kprocess *alloc_proc(void)
         p->used = true;
         p->pid = next_pid++;
     }
-    x86_irq_restore(f);
+    x86_spin_unlock_irqrestore(&procs_lock, f);
     return p;
 }
 
@@ -478,7 +506,9 @@ static void *process_main(void *arg)
     /* Everything above this frame is dead once in ring 3 (the process never returns here):
      * entries from ring 3 use the stack from here down. */
     p->rsp0 = (uint64_t)(uintptr_t)__builtin_frame_address(0) & ~(uint64_t)15;
-    x86_user_set_kernel_stack(&percpu, kinterrupts_tss(), p->rsp0);
+    /* Interrupts masked: this CPU stays this CPU until ring 3 (then the switch hook moves it). */
+    __atomic_fetch_or(&p->cpus_ran, 1ull << x86_cpu_id(), __ATOMIC_RELAXED);
+    x86_user_set_kernel_stack(x86_this_cpu(), ksmp_this_tss(), p->rsp0);
     x86_write_cr3(mm_paddr_u64(p->space.root));
     p->fs_base = 0;
     x86_wrmsr(X86_MSR_FS_BASE, 0);
@@ -604,9 +634,9 @@ static int load(struct kprocess *p, const char *path, size_t argc, const char *c
         ret = -ENOEXEC;
         goto out;
     }
-    uint64_t f = x86_irq_save();
+    uint64_t f = kthreads_frames_lock();
     enum mm_status ms = mm_space_create_sharing_kernel(&p->space, &kspace);
-    x86_irq_restore(f);
+    kthreads_frames_unlock(f);
     if (ms != MM_OK) {
         kprintf("run: %s: address space: %s\n", path, mm_status_str(ms));
         ret = -ENOMEM;
@@ -670,9 +700,9 @@ out:
  * no argv (rsp points at an argc of 0). For benchmarks and tests of the entry path. */
 static int load_code(struct kprocess *p, const uint8_t *code, size_t len)
 {
-    uint64_t f = x86_irq_save();
+    uint64_t f = kthreads_frames_lock();
     enum mm_status ms = mm_space_create_sharing_kernel(&p->space, &kspace);
-    x86_irq_restore(f);
+    kthreads_frames_unlock(f);
     if (ms != MM_OK)
         return -ENOMEM;
     uint64_t code_len = (len + MM_PAGE_SIZE - 1) & ~(uint64_t)(MM_PAGE_SIZE - 1);
@@ -735,8 +765,7 @@ static struct kprocess *spawn(const char *name, const char *path, size_t argc,
     for (const char *s = name; *s; s++)
         if (*s == '/' && s[1])
             base = s + 1;
-    struct sched_thread *t =
-        kthread_spawn_on(base, process_main, p, KPROC_KSTACK, 0, 1); /* CPU 0 */
+    struct sched_thread *t = kthread_spawn(base, process_main, p, KPROC_KSTACK, 0);
     if (!t) {
         teardown(p);
         *err = -EAGAIN;
@@ -806,7 +835,7 @@ bool kprocess_run_init(const char *cmdline, int *status)
 size_t kprocess_list(struct kprocess_info *out, size_t cap)
 {
     size_t n = 0;
-    uint64_t flags = x86_irq_save(); /* a consistent snapshot: no switch while copying */
+    uint64_t flags = x86_spin_lock_irqsave(&procs_lock); /* a consistent snapshot */
     for (size_t i = 0; i < KPROC_MAX; i++) {
         const struct kprocess *p = &procs[i];
         if (!p->used)
@@ -822,7 +851,7 @@ size_t kprocess_list(struct kprocess_info *out, size_t cap)
         }
         n++;
     }
-    x86_irq_restore(flags);
+    x86_spin_unlock_irqrestore(&procs_lock, flags);
     return n;
 }
 

@@ -84,6 +84,7 @@ struct kprocess {
     } trace[4];
     unsigned trace_next;
     uint64_t switches_in; /* times the switch hook entered it in ring 3 (preemptions seen) */
+    uint64_t cpus_ran;    /* bit n: it was entered in ring 3 on CPU n (atomic) */
     bool fpu_saved;       /* fx holds its x87/SSE state (it was switched away from in ring 3) */
     struct x86_fxsave_area fx;
 };

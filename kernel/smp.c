@@ -123,6 +123,12 @@ unsigned ksmp_planned_cpus(void)
     return n;
 }
 
+struct x86_tss *ksmp_this_tss(void)
+{
+    unsigned id = ksmp_cpu_id();
+    return id == 0 ? kinterrupts_tss() : &cpus[id].tss;
+}
+
 bool ksmp_send_ipi(unsigned cpu, uint8_t vector)
 {
     if (cpu >= ksmp_ncpus() || !__atomic_load_n(&cpus[cpu].online, __ATOMIC_ACQUIRE))

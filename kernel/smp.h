@@ -45,6 +45,11 @@ bool ksmp_send_ipi(unsigned cpu, uint8_t vector);
  * lock whose holder may be waiting for this CPU's answer (a TLB shootdown). Any context. */
 void ksmp_poll_calls(void);
 
+/* This CPU's TSS (the boot CPU's is kinterrupts_tss()): where RSP0 for entries from ring 3
+ * goes. Interrupts masked or preemption disabled, so that the answer stays true. */
+struct x86_tss;
+struct x86_tss *ksmp_this_tss(void);
+
 /* Number of CPUs online (1 before ksmp_init and without APs). Any context. */
 unsigned ksmp_ncpus(void);
 /* This CPU's dense number: 0 for the boot CPU, 1.. for APs in the order they came up.

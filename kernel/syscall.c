@@ -72,6 +72,7 @@ enum {
 
 static uint64_t calls, unknown;
 static uint64_t rng_state;
+static struct x86_spinlock rng_lock = X86_SPINLOCK_INIT; /* rng_state: any CPU */
 
 uint64_t ksyscall_count(void)
 {
@@ -86,7 +87,7 @@ uint64_t ksyscall_unknown_count(void)
 void ksys_random(void *buf, size_t n)
 {
     uint8_t *b = buf;
-    uint64_t f = x86_irq_save();
+    uint64_t f = x86_spin_lock_irqsave(&rng_lock);
     if (!rng_state)
         rng_state = x86_rdtsc() | 1;
     for (size_t i = 0; i < n; i++) {
@@ -99,7 +100,7 @@ void ksys_random(void *buf, size_t n)
         z ^= z >> 31;
         b[i] = (uint8_t)(z >> ((i % 8) * 8));
     }
-    x86_irq_restore(f);
+    x86_spin_unlock_irqrestore(&rng_lock, f);
 }
 
 static uint64_t page_up(uint64_t v)

@@ -72,6 +72,16 @@ static uint64_t slot_lock_take(void)
     return f;
 }
 
+uint64_t kthreads_frames_lock(void)
+{
+    return slot_lock_take();
+}
+
+void kthreads_frames_unlock(uint64_t flags)
+{
+    x86_spin_unlock_irqrestore(&slot_lock, flags);
+}
+
 static unsigned hook_cpu_id(void *ctx)
 {
     (void)ctx;
@@ -263,6 +273,11 @@ void kthreads_init(void)
     st = sched_set_priority(sched_current(), KTHREAD_PRIO_MAIN);
     if (st != SCHED_OK)
         kpanic("threads: main's priority: %s", sched_status_str(st));
+    /* ... and stays on the boot CPU: kexecutor (shell, input) is CPU 0's executor, the
+     * devices' interrupts arrive there, and the ktests it runs expect the boot CPU. */
+    st = sched_thread_set_affinity(sched_current(), 1);
+    if (st != SCHED_OK)
+        kpanic("threads: main's affinity: %s", sched_status_str(st));
     sched_mutex_init(&ps_mutex);
     last_tick[0] = cpu_ticks(0);
     entered[0] = true;

@@ -50,6 +50,14 @@ __attribute__((noreturn)) void kthreads_cpu_enter(void);
  * that has not entered the scheduler. */
 void kthreads_irq_exit(void);
 
+/* The lock around the stack slots' frame-allocator and page-table calls, for other kernel
+ * code that calls the frame allocator from threads on several CPUs (process.c): until
+ * memory.c serialises kframes itself, callers that share this lock at least exclude each
+ * other. Masks interrupts; while waiting, serves this CPU's calls (a holder may be in a TLB
+ * shootdown). Not from interrupt handlers; do not block while holding it. */
+uint64_t kthreads_frames_lock(void);
+void kthreads_frames_unlock(uint64_t flags);
+
 /* Create a thread with a stack of `stack` bytes (0: SCHED_STACK_DEFAULT) at `priority`
  * (0: default); NULL if it cannot (the reason is printed). Thread context. */
 struct sched_thread *kthread_spawn(const char *name, sched_entry_fn fn, void *arg, size_t stack,
