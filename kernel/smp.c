@@ -581,5 +581,6 @@ int kcmd_cpus(struct kshell_io *io, size_t argc, char **argv)
         kshell_printf(io, "%3u  %4u  %-7s  %11llu  %9llu  %9llu\n", info.id, info.apic_id,
                       info.online ? "online" : "offline", (unsigned long long)info.ticks,
                       (unsigned long long)info.ipis, (unsigned long long)info.calls);
+    kthreads_cpu_stats_table(io); /* the scheduler's per-CPU counters */
     return 0;
 }

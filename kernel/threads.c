@@ -395,6 +395,20 @@ static void ps_to_shell(void *ctx, const char *line)
     kshell_printf(ctx, "%s", line);
 }
 
+void kthreads_cpu_stats_table(struct kshell_io *io)
+{
+    kshell_printf(io, "cpu  runnable   switches  busy ms  idle ms  steals  kicks sent/taken\n");
+    for (unsigned i = 0; i < sched_cpus; i++) {
+        struct sched_cpu_stats st;
+        if (sched_cpu_stats(i, &st) != SCHED_OK || !st.online)
+            continue;
+        kshell_printf(io, "%3u  %8u  %9llu  %7llu  %7llu  %6llu  %llu/%llu\n", i, st.runnable,
+                      (unsigned long long)st.switches, (unsigned long long)(st.busy_ns / 1000000),
+                      (unsigned long long)(st.idle_ns / 1000000), (unsigned long long)st.steals,
+                      (unsigned long long)st.kicks_sent, (unsigned long long)st.kicks_received);
+    }
+}
+
 int kcmd_ps(struct kshell_io *io, size_t argc, char **argv)
 {
     (void)argc;

@@ -76,6 +76,9 @@ const char *kthreads_guard_owner(uint64_t addr);
 /* The `spawn overflow` demo's body: recurses into the guard page below its stack. */
 void *kthread_overflow_main(void *arg);
 
+/* The scheduler's side of the shell's `cpus`: one row per CPU that entered (runnable
+ * threads, switches, busy and idle ms, steals, kicks sent/taken). Thread context. */
+void kthreads_cpu_stats_table(struct kshell_io *io);
 int kcmd_ps(struct kshell_io *io, size_t argc, char **argv);
 int kcmd_spawn(struct kshell_io *io, size_t argc, char **argv);
 int kcmd_threads(struct kshell_io *io, size_t argc, char **argv);
