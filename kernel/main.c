@@ -26,6 +26,7 @@ void kernel_entry(uint32_t magic, uint32_t info_phys);
 
 void kernel_entry(uint32_t magic, uint32_t info_phys)
 {
+    ksmp_boot_cpu_early(); /* GS base: before anything can take an interrupt or exception */
     kbootclock_init();
     kconsole_init();
     const struct kboot_mem mem = {(const uint8_t *)DIRECT_MAP, (uint64_t)EARLY_MAP_GIB << 30};
@@ -88,7 +89,7 @@ void kmain(void)
 
     kinitrd_init();
     kprocess_init();
-    ksmp_init(); /* the APs copy the boot CPU's final CR0/CR4 (SSE, SMEP/SMAP) */
+    ksmp_init();         /* the APs copy the boot CPU's final CR0/CR4 (SSE, SMEP/SMAP) */
     ktasks_cpus_start(); /* an executor thread pinned to each AP, one pool over all CPUs */
     int init_status;
     kprocess_run_init(kboot.cmdline, &init_status); /* init=<path> runs first */

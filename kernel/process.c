@@ -32,7 +32,6 @@
 #define EACCES 13
 #define STACK_BUILD_SIZE (16u * 1024u)
 
-static struct x86_percpu percpu; /* the boot CPU's; each AP has its own (smp.c) */
 static struct kprocess procs[KPROC_MAX];
 /* procs[].used, the slot's (re)initialisation and next_pid: taken with interrupts masked,
  * also by the switch hook (under libsched's lock; nothing here takes that lock inside). */
@@ -58,9 +57,7 @@ void kprocess_init(void)
         return;
     }
     f = x86_irq_save();
-    percpu.cpu_id = 0; /* the boot CPU */
-    x86_percpu_install(&percpu);
-    x86_syscall_init(&percpu, ksyscall);
+    x86_syscall_init(x86_this_cpu(), ksyscall); /* the area ksmp_boot_cpu_early installed */
     x86_fpu_enable_sse();
     unsigned prot = x86_user_protect_enable();
     x86_irq_restore(f);
@@ -90,7 +87,7 @@ struct kprocess *kprocess_current(void)
 
 /*
  * Interrupts masked, on the CPU that switches. Every CPU: RSP0 goes to this CPU's TSS and
- * per-CPU area (x86_this_cpu: the boot CPU's `percpu` above or an AP's from smp.c).
+ * per-CPU area (x86_this_cpu: every CPU's from smp.c).
  *
  * Address spaces and TLBs with several CPUs: a process is one thread, and its CR3 is loaded
  * only while that thread runs - switching to it loads it, switching to any thread that is not

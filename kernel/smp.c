@@ -493,6 +493,13 @@ static bool start_one(unsigned id, uint32_t apic_id, uint64_t low, bool no_sipi)
     return false;
 }
 
+void ksmp_boot_cpu_early(void)
+{
+    cpus[0].percpu.cpu_id = 0;
+    cpus[0].percpu.kernel = &cpus[0];
+    x86_percpu_install(&cpus[0].percpu);
+}
+
 void ksmp_init(void)
 {
     cpus[0].online = true;

@@ -34,6 +34,11 @@
  */
 void ksmp_init(void);
 
+/* The boot CPU's per-CPU area (GS base, x86/percpu.h), first thing at kernel entry with
+ * interrupts off: interrupt dispatch keeps its nesting depth there, and x86_this_cpu /
+ * ksmp_cpu_id work from the first instruction of C on. */
+void ksmp_boot_cpu_early(void);
+
 /* How many CPUs ksmp_init will try to bring up: the MADT's enabled or online-capable CPUs,
  * limited by smp=off / cpus=N and KSMP_MAX_CPUS (1 without a local APIC). Some may then fail
  * to start. For sched_init, which needs the count before the APs exist. Needs the platform. */

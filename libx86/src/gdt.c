@@ -63,8 +63,11 @@ void x86_gdt_load(const struct x86_gdt *gdt)
         .limit = sizeof(gdt->entry) - 1,
         .base = (uint64_t)(uintptr_t)gdt->entry,
     };
+    /* Loading GS loads its base from the descriptor (0); the per-CPU area must survive. */
+    uint64_t gs_base = x86_rdmsr(X86_MSR_GS_BASE);
     x86_lgdt(&ptr);
     x86_load_segments(X86_SEL_KCODE, X86_SEL_KDATA);
+    x86_wrmsr(X86_MSR_GS_BASE, gs_base);
     x86_ltr(X86_SEL_TSS);
 }
 

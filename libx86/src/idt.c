@@ -4,6 +4,7 @@
 #include <x86/cpu.h>
 #include <x86/gdt.h>
 #include <x86/idt.h>
+#include <x86/percpu.h>
 
 static struct x86_idt_gate idt[X86_IDT_VECTORS] __attribute__((aligned(16)));
 
@@ -122,9 +123,9 @@ static void halt_forever(void)
     }
 }
 
-/* Interrupts being dispatched on this CPU (nesting depth), and the hook run on the way out
- * of the outermost one. */
-static unsigned dispatch_depth;
+/* The hook run on the way out of the outermost interrupt. The nesting depth is per CPU (in
+ * struct x86_percpu): one shared counter would lose updates made by two CPUs at once, and one
+ * CPU's nesting would hold back another CPU's hook. */
 static void (*exit_hook)(void);
 
 void x86_isr_set_exit_hook(void (*hook)(void))
@@ -137,7 +138,7 @@ void x86_isr_set_exit_hook(void (*hook)(void))
  * stack (never an exception, NMI or IST stack), so the hook may switch threads. */
 static void dispatch_exit(struct x86_interrupt_frame *frame)
 {
-    unsigned depth = --dispatch_depth;
+    unsigned depth = --x86_this_cpu()->irq_depth;
     void (*hook)(void) = __atomic_load_n(&exit_hook, __ATOMIC_ACQUIRE);
     if (hook && depth == 0 && frame->vector >= 32 && frame->vector < X86_IDT_VECTORS &&
         (frame->rflags & X86_RFLAGS_IF))
@@ -146,7 +147,7 @@ static void dispatch_exit(struct x86_interrupt_frame *frame)
 
 void x86_isr_dispatch(struct x86_interrupt_frame *frame)
 {
-    dispatch_depth++;
+    x86_this_cpu()->irq_depth++;
     x86_isr_handler h = NULL;
     if (frame->vector < X86_IDT_VECTORS) {
         __atomic_fetch_add(&counts[frame->vector], 1, __ATOMIC_RELAXED);

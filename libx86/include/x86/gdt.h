@@ -111,7 +111,8 @@ void x86_gdt_init(struct x86_gdt *gdt, const struct x86_tss *tss);
 /*
  * lgdt, reload CS (far return) and DS/ES/SS/FS/GS with the kernel selectors, then ltr 0x28.
  * Preconditions: interrupts off; *gdt built by x86_gdt_init() since its last load (ltr
- * faults on a TSS already marked busy). FS/GS bases are cleared. Kernel mode only.
+ * faults on a TSS already marked busy). The FS base is cleared; the GS base (this CPU's
+ * per-CPU area, x86/percpu.h) is read before and written back after. Kernel mode only.
  */
 void x86_gdt_load(const struct x86_gdt *gdt);
 

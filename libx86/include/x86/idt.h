@@ -152,7 +152,9 @@ void x86_isr_set_default(x86_isr_handler handler);
  * Entry from the stubs: count the interrupt, call the vector's handler, else the default
  * handler, else halt forever with interrupts off. A frame whose vector is not 0..255 (only
  * possible from C callers) is not counted and goes to the default handler. Called with
- * interrupts off (interrupt gates); callable on the host with a fake frame.
+ * interrupts off (interrupt gates); callable on the host with a fake frame. It keeps the
+ * CPU's nesting depth in its struct x86_percpu, so every CPU must have run
+ * x86_percpu_install (x86/percpu.h) before it takes its first interrupt or exception.
  */
 void x86_isr_dispatch(struct x86_interrupt_frame *frame);
 

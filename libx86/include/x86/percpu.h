@@ -37,6 +37,7 @@ struct x86_percpu {
     uint32_t cpu_id;         /* dense index 0..n-1 (the boot CPU is 0) */
     uint32_t apic_id;        /* the CPU's local APIC id */
     void *kernel;            /* the embedder's per-CPU data; the kit never touches it */
+    uint32_t irq_depth;      /* x86_isr_dispatch's nesting on this CPU (idt.c) */
 };
 _Static_assert(offsetof(struct x86_percpu, self) == X86_PERCPU_SELF, "self");
 _Static_assert(offsetof(struct x86_percpu, kernel_rsp) == X86_PERCPU_KERNEL_RSP, "kernel_rsp");

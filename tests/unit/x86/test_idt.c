@@ -13,10 +13,12 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 
 #include <x86/cpu.h>
 #include <x86/gdt.h>
 #include <x86/idt.h>
+#include <x86/percpu.h>
 
 /* ---- fake CPU: an interrupt flag, a hlt that escapes by longjmp, a recorded lidt ---- */
 static bool fake_if;
@@ -152,6 +154,8 @@ static int reset(void **state)
     halted = false;
     fake_if = true;
     memset(&seen, 0, sizeof(seen));
+    /* The halting case leaves its dispatch unfinished (a real CPU never comes back). */
+    x86_this_cpu()->irq_depth = 0;
     return 0;
 }
 
@@ -365,6 +369,103 @@ static void test_interrupt_count_counts_each_vector_separately(void **state)
     assert_int_equal(x86_interrupt_count(44), c44);
 }
 
+/* ---- the exit hook and the per-CPU nesting depth ---- */
+
+static _Atomic unsigned hook_runs;
+
+static void count_hook(void)
+{
+    hook_runs++;
+}
+
+static void noop_handler(struct x86_interrupt_frame *f)
+{
+    (void)f;
+}
+
+/* A handler that takes a nested external interrupt (as one that enabled interrupts would). */
+static void nesting_handler(struct x86_interrupt_frame *f)
+{
+    (void)f;
+    struct x86_interrupt_frame inner = frame_for(41);
+    inner.rflags = X86_RFLAGS_IF;
+    x86_isr_dispatch(&inner);
+}
+
+static struct x86_interrupt_frame iframe(uint64_t vector, bool if_on)
+{
+    struct x86_interrupt_frame f = frame_for(vector);
+    f.rflags = if_on ? X86_RFLAGS_IF : 0;
+    return f;
+}
+
+static void test_exit_hook_runs_after_outermost_external_interrupt_only(void **state)
+{
+    (void)state;
+    assert_int_equal(x86_isr_register(40, noop_handler), X86_OK);
+    assert_int_equal(x86_isr_register(41, noop_handler), X86_OK);
+    assert_int_equal(x86_isr_register(42, nesting_handler), X86_OK);
+    assert_int_equal(x86_isr_register(14, noop_handler), X86_OK);
+    hook_runs = 0;
+    x86_isr_set_exit_hook(count_hook);
+    struct x86_interrupt_frame f = iframe(40, true);
+    x86_isr_dispatch(&f);
+    assert_int_equal(hook_runs, 1);
+    f = iframe(40, false); /* interrupted code had interrupts off: not thread code */
+    x86_isr_dispatch(&f);
+    assert_int_equal(hook_runs, 1);
+    f = iframe(14, true); /* an exception */
+    x86_isr_dispatch(&f);
+    assert_int_equal(hook_runs, 1);
+    f = iframe(42, true); /* nested: the inner one (41) must not run it, the outer one does */
+    x86_isr_dispatch(&f);
+    assert_int_equal(hook_runs, 2);
+    assert_int_equal(x86_this_cpu()->irq_depth, 0);
+    x86_isr_set_exit_hook(NULL);
+}
+
+/* Two CPUs: while CPU A is inside a handler, CPU B's outermost interrupt still runs the hook
+ * (a depth shared by all CPUs would read 1 there and skip it), and A's own depth is intact. */
+static pthread_barrier_t in_handler, release_handler;
+
+static void blocking_handler(struct x86_interrupt_frame *f)
+{
+    (void)f;
+    pthread_barrier_wait(&in_handler);
+    pthread_barrier_wait(&release_handler);
+}
+
+static void *cpu_b(void *arg)
+{
+    (void)arg;
+    pthread_barrier_wait(&in_handler); /* A is inside its handler now */
+    struct x86_interrupt_frame f = iframe(40, true);
+    x86_isr_dispatch(&f);
+    pthread_barrier_wait(&release_handler);
+    return NULL;
+}
+
+static void test_exit_hook_depth_is_per_cpu(void **state)
+{
+    (void)state;
+    assert_int_equal(x86_isr_register(40, noop_handler), X86_OK);
+    assert_int_equal(x86_isr_register(43, blocking_handler), X86_OK);
+    hook_runs = 0;
+    x86_isr_set_exit_hook(count_hook);
+    assert_int_equal(pthread_barrier_init(&in_handler, NULL, 2), 0);
+    assert_int_equal(pthread_barrier_init(&release_handler, NULL, 2), 0);
+    pthread_t b;
+    assert_int_equal(pthread_create(&b, NULL, cpu_b, NULL), 0);
+    struct x86_interrupt_frame f = iframe(43, true);
+    x86_isr_dispatch(&f); /* returns once B has dispatched its interrupt */
+    assert_int_equal(pthread_join(b, NULL), 0);
+    assert_int_equal(hook_runs, 2); /* B's, then A's */
+    assert_int_equal(x86_this_cpu()->irq_depth, 0);
+    pthread_barrier_destroy(&in_handler);
+    pthread_barrier_destroy(&release_handler);
+    x86_isr_set_exit_hook(NULL);
+}
+
 static void test_x86_status_str_describes_every_status(void **state)
 {
     (void)state;
@@ -466,6 +567,8 @@ int main(void)
         cmocka_unit_test_setup(test_isr_unregister_falls_back_to_default_and_reports_missing,
                                reset),
         cmocka_unit_test_setup(test_interrupt_count_counts_each_vector_separately, reset),
+        cmocka_unit_test_setup(test_exit_hook_runs_after_outermost_external_interrupt_only, reset),
+        cmocka_unit_test_setup(test_exit_hook_depth_is_per_cpu, reset),
         cmocka_unit_test(test_x86_status_str_describes_every_status),
         cmocka_unit_test_setup(test_stub_builds_frame_for_vector_without_error_code, reset),
         cmocka_unit_test_setup(test_stub_keeps_cpu_error_code_for_error_code_vectors, reset),
