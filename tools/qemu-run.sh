@@ -1,7 +1,8 @@
 #!/bin/sh
 # qemu-run.sh [--uefi] ISO [extra qemu args] - boot the hybrid ISO through GRUB with serial on
 # this terminal: on SeaBIOS (VGA text) by default, on OVMF (UEFI, framebuffer) with --uefi.
-# Quit with Ctrl-A then X (QEMU's stdio multiplexer).
+# Quit with Ctrl-A then X (QEMU's stdio multiplexer). Two CPUs by default (KIT_CPUS=N for
+# another count; each vCPU is a host thread of QEMU's multi-threaded TCG).
 set -eu
 uefi=0
 if [ "${1:-}" = "--uefi" ]; then
@@ -29,5 +30,6 @@ if [ $uefi -eq 1 ]; then
     firmware="$firmware -drive if=pflash,format=raw,unit=1,file=$tmp/OVMF_VARS.fd"
 fi
 # shellcheck disable=SC2086
-qemu-system-x86_64 -accel tcg -m 256M -cdrom "$iso" -boot d -no-reboot $firmware \
+qemu-system-x86_64 -accel tcg,thread=multi -smp "${KIT_CPUS:-2}" -m 256M -cdrom "$iso" -boot d \
+    -no-reboot $firmware \
     -serial mon:stdio $display -device isa-debug-exit,iobase=0xf4,iosize=0x04 "$@"
