@@ -128,11 +128,25 @@ bool kconsole_serial_queue_stats(size_t *pending, uint64_t *polled)
     return true;
 }
 
+/* Set once a report went out without the console lock (kconsole_write_unlocked: a panic or
+ * an exception report). From then on the lock's holder may be a CPU stopped by the panic's
+ * NMI, so kconsole_sync stops waiting for a busy lock. */
+static volatile bool lock_bypassed;
+
 void kconsole_sync(void)
 {
     if (!uart_ok)
         return;
-    uint64_t flags = x86_irq_save();
+    /* Exclusive with printing and with the transmit interrupt on any CPU: two CPUs draining
+     * the queue at once reorder characters. After a lock-free report (the panic path) a busy
+     * lock is not waited for: its holder may never run again. */
+    uint64_t flags;
+    bool locked;
+    while (!(locked = x86_spin_trylock_irqsave(&console_lock, &flags)) &&
+           !__atomic_load_n(&lock_bypassed, __ATOMIC_ACQUIRE))
+        x86_pause();
+    if (!locked)
+        flags = x86_irq_save();
     /* The machine stops next, so wait much longer than printing does: a terminal or a test
      * harness that reads slowly holds the UART busy (an emulator keeps THRE clear while its
      * backend is full), and what is still queued would be lost for good. */
@@ -143,7 +157,10 @@ void kconsole_sync(void)
         con_uart_txq_flush(&uart, &uart_txq);
     (void)con_uart_wait_idle(&uart);
     uart.tx_spins = spins;
-    x86_irq_restore(flags);
+    if (locked)
+        x86_spin_unlock_irqrestore(&console_lock, flags);
+    else
+        x86_irq_restore(flags);
 }
 
 static bool start_vga(uint64_t phys)
@@ -427,6 +444,7 @@ int kprintf(const char *fmt, ...)
 
 void kconsole_write_unlocked(const char *s, size_t n)
 {
+    __atomic_store_n(&lock_bypassed, true, __ATOMIC_RELEASE);
     /* Whatever the queue holds was printed first; then this goes out by polling, so a report
      * from an exception or a panic is on the line even if interrupts never come back. */
     if (uart_queued)

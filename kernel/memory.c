@@ -46,6 +46,36 @@ static void *phys_to_virt(void *ctx, struct mm_paddr pa)
 
 static bool live; /* the new tables are in CR3: flushes matter, all RAM is mapped */
 
+/*
+ * Locks of this file on several CPUs. Unmapping a kernel page shoots it down on every CPU and
+ * waits for their answers; a CPU spinning on a lock with interrupts masked never takes the
+ * call IPI, so every waiter here (and in threads.c/process.c through kmem_frames_lock) serves
+ * its call queue while it spins. Order: heap_lock or devmap_lock, then frames_lock, then the
+ * console lock (kprintf) - frames_lock is never held while taking the other two.
+ */
+static uint64_t lock_serving_calls(struct x86_spinlock *l)
+{
+    uint64_t f;
+    while (!x86_spin_trylock_irqsave(l, &f)) {
+        ksmp_poll_calls();
+        x86_pause();
+    }
+    return f;
+}
+
+/* The one lock of kframes and of kspace's page tables (whose tables come from kframes). */
+static struct x86_spinlock frames_lock = X86_SPINLOCK_INIT;
+
+uint64_t kmem_frames_lock(void)
+{
+    return lock_serving_calls(&frames_lock);
+}
+
+void kmem_frames_unlock(uint64_t flags)
+{
+    x86_spin_unlock_irqrestore(&frames_lock, flags);
+}
+
 #define EARLY_MAP_END ((uint64_t)EARLY_MAP_GIB << 30)
 
 static bool alloc_table(void *ctx, struct mm_paddr *out)
@@ -346,6 +376,15 @@ static enum mm_status map_device_pages(uint64_t va, uint64_t phys, uint64_t len,
     return MM_OK;
 }
 
+static enum mm_status map_device_pages_locked(uint64_t va, uint64_t phys, uint64_t len,
+                                              enum kcache c)
+{
+    uint64_t f = kmem_frames_lock();
+    enum mm_status s = map_device_pages(va, phys, len, c);
+    kmem_frames_unlock(f);
+    return s;
+}
+
 /* Step 2: the kernel's own page tables. */
 static void paging_init(void)
 {
@@ -454,7 +493,9 @@ static struct mm_tlsf_heap heap;
 static struct x86_spinlock heap_lock = X86_SPINLOCK_INIT;
 static uint64_t heap_end = KHEAP_BASE;
 
-/* Unmap [from, heap_end) and give the frames back: undoes a partial heap_map_more. */
+/* Unmap [from, heap_end) and give the frames back: undoes a partial heap_map_more. Under
+ * heap_lock and frames_lock: the shootdown of each page waits for the other CPUs, which serve
+ * it while they spin on either lock (lock_serving_calls). */
 static void heap_unmap_back_to(uint64_t from)
 {
     while (heap_end > from) {
@@ -466,8 +507,18 @@ static void heap_unmap_back_to(uint64_t from)
     }
 }
 
-/* Map fresh frames at [heap_end, heap_end + bytes), all or nothing. */
+/* Map fresh frames at [heap_end, heap_end + bytes), all or nothing. Under heap_lock (or
+ * before any other CPU runs); takes frames_lock. */
+static bool heap_map_more_locked(size_t bytes);
 static bool heap_map_more(size_t bytes)
+{
+    uint64_t f = kmem_frames_lock();
+    bool ok = heap_map_more_locked(bytes);
+    kmem_frames_unlock(f);
+    return ok;
+}
+
+static bool heap_map_more_locked(size_t bytes)
 {
     if (heap_end + bytes > KHEAP_BASE + KHEAP_MAX)
         return false;
@@ -527,7 +578,7 @@ static void heap_init(bool debug)
 
 void *kaligned_alloc(size_t align, size_t size)
 {
-    uint64_t f = x86_spin_lock_irqsave(&heap_lock);
+    uint64_t f = lock_serving_calls(&heap_lock);
     void *p = mm_heap_alloc(&heap.heap, size, align);
     x86_spin_unlock_irqrestore(&heap_lock, f);
     return p;
@@ -551,7 +602,7 @@ void *kcalloc(size_t n, size_t size)
 
 void *krealloc(void *ptr, size_t size)
 {
-    uint64_t f = x86_spin_lock_irqsave(&heap_lock);
+    uint64_t f = lock_serving_calls(&heap_lock);
     void *p = mm_heap_realloc(&heap.heap, ptr, size, MM_HEAP_DEFAULT_ALIGN);
     x86_spin_unlock_irqrestore(&heap_lock, f);
     return p;
@@ -559,7 +610,7 @@ void *krealloc(void *ptr, size_t size)
 
 void kfree(void *ptr)
 {
-    uint64_t f = x86_spin_lock_irqsave(&heap_lock);
+    uint64_t f = lock_serving_calls(&heap_lock);
     mm_heap_free(&heap.heap, ptr);
     x86_spin_unlock_irqrestore(&heap_lock, f);
 }
@@ -567,7 +618,7 @@ void kfree(void *ptr)
 size_t kheap_in_use(void)
 {
     struct mm_heap_stats st;
-    uint64_t f = x86_spin_lock_irqsave(&heap_lock);
+    uint64_t f = lock_serving_calls(&heap_lock);
     mm_heap_get_stats(&heap.heap, &st);
     x86_spin_unlock_irqrestore(&heap_lock, f);
     return st.bytes_in_use;
@@ -575,7 +626,7 @@ size_t kheap_in_use(void)
 
 void kheap_stats(struct mm_heap_stats *core, struct mm_tlsf_class_stats classes[MM_TLSF_NCLASSES])
 {
-    uint64_t f = x86_spin_lock_irqsave(&heap_lock);
+    uint64_t f = lock_serving_calls(&heap_lock);
     mm_heap_get_stats(&heap.heap, core);
     mm_tlsf_class_stats(&heap, classes);
     x86_spin_unlock_irqrestore(&heap_lock, f);
@@ -583,7 +634,7 @@ void kheap_stats(struct mm_heap_stats *core, struct mm_tlsf_class_stats classes[
 
 bool kheap_check(const char **why)
 {
-    uint64_t f = x86_spin_lock_irqsave(&heap_lock);
+    uint64_t f = lock_serving_calls(&heap_lock);
     enum mm_status s = mm_heap_check(&heap.heap, why);
     x86_spin_unlock_irqrestore(&heap_lock, f);
     return s == MM_OK;
@@ -595,7 +646,7 @@ void *kmemory_map_device(uint64_t phys, uint64_t len, enum kcache cache)
     if (len == 0 || __builtin_add_overflow(phys, len, &end) || end > MM_PADDR_MAX ||
         (unsigned)cache > KCACHE_WC)
         return NULL;
-    uint64_t f = x86_spin_lock_irqsave(&devmap_lock);
+    uint64_t f = lock_serving_calls(&devmap_lock);
     void *ret = NULL;
     if (!live) {
         /* The early map covers 0-4 GiB; paging_init re-creates this at the same address. */
@@ -610,7 +661,7 @@ void *kmemory_map_device(uint64_t phys, uint64_t len, enum kcache cache)
         /* One unmapped page between mappings catches runs off the end. */
         if (pages <= (KDEVICE_SIZE >> MM_PAGE_SHIFT) &&
             va + ((pages + 1) << MM_PAGE_SHIFT) <= KDEVICE_BASE + KDEVICE_SIZE &&
-            map_device_pages(va, phys, len, cache) == MM_OK) {
+            map_device_pages_locked(va, phys, len, cache) == MM_OK) {
             devwin_next = va + ((pages + 1) << MM_PAGE_SHIFT);
             if (ndevmaps < MAX_DEVMAPS)
                 devmaps[ndevmaps++] = (struct devmap){phys, len, va, cache};
@@ -625,7 +676,7 @@ void *kmemory_map_device(uint64_t phys, uint64_t len, enum kcache cache)
 bool kmemory_device_mapping(size_t i, uint64_t *phys, uint64_t *len, uint64_t *va,
                             enum kcache *cache)
 {
-    uint64_t f = x86_spin_lock_irqsave(&devmap_lock);
+    uint64_t f = lock_serving_calls(&devmap_lock);
     bool ok = i < ndevmaps;
     if (ok) {
         *phys = devmaps[i].phys;

@@ -52,6 +52,15 @@ bool kmemory_nx(void);
 extern struct mm_frames kframes;
 extern struct mm_space kspace;
 
+/* The lock of kframes and of kspace's page tables: every mm_frames_* call on kframes and every
+ * mm_map/mm_unmap/mm_protect on kspace (or on a process's space, whose tables come from
+ * kframes) after the APs start must hold it. Masks interrupts and returns the old flags for
+ * kmem_frames_unlock; while another CPU holds it, serves this CPU's call queue (the holder
+ * may wait in a TLB shootdown for this CPU). Not recursive; not from an NMI. Take the heap
+ * lock (kmalloc) before it, never while holding it. */
+uint64_t kmem_frames_lock(void);
+void kmem_frames_unlock(uint64_t flags);
+
 /* If `addr` lies in one of the unmapped guard pages, its name ("boot stack", "IST1 stack"...),
  * else NULL. */
 const char *kguard_page_name(uint64_t addr);

@@ -46,7 +46,6 @@
 #include <x86/lapic.h>
 
 static bool slot_used[KTHREAD_SLOTS];                     /* under slot_lock */
-static struct x86_spinlock slot_lock = X86_SPINLOCK_INIT; /* slots and their page tables */
 static struct sched_mutex ps_mutex;                       /* the snapshot buffer of ps_lines */
 static bool threads_up;
 static unsigned sched_cpus = 1;           /* what sched_init was told */
@@ -60,16 +59,12 @@ static uint64_t cpu_ticks(unsigned cpu)
     return ksmp_cpu_info(cpu, &info) ? info.ticks : 0;
 }
 
-/* Take slot_lock with interrupts masked; while another CPU holds it, serve this CPU's calls
- * (the holder may be waiting in a TLB shootdown for our answer). */
+/* "slot_lock" is the frame allocator's lock (kmem_frames_lock): the slots, their page tables
+ * and their frames under one lock shared with the heap and process.c. Interrupts masked; while
+ * another CPU holds it, serves this CPU's calls (the holder may be in a TLB shootdown). */
 static uint64_t slot_lock_take(void)
 {
-    uint64_t f;
-    while (!x86_spin_trylock_irqsave(&slot_lock, &f)) {
-        ksmp_poll_calls();
-        x86_pause();
-    }
-    return f;
+    return kmem_frames_lock();
 }
 
 uint64_t kthreads_frames_lock(void)
@@ -79,7 +74,7 @@ uint64_t kthreads_frames_lock(void)
 
 void kthreads_frames_unlock(uint64_t flags)
 {
-    x86_spin_unlock_irqrestore(&slot_lock, flags);
+    kmem_frames_unlock(flags);
 }
 
 static unsigned hook_cpu_id(void *ctx)
@@ -186,7 +181,7 @@ static void *hook_stack_alloc(void *ctx, size_t size)
             unmap_stack_pages(top - size, va); /* all or nothing */
         }
     }
-    x86_spin_unlock_irqrestore(&slot_lock, flags);
+    kmem_frames_unlock(flags);
     return stack;
 }
 
@@ -201,7 +196,7 @@ static void hook_stack_free(void *ctx, void *stack, size_t size)
         kpanic("thread stack free: %p is not a live stack", stack);
     unmap_stack_pages(lo, lo + size);
     slot_used[i] = false;
-    x86_spin_unlock_irqrestore(&slot_lock, flags);
+    kmem_frames_unlock(flags);
 }
 
 static bool streq(const char *a, const char *b)
