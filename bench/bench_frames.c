@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_threads.h"
 #include "mm/frame.h"
 #include "mm/frame_cache.h"
 
@@ -151,7 +152,7 @@ static void reference(uint64_t mem)
 
 /* ---- several threads over one allocator ---------------------------------------------------- */
 
-#define MT_THREADS_MAX 8
+#define MT_THREADS_MAX BENCH_THREADS_MAX
 #define MT_OPS 4000000  /* allocator calls per thread and run */
 #define MT_SCATTER 4096 /* free single frames whose buddies stay allocated */
 #define MT_REPS 5
@@ -277,44 +278,16 @@ static void *mt_worker(void *arg)
     return NULL;
 }
 
-static double wall_ns(void)
+static void *mt_cache_of(unsigned i)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-/* CPU time of the whole process (all threads), ns. */
-static double mt_cpu_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+    return &mt.caches[i];
 }
 
 /* One run: n threads start together; wall time until the last one is done, in ns; the CPU
  * time all threads used meanwhile in *cpu. */
 static double mt_run(unsigned n, double *cpu)
 {
-    pthread_t tid[MT_THREADS_MAX];
-    double t0;
-
-    if (pthread_barrier_init(&mt.start, NULL, n + 1) != 0)
-        die("barrier");
-    for (unsigned i = 0; i < n; i++)
-        if (pthread_create(&tid[i], NULL, mt_worker, &mt.caches[i]) != 0)
-            die("pthread_create");
-    pthread_barrier_wait(&mt.start);
-    t0 = wall_ns();
-    *cpu = mt_cpu_ns();
-    for (unsigned i = 0; i < n; i++)
-        pthread_join(tid[i], NULL);
-    t0 = wall_ns() - t0;
-    *cpu = mt_cpu_ns() - *cpu;
-    pthread_barrier_destroy(&mt.start);
-    return t0;
+    return bench_threads_run(n, &mt.start, mt_worker, mt_cache_of, cpu);
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -51,6 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_threads.h"
 #include "heap_trace.h"
 #include "mm/heap_bump.h"
 #include "mm/heap_fixed.h"
@@ -762,7 +763,7 @@ static void measure(const struct workload *w)
 
 /* ---- several threads on one heap ---- */
 
-#define MT_THREADS_MAX 8
+#define MT_THREADS_MAX BENCH_THREADS_MAX
 #define MT_LIVE 64
 #define MT_OPS 2000000 /* frees + allocations per thread and run */
 #define MT_REPS 5
@@ -836,43 +837,16 @@ static void *mt_worker(void *arg)
     return NULL;
 }
 
-static double mt_wall_ns(void)
+static void *mt_index_arg(unsigned i)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-/* CPU time of the whole process (all threads), ns. */
-static double mt_cpu_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+    return (void *)(uintptr_t)i;
 }
 
 /* One run: n threads start together; wall time until the last one is done, in ns; the CPU
  * time all threads used meanwhile in *cpu. */
 static double mt_run(unsigned n, double *cpu)
 {
-    pthread_t tid[MT_THREADS_MAX];
-    double t0;
-
-    if (pthread_barrier_init(&mt.start, NULL, n + 1) != 0)
-        exit(1);
-    for (unsigned i = 0; i < n; i++)
-        if (pthread_create(&tid[i], NULL, mt_worker, (void *)(uintptr_t)i) != 0)
-            exit(1);
-    pthread_barrier_wait(&mt.start);
-    t0 = mt_wall_ns();
-    *cpu = mt_cpu_ns();
-    for (unsigned i = 0; i < n; i++)
-        pthread_join(tid[i], NULL);
-    t0 = mt_wall_ns() - t0;
-    *cpu = mt_cpu_ns() - *cpu;
-    pthread_barrier_destroy(&mt.start);
-    return t0;
+    return bench_threads_run(n, &mt.start, mt_worker, mt_index_arg, cpu);
 }
 
 static void threaded(void)
