@@ -426,31 +426,22 @@ static void stop_threads(pthread_t *th, int n)
         async_executor_clear_stop(&mex[i]);
 }
 
-static uint64_t idles_on(int n)
+/* The executors 0..n-1 added up: .idles and .completed are the fields the rows use. */
+static struct async_stats stats_on(int n)
 {
-    uint64_t c = 0;
+    struct async_stats sum = {0};
     for (int i = 0; i < n; i++) {
         struct async_stats s;
         async_executor_stats(&mex[i], &s);
-        c += s.idles;
+        sum.idles += s.idles;
+        sum.completed += s.completed;
     }
-    return c;
-}
-
-static uint64_t completed_on(int n)
-{
-    uint64_t c = 0;
-    for (int i = 0; i < n; i++) {
-        struct async_stats s;
-        async_executor_stats(&mex[i], &s);
-        c += s.completed;
-    }
-    return c;
+    return sum;
 }
 
 static void wait_completed(int n, uint64_t want)
 {
-    while (completed_on(n) < want)
+    while (stats_on(n).completed < want)
         usleep(50);
 }
 
@@ -522,7 +513,7 @@ static uint64_t spawn_one_spawner(int n)
     wait_completed(n, SPAWN_TASKS);
     uint64_t t1 = now_ns();
     run_cpu_ns = cpu_ns() - c0;
-    run_idles = idles_on(n);
+    run_idles = stats_on(n).idles;
     stop_threads(th, n);
     mteardown(n);
     return t1 - t0;
@@ -573,7 +564,7 @@ static uint64_t spawn_from_each(int n, bool local)
     wait_completed(n, (uint64_t)(SPAWN_TASKS / n) * (uint64_t)n + (uint64_t)n);
     uint64_t t1 = now_ns();
     run_cpu_ns = cpu_ns() - c0;
-    run_idles = idles_on(n);
+    run_idles = stats_on(n).idles;
     stop_threads(th, n);
     mteardown(n);
     return t1 - t0;
@@ -610,7 +601,7 @@ static void *shared_worker(void *arg)
         pthread_mutex_lock(&shared_mu);
         (void)async_executor_run_once(&mex[0]);
         pthread_mutex_unlock(&shared_mu);
-        if (left == 0 && completed_on(1) >= want)
+        if (left == 0 && stats_on(1).completed >= want)
             return NULL;
     }
 }
