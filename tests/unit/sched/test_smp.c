@@ -514,13 +514,13 @@ static long total_wakes;
 static void test_cross_cpu_pingpong_two_cpus(void **state)
 {
     (void)state;
-    total_wakes += pingpong(2, rounds_or_env(SANITIZED ? 10000 : 40000));
+    total_wakes += pingpong(2, rounds_or_env(SANITIZED ? 10000 : 125000));
 }
 
 static void test_cross_cpu_pingpong_four_cpus(void **state)
 {
     (void)state;
-    total_wakes += pingpong(4, rounds_or_env(SANITIZED ? 2500 : 10000));
+    total_wakes += pingpong(4, rounds_or_env(SANITIZED ? 2500 : 62500));
     print_message("cross-CPU semaphore wakes in this run: %ld\n", total_wakes);
 }
 
