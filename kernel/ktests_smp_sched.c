@@ -475,7 +475,7 @@ KTEST(smp_user_processes)
 
 /* Frames from every path at once (issue 14): on each CPU a thread pinned there creates and
  * joins a child (a stack mapped from kframes, unmapped and shot down on join) and keeps up to
- * 32 heap blocks of 48-112 KiB, freed all together when full (the heap grows from kframes
+ * 32 heap blocks of 192-320 KiB, freed all together when full (the heap grows from kframes
  * while other CPUs map and unmap stacks; a CPU waiting for the heap lock with interrupts
  * masked must still answer a stack's shootdown). Then the frame allocator and the heap are
  * consistent and every frame came back except the heap's growth and its page tables. */
@@ -497,7 +497,7 @@ static void *frames_worker(void *arg)
     size_t sizes[FRAMES_BLOCKS] = {0};
     unsigned n = 0, rounds = 0;
     while (sched_now_ns() < frames_until) {
-        size_t size = (48u << 10) + ((rounds * 7919u + cpu * 104729u) % (64u << 10));
+        size_t size = (192u << 10) + ((rounds * 7919u + cpu * 104729u) % (128u << 10));
         char *p = kmalloc(size);
         KASSERT(p != NULL);
         p[0] = (char)cpu;
@@ -519,7 +519,7 @@ static void *frames_worker(void *arg)
         rounds++;
     }
     for (unsigned i = 0; i < n; i++) {
-        KASSERT(held[i][0] == (char)cpu && sizes[i] >= (48u << 10));
+        KASSERT(held[i][0] == (char)cpu && sizes[i] >= (192u << 10));
         kfree(held[i]);
     }
     __atomic_fetch_add(&frames_rounds, rounds, __ATOMIC_RELAXED);
