@@ -560,3 +560,81 @@ KTEST(smp_frames_stress)
      * upper levels). Stacks give back all their frames. */
     KASSERT(missing >= 0 && (uint64_t)missing <= grown / 512 + 3);
 }
+
+/* The heap's growth against process.c's frame calls, head on: on the first half of the CPUs a
+ * thread grows the heap in 256 KiB blocks up to 16 MiB each (every growth allocates and maps
+ * frames), on the other half a thread takes 8 frames at a time through kthreads_frames_lock
+ * (process.c's path), stamps each through the direct map, checks and frees them. With the
+ * heap and those calls under different locks the buddy lists were changed from two CPUs at
+ * once (a frame handed out twice breaks a stamp or mm_frames_check). */
+#define RACE_BLOCK (256u << 10)
+#define RACE_BLOCKS 64
+static volatile bool race_done;
+static uint32_t race_growers_left, race_bad, race_batches;
+
+static void *race_grower(void *arg)
+{
+    (void)arg;
+    char *held[RACE_BLOCKS];
+    for (unsigned i = 0; i < RACE_BLOCKS; i++) {
+        held[i] = kmalloc(RACE_BLOCK);
+        KASSERT(held[i] != NULL);
+        held[i][0] = (char)i;
+    }
+    for (unsigned i = 0; i < RACE_BLOCKS; i++) {
+        KASSERT(held[i][0] == (char)i);
+        kfree(held[i]);
+    }
+    if (__atomic_sub_fetch(&race_growers_left, 1, __ATOMIC_ACQ_REL) == 0)
+        race_done = true;
+    return NULL;
+}
+
+static void *race_framer(void *arg)
+{
+    uint64_t tag = (uint64_t)(uintptr_t)arg << 56;
+    while (!race_done) {
+        struct mm_paddr pa[8];
+        unsigned got = 0;
+        uint64_t f = kthreads_frames_lock();
+        while (got < 8 && mm_frames_alloc_frame(&kframes, &pa[got]) == MM_OK)
+            got++;
+        kthreads_frames_unlock(f);
+        for (unsigned i = 0; i < got; i++)
+            *(volatile uint64_t *)kphys_to_virt(mm_paddr_u64(pa[i])) = tag | i;
+        for (unsigned i = 0; i < got; i++)
+            if (*(volatile uint64_t *)kphys_to_virt(mm_paddr_u64(pa[i])) != (tag | i))
+                __atomic_fetch_add(&race_bad, 1, __ATOMIC_RELAXED);
+        f = kthreads_frames_lock();
+        for (unsigned i = 0; i < got; i++)
+            if (mm_frames_free(&kframes, pa[i], 0) != MM_OK)
+                __atomic_fetch_add(&race_bad, 1, __ATOMIC_RELAXED);
+        kthreads_frames_unlock(f);
+        __atomic_fetch_add(&race_batches, 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+KTEST(smp_frames_race)
+{
+    unsigned n = ksmp_ncpus();
+    if (n < 2)
+        ktest_skip("needs two CPUs");
+    unsigned growers = n / 2;
+    race_growers_left = growers;
+    struct sched_thread *t[KSMP_MAX_CPUS];
+    for (unsigned c = 0; c < n; c++)
+        t[c] = spawn_on(c < growers ? "race/heap" : "race/frames",
+                        c < growers ? race_grower : race_framer, (void *)(uintptr_t)(c + 1),
+                        1ull << c);
+    for (unsigned c = 0; c < n; c++)
+        join(t[c]);
+    const char *why = NULL;
+    uint64_t f = kthreads_frames_lock();
+    enum mm_status fs = mm_frames_check(&kframes, &why);
+    kthreads_frames_unlock(f);
+    kprintf("smp_frames_race: %u heap growers, %u frame batches, %u bad frames, frames %s\n",
+            growers, race_batches, race_bad, fs == MM_OK ? "consistent" : why);
+    KASSERT(fs == MM_OK && race_bad == 0);
+    KASSERT(kheap_check(&why));
+}
