@@ -47,6 +47,7 @@ void x86_wrmsr(uint32_t msr, uint64_t value)
 
 /* ---- this CPU, as the test chooses ---- */
 static struct x86_percpu *current_cpu;
+static struct x86_percpu test_cpu; /* the area the stub tests dispatch on (irq_depth) */
 
 struct x86_percpu *x86_this_cpu(void)
 {
@@ -59,7 +60,8 @@ static int reset(void **state)
     gs_base = 0x7f0000001000ull; /* what a user process left */
     kernel_gs_base = 0xffff800000abc000ull;
     msr_writes = other_msr_writes = 0;
-    current_cpu = NULL;
+    memset(&test_cpu, 0, sizeof test_cpu);
+    current_cpu = &test_cpu;
     return 0;
 }
 
