@@ -10,7 +10,7 @@
 #include "shell.h"
 
 
-#define ESC_TIMEOUT_MS 50
+#define ESC_TIMEOUT_MS 250
 
 void kecho_init(void)
 {

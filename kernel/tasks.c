@@ -121,8 +121,11 @@ static struct async_platform platform = {
 /* --- the input tasks --------------------------------------------------------------------- */
 
 /* How long the serial task waits after an ESC before it counts as the Escape key alone
- * (console/vt100.h): terminals send a whole sequence at once. */
-#define ESC_TIMEOUT_MS 50
+ * (console/vt100.h): terminals send a whole sequence at once, but a busy host can hold the
+ * rest of it back (QEMU's main loop passes serial bytes on; with four vCPUs on a loaded
+ * two-core host 50 ms split "ESC [ H" in two). A quarter second still feels immediate for
+ * the rare lone Escape. */
+#define ESC_TIMEOUT_MS 250
 
 struct input_task {
     struct async_future base;
