@@ -136,18 +136,29 @@ void x86_isr_set_exit_hook(void (*hook)(void))
 /* The outermost dispatch of an external interrupt (or int $n >= 32) that interrupted code
  * running with interrupts enabled: the interrupted code is ordinary thread code on its own
  * stack (never an exception, NMI or IST stack), so the hook may switch threads. */
+static bool external(const struct x86_interrupt_frame *frame)
+{
+    return frame->vector >= 32 && frame->vector < X86_IDT_VECTORS;
+}
+
 static void dispatch_exit(struct x86_interrupt_frame *frame)
 {
+    if (!external(frame))
+        return;
     unsigned depth = --x86_this_cpu()->irq_depth;
     void (*hook)(void) = __atomic_load_n(&exit_hook, __ATOMIC_ACQUIRE);
-    if (hook && depth == 0 && frame->vector >= 32 && frame->vector < X86_IDT_VECTORS &&
-        (frame->rflags & X86_RFLAGS_IF))
+    if (hook && depth == 0 && (frame->rflags & X86_RFLAGS_IF))
         hook();
 }
 
 void x86_isr_dispatch(struct x86_interrupt_frame *frame)
 {
-    x86_this_cpu()->irq_depth++;
+    /* Only external interrupts count: their handlers never block, so one that nests stays on
+     * its CPU. An exception handler may enable interrupts and block (a user page fault), and
+     * its thread may resume on another CPU; counting it would leave one CPU's depth raised
+     * and the other's below zero. */
+    if (external(frame))
+        x86_this_cpu()->irq_depth++;
     x86_isr_handler h = NULL;
     if (frame->vector < X86_IDT_VECTORS) {
         __atomic_fetch_add(&counts[frame->vector], 1, __ATOMIC_RELAXED);

@@ -159,9 +159,11 @@ void x86_isr_set_default(x86_isr_handler handler);
 void x86_isr_dispatch(struct x86_interrupt_frame *frame);
 
 /*
- * Call hook (NULL: none) after the handler of the outermost interrupt, when the interrupt
- * is an external one (vector >= 32) that arrived while interrupts were enabled, i.e. it
- * interrupted thread code on its own stack: a scheduler's preempt point. Runs with
+ * Call hook (NULL: none) after the handler of the outermost external interrupt (vector >= 32;
+ * exceptions do not count as nesting), when it arrived while interrupts were enabled, i.e. it
+ * interrupted thread code on its own stack - also an exception handler that enabled
+ * interrupts, which runs on its thread's stack and may block anyway: a scheduler's preempt
+ * point. Runs with
  * interrupts off, after the handler's EOI, before the stub's iretq; it may switch stacks
  * (the interrupted code resumes when it switches back). Any context.
  */

@@ -417,9 +417,14 @@ static void test_exit_hook_runs_after_outermost_external_interrupt_only(void **s
     f = iframe(14, true); /* an exception */
     x86_isr_dispatch(&f);
     assert_int_equal(hook_runs, 1);
-    f = iframe(42, true); /* nested: the inner one (41) must not run it, the outer one does */
+    assert_int_equal(x86_isr_register(13, nesting_handler), X86_OK);
+    f = iframe(13, true); /* an exception handler that enabled interrupts: the external one
+                           * nested in it runs the hook (exceptions are not nesting) */
     x86_isr_dispatch(&f);
     assert_int_equal(hook_runs, 2);
+    f = iframe(42, true); /* nested: the inner one (41) must not run it, the outer one does */
+    x86_isr_dispatch(&f);
+    assert_int_equal(hook_runs, 3);
     assert_int_equal(x86_this_cpu()->irq_depth, 0);
     x86_isr_set_exit_hook(NULL);
 }
