@@ -143,30 +143,37 @@ void ksmp_note_ap_tick(void)
 
 /* ---- calls ------------------------------------------------------------------------------ */
 
-/* Run everything queued for CPU `self`. Interrupts off or on. */
-static void run_calls(unsigned self)
+/* Run everything queued for this CPU, with interrupts masked: each call runs on the CPU it
+ * was queued for and to its end. With interrupts on, a preempting tick could stop a thread in
+ * the middle of a call, or move it to another CPU before it ran the next one; the caller then
+ * waited for a thread that may not get a CPU again (smp_user_processes_4 hung that way: a
+ * process thread serving calls in lock_serving_calls was preempted mid-call and its affinity
+ * moved to the boot CPU, where the waiter spun at a higher priority). */
+static void run_calls(void)
 {
-    struct cpu *c = &cpus[self];
+    uint64_t irq = x86_irq_save();
+    struct cpu *c = &cpus[ksmp_cpu_id()];
     for (;;) {
-        uint64_t f = x86_spin_lock_irqsave(&c->qlock);
+        x86_spin_lock(&c->qlock);
         if (c->qhead == c->qtail) {
-            x86_spin_unlock_irqrestore(&c->qlock, f);
-            return;
+            x86_spin_unlock(&c->qlock);
+            break;
         }
         struct call call = c->queue[c->qhead % CALL_QUEUE];
         c->qhead++;
-        x86_spin_unlock_irqrestore(&c->qlock, f);
+        x86_spin_unlock(&c->qlock);
         call.fn(call.arg);
         __atomic_fetch_add(&c->calls, 1, __ATOMIC_RELAXED);
         if (call.remaining)
             __atomic_fetch_sub(call.remaining, 1, __ATOMIC_RELEASE);
     }
+    x86_irq_restore(irq);
 }
 
 void ksmp_poll_calls(void)
 {
     if (__atomic_load_n(&started, __ATOMIC_ACQUIRE))
-        run_calls(ksmp_cpu_id());
+        run_calls();
 }
 
 static void call_ipi_handler(struct x86_interrupt_frame *frame)
@@ -175,11 +182,11 @@ static void call_ipi_handler(struct x86_interrupt_frame *frame)
     unsigned self = ksmp_cpu_id();
     __atomic_fetch_add(&cpus[self].ipis, 1, __ATOMIC_RELAXED);
     x86_lapic_eoi(lapic);
-    run_calls(self);
+    run_calls();
 }
 
 /* Queue a call on CPU `cpu` and send its IPI; while the queue is full, serve our own. */
-static void post(unsigned self, unsigned cpu, const struct call *call)
+static void post(unsigned cpu, const struct call *call)
 {
     struct cpu *c = &cpus[cpu];
     for (;;) {
@@ -187,8 +194,6 @@ static void post(unsigned self, unsigned cpu, const struct call *call)
         if (c->qtail - c->qhead < CALL_QUEUE) {
             c->queue[c->qtail % CALL_QUEUE] = *call;
             c->qtail++;
-            /* The ICR is two registers in xAPIC mode: no other IPI from this CPU in between
-             * (interrupts are off under the lock). */
             enum x86_status st = x86_lapic_ipi_fixed(lapic, c->apic_id, KVEC_SMP_CALL, IPI_SPIN);
             x86_spin_unlock_irqrestore(&c->qlock, f);
             if (st != X86_OK)
@@ -196,37 +201,62 @@ static void post(unsigned self, unsigned cpu, const struct call *call)
             return;
         }
         x86_spin_unlock_irqrestore(&c->qlock, f);
-        run_calls(self);
+        run_calls();
         x86_pause();
     }
 }
 
-static void wait_for(unsigned self, uint32_t *remaining)
+static void wait_for(uint32_t *remaining)
 {
     while (__atomic_load_n(remaining, __ATOMIC_ACQUIRE) != 0) {
-        run_calls(self);
+        run_calls();
         x86_pause();
     }
+}
+
+/* The caller stays on its CPU from reading its id to the last answer: "this CPU" and "the
+ * others" must not change meaning halfway (a shootdown that flushed here, then moved, would
+ * skip the CPU it moved from... or the one it moved to). Interrupts still arrive. */
+static bool pin_caller(void)
+{
+    /* Masked, or alone, or before threads: nothing can move the caller. */
+    if (!x86_irq_enabled() || ksmp_ncpus() <= 1 || !kthreads_running())
+        return false;
+    sched_preempt_disable();
+    return true;
+}
+
+static void unpin_caller(bool pinned)
+{
+    if (pinned)
+        sched_preempt_enable();
 }
 
 bool ksmp_call(unsigned cpu, ksmp_fn fn, void *arg, bool wait)
 {
-    unsigned self = ksmp_cpu_id();
-    if (cpu == self) {
+    bool pinned = pin_caller();
+    if (cpu == ksmp_cpu_id()) {
+        uint64_t irq = x86_irq_save(); /* as from the IPI: interrupts off */
         fn(arg);
+        x86_irq_restore(irq);
+        unpin_caller(pinned);
         return true;
     }
-    if (cpu >= ksmp_ncpus() || !__atomic_load_n(&cpus[cpu].online, __ATOMIC_ACQUIRE))
+    if (cpu >= ksmp_ncpus() || !__atomic_load_n(&cpus[cpu].online, __ATOMIC_ACQUIRE)) {
+        unpin_caller(pinned);
         return false;
+    }
     uint32_t remaining = 1;
     struct call call = {fn, arg, wait ? &remaining : NULL};
-    post(self, cpu, &call);
+    post(cpu, &call);
     if (wait)
-        wait_for(self, &remaining);
+        wait_for(&remaining);
+    unpin_caller(pinned);
     return true;
 }
 
-void ksmp_call_others(ksmp_fn fn, void *arg)
+/* Run fn on every online CPU but this one and wait; the caller is pinned. */
+static void call_others_pinned(ksmp_fn fn, void *arg)
 {
     unsigned self = ksmp_cpu_id(), n = ksmp_ncpus();
     if (n <= 1)
@@ -238,8 +268,15 @@ void ksmp_call_others(ksmp_fn fn, void *arg)
     struct call call = {fn, arg, &remaining};
     for (unsigned i = 0; i < n; i++)
         if (i != self && __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE))
-            post(self, i, &call);
-    wait_for(self, &remaining);
+            post(i, &call);
+    wait_for(&remaining);
+}
+
+void ksmp_call_others(ksmp_fn fn, void *arg)
+{
+    bool pinned = pin_caller();
+    call_others_pinned(fn, arg);
+    unpin_caller(pinned);
 }
 
 /* ---- TLB shootdown ---------------------------------------------------------------------- */
@@ -259,9 +296,11 @@ static void flush_local(void *arg)
 void kmem_tlb_shootdown(uint64_t va, size_t pages)
 {
     struct flush_range r = {va & ~(uint64_t)(MM_PAGE_SIZE - 1), pages};
+    bool pinned = pin_caller(); /* the local flush and "the others" are about one CPU */
     flush_local(&r);
     if (ksmp_ncpus() > 1 && !__atomic_load_n(&stopping, __ATOMIC_ACQUIRE))
-        ksmp_call_others(flush_local, &r);
+        call_others_pinned(flush_local, &r);
+    unpin_caller(pinned);
 }
 
 /* ---- panic stop ------------------------------------------------------------------------- */

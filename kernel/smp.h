@@ -43,11 +43,12 @@ void ksmp_boot_cpu_early(void);
  * limited by smp=off / cpus=N and KSMP_MAX_CPUS (1 without a local APIC). Some may then fail
  * to start. For sched_init, which needs the count before the APs exist. Needs the platform. */
 unsigned ksmp_planned_cpus(void);
-/* Send a fixed IPI with `vector` to online CPU `cpu` (not the caller). Interrupts masked
- * (the xAPIC ICR is two registers). False if that CPU is not online. */
+/* Send a fixed IPI with `vector` to online CPU `cpu` (not the caller). Any context. False if
+ * that CPU is not online. */
 bool ksmp_send_ipi(unsigned cpu, uint8_t vector);
-/* Run the calls queued for this CPU now: for code that spins with interrupts masked on a
- * lock whose holder may be waiting for this CPU's answer (a TLB shootdown). Any context. */
+/* Run the calls queued for this CPU now (with interrupts masked, each to its end): for code
+ * that spins on a lock whose holder may be waiting for this CPU's answer (a TLB shootdown).
+ * Any context. */
 void ksmp_poll_calls(void);
 
 /* This CPU's TSS (the boot CPU's is kinterrupts_tss()): where RSP0 for entries from ring 3

@@ -200,9 +200,13 @@ enum x86_status x86_lapic_send_ipi(const struct x86_lapic *l, uint32_t dest, uin
     }
     if (!wait_idle(l, spin_limit))
         return X86_ERR_TIMEOUT;
-    /* The write of the low word sends: the destination must be in place first. */
+    /* The write of the low word sends: the destination must be in place first, and no
+     * interrupt handler may send an IPI of its own in between (its destination would stay in
+     * ICR high and this IPI would go there). */
+    uint64_t irq = x86_irq_save();
     x86_lapic_write(l, X86_LAPIC_ICR_HIGH, (dest & 0xFFu) << 24);
     x86_lapic_write(l, X86_LAPIC_ICR_LOW, icr_low);
+    x86_irq_restore(irq);
     return wait_idle(l, spin_limit) ? X86_OK : X86_ERR_TIMEOUT;
 }
 

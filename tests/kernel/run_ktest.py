@@ -58,6 +58,10 @@ def main():
     cmd = [a.qemu, "-accel", a.accel, "-m", a.mem, "-no-reboot", "-display", "none",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-monitor", "none"]
     mon_path = os.path.join(tmp, "mon.sock")
+    # A human monitor of our own, used only when the kernel hangs: where every CPU was.
+    hmp_path = os.path.join(tmp, "hmp.sock")
+    cmd += ["-chardev", f"socket,id=kithmp,path={hmp_path},server=on,wait=off",
+            "-mon", "chardev=kithmp,mode=readline"]
     ser_path = os.path.join(tmp, "serial.sock")
     interactive = bool(a.sendkeys or a.serial_input or a.step)
     if a.sendkeys or a.then_keys or any(x.startswith("keys:") for x in a.step):
@@ -119,6 +123,9 @@ def main():
             break
         time.sleep(0.05)
     stopped_by_us = proc.poll() is None
+    hang_report = []
+    if timed_out and stopped_by_us:
+        hang_report = where_cpus(hmp_path, a.kernel)
     if stopped_by_us:
         proc.kill()
     rc = proc.wait()
@@ -129,6 +136,8 @@ def main():
     print("1..1")
     for line in lines:
         print("# " + line)
+    for line in hang_report:
+        print("# hang: " + line)
     problems = []
     if timed_out:
         problems.append(f"timed out after {a.timeout:.0f}s")
@@ -198,6 +207,74 @@ def render(line):
             col += 1
         i += 1
     return "".join(cells).rstrip()
+
+
+def hmp(sock, command):
+    """One human-monitor command; its output (without the echo and the next prompt)."""
+    sock.sendall(command.encode() + b"\n")
+    data = b""
+    sock.settimeout(5)
+    while not data.endswith(b"(qemu) "):
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        data += chunk
+    text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", data.decode("utf-8", "replace")).replace("\r", "")
+    out = text.split("\n")[1:]
+    return [l for l in out if l and not l.startswith("(qemu)")]
+
+
+def where_cpus(hmp_path, kernel):
+    """After a timeout: each CPU's RIP, RSP, CR3 and the kernel-text words on its stack,
+    symbolised with addr2line when the kernel ELF is at hand (a crude but useful backtrace)."""
+    report = []
+    try:
+        s = connect(hmp_path, 2)
+        hmp(s, "")
+        regs = hmp(s, "info registers -a")
+        cpus = []
+        for l in regs:
+            m = re.match(r"CPU#(\d+)", l)
+            if m:
+                cpus.append({"cpu": int(m.group(1))})
+            for k, v in re.findall(r"(RIP|RSP|CR3|RFL)=([0-9a-f]+)", l):
+                if cpus:
+                    cpus[-1][k] = int(v, 16)
+        for c in cpus:
+            words = []
+            hmp(s, f"cpu {c['cpu']}")
+            c["apic"] = [" ".join(l.split()) for l in hmp(s, "info lapic")
+                         if l.split()[:1] in (["ISR"], ["IRR"], ["LVTT"])]
+            if "RSP" in c:
+                for l in hmp(s, f"x /48gx {c['RSP']:#x}"):
+                    words += [int(w, 16) for w in re.findall(r"0x([0-9a-f]{16})", l.split(":", 1)[-1])]
+            c["stack"] = [w for w in words if w >> 31 == 0x1ffffffff]  # -2 GiB: kernel text
+        s.close()
+    except OSError as e:
+        return [f"no monitor ({e})"]
+
+    def sym(addrs):
+        if not kernel or not addrs:
+            return {x: "" for x in addrs}
+        try:
+            out = subprocess.run(["addr2line", "-f", "-s", "-e", kernel] + [f"{x:#x}" for x in addrs],
+                                 capture_output=True, text=True, timeout=20).stdout.split("\n")
+        except (OSError, subprocess.SubprocessError):
+            return {x: "" for x in addrs}
+        return {x: f"{out[2 * i]} {out[2 * i + 1]}" for i, x in enumerate(addrs) if 2 * i + 1 < len(out)}
+
+    for c in cpus:
+        names = sym([c.get("RIP", 0)] + c["stack"][:24])
+        report.append(f"CPU {c['cpu']}: RIP {c.get('RIP', 0):#x} {names.get(c.get('RIP', 0), '')} "
+                      f"RSP {c.get('RSP', 0):#x} CR3 {c.get('CR3', 0):#x} RFLAGS {c.get('RFL', 0):#x}")
+        report += ["  " + l for l in c.get("apic", [])]
+        for w in c["stack"][:24]:
+            if "??" not in names.get(w, "??"):  # code only: not the stacks and data nearby
+                report.append(f"  stack {w:#x} {names[w]}")
+    return report
 
 
 def connect(path, timeout):

@@ -201,8 +201,8 @@ void x86_lapic_mask_all(const struct x86_lapic *l);
  * `dest` the destination APIC ID (ignored with a shorthand). In xAPIC mode the function first
  * waits for a previous IPI to be accepted, then writes the high and low words, then waits for
  * this one, each wait bounded by `spin_limit` register reads: X86_ERR_TIMEOUT if it stays
- * pending. x2APIC has no pending bit (one MSR write). Interrupts off if the caller may be
- * interrupted by code that sends IPIs as well.
+ * pending. x2APIC has no pending bit (one MSR write). Any context: interrupts are masked
+ * across the two xAPIC ICR writes, so a handler that sends an IPI cannot come in between.
  */
 __attribute__((warn_unused_result)) enum x86_status
 x86_lapic_send_ipi(const struct x86_lapic *l, uint32_t dest, uint32_t icr_low, uint32_t spin_limit);

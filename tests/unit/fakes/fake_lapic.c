@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include <x86/cpu.h>
 #include <x86/lapic.h>
 
 static uint64_t mmio_read(void *ctx, uint32_t offset, unsigned width)
@@ -67,7 +68,8 @@ static void set_irr(struct fake_lapic *f, uint8_t vector)
 static void send_ipi(struct fake_lapic *f, uint32_t dest, uint32_t low)
 {
     if (f->ipi_count < FAKE_LAPIC_IPI_LOG)
-        f->ipis[f->ipi_count] = (struct fake_lapic_ipi){dest, low};
+        f->ipis[f->ipi_count] = (struct fake_lapic_ipi){
+            dest, low, !f->x2apic && (f->icr_high_irq_on || x86_irq_enabled())};
     f->ipi_count++;
     uint32_t mode = (low >> 8) & 7u, shorthand = low & (3u << 18);
     uint8_t vector = (uint8_t)low;
@@ -180,6 +182,7 @@ void fake_lapic_write(struct fake_lapic *f, uint32_t reg, uint32_t value)
         if (f->x2apic)
             f->gp_faults++;
         f->icr_high = value;
+        f->icr_high_irq_on = x86_irq_enabled();
         return;
     case X86_LAPIC_ICR_LOW:
         f->icr_low = value;

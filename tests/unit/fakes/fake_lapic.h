@@ -25,6 +25,7 @@
 struct fake_lapic_ipi {
     uint32_t dest;
     uint32_t icr_low;
+    bool irq_on; /* interrupts were enabled at the ICR high or low write (xAPIC) */
 };
 
 struct fake_lapic {
@@ -36,6 +37,7 @@ struct fake_lapic {
     uint32_t isr[8], irr[8];
     uint32_t esr_pending, esr_visible;
     uint32_t icr_low, icr_high;
+    bool icr_high_irq_on; /* interrupts enabled when ICR high was last written */
     unsigned icr_busy_reads, busy_left;
     struct fake_lapic_ipi ipis[FAKE_LAPIC_IPI_LOG];
     unsigned ipi_count;

@@ -172,6 +172,25 @@ static void test_ipi_fixed_writes_destination_before_sending(void **state)
     assert_int_equal(hw.ipi_count, 1);
 }
 
+/* The two ICR writes are one step: an interrupt between them whose handler sent an IPI of its
+ * own would leave its destination in ICR high, and the interrupted send would go there. */
+static void test_ipi_masks_interrupts_between_icr_writes(void **state)
+{
+    (void)state;
+    x86_sti();
+    assert_int_equal(x86_lapic_ipi_fixed(&l, 3, 0x48, 0), X86_OK);
+    assert_true(x86_irq_enabled()); /* given back */
+    x86_cli();
+    assert_int_equal(x86_lapic_ipi_fixed(&l, 4, 0x49, 0), X86_OK);
+    assert_false(x86_irq_enabled()); /* not turned on */
+    x86_sti();
+    assert_int_equal(hw.ipi_count, 2);
+    assert_false(hw.ipis[0].irq_on);
+    assert_false(hw.ipis[1].irq_on);
+    assert_int_equal(hw.ipis[0].dest, 3);
+    assert_int_equal(hw.ipis[1].dest, 4);
+}
+
 static void test_ipi_waits_while_delivery_pending(void **state)
 {
     (void)state;
@@ -375,6 +394,7 @@ int main(void)
         cmocka_unit_test_setup(test_error_interrupt_reports_esr_after_write, setup_xapic),
         cmocka_unit_test_setup(test_eoi_retires_highest_in_service, setup_xapic),
         cmocka_unit_test_setup(test_ipi_fixed_writes_destination_before_sending, setup_xapic),
+        cmocka_unit_test_setup(test_ipi_masks_interrupts_between_icr_writes, setup_xapic),
         cmocka_unit_test_setup(test_ipi_waits_while_delivery_pending, setup_xapic),
         cmocka_unit_test_setup(test_init_and_startup_ipis, setup_xapic),
         cmocka_unit_test_setup(test_self_ipi_sets_own_irr, setup_xapic),
