@@ -115,10 +115,10 @@ KTEST(thread_sleep_on_time)
         /* Woken by the first tick after the deadline: at most one tick late, plus the path
          * from that tick's interrupt to the sleeper's clock read. That path runs in virtual
          * time which -icount shift=auto scales by the host's speed (60 us idle, up to ~110
-         * us on a loaded 2-core host), and the tick's period measured on the clock source
-         * wobbles a little (two different timers): a quarter tick covers both and still
-         * fails a wake one tick late. */
-        KASSERT((uint64_t)sleep_late_ns[i] <= tick_ns + tick_ns / 4);
+         * us on a loaded 2-core host, 117 us seen in a full ./kit test), and the tick's
+         * period measured on the clock source wobbles a little (two different timers): half
+         * a tick covers both and still fails a wake one tick late (two ticks after). */
+        KASSERT((uint64_t)sleep_late_ns[i] <= tick_ns + tick_ns / 2);
     }
     KASSERT(count[0] > 0 && count[1] > 0);
 }

@@ -37,13 +37,31 @@ void ksa_kick(struct ksa_idle *w)
 
 /* ---- a thread waits for a future ------------------------------------------------------------ */
 
-/* On the waiting thread's stack. */
+/* On the waiting thread's stack. done is the wait's condition; released says the watcher
+ * has stopped touching the record (the wake-up walks q): the waiter may wake - even without
+ * sleeping, on another CPU - as soon as done is set, and must not return (its stack goes)
+ * before released. */
 struct block_wait {
     struct sched_waitq q;
-    bool done;
+    bool done, released;
     enum async_status status;
     intptr_t result;
 };
+
+/* The last store of whoever finished: nothing of the record is touched after it. */
+static void release(bool *released)
+{
+    __atomic_store_n(released, true, __ATOMIC_RELEASE);
+}
+
+/* A waiter that saw "done" waits for that last store. Short and bounded: the finishing side
+ * runs with preemption disabled from "done" to "released", so it is on a CPU (not this one)
+ * the whole time. */
+static void wait_released(const bool *released)
+{
+    while (!__atomic_load_n(released, __ATOMIC_ACQUIRE))
+        __builtin_ia32_pause(); /* x86 here and in the host tests */
+}
 
 /* The watcher task: joins the spawned task, then hands the result to the thread. It owns
  * the task's join handle. */
@@ -58,13 +76,14 @@ static void watcher_finish(struct watcher *wt, enum async_status st, intptr_t re
     struct block_wait *w = wt->w;
     async_task_release(wt->join.task);
     wt->join.task = NULL;
-    /* The woken thread may run at once (preemption, or a more urgent thread) and return,
-     * taking w with its stack: keep the CPU until w is no longer touched. */
+    /* The waiter returns (taking w with its stack) once released is set; until then this
+     * CPU is kept, so that its wait for released stays short. */
     sched_preempt_disable();
     w->status = st;
     w->result = result;
     __atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
     (void)sched_waitq_wake_all(&w->q);
+    release(&w->released);
     sched_preempt_enable();
 }
 
@@ -99,9 +118,14 @@ enum async_status ksa_block_on(struct async_executor *ex, const struct async_fut
     struct block_wait w = {.status = ASYNC_ERR_PENDING};
     sched_waitq_init(&w.q);
     struct async_task *t;
+    /* libasync's queue push is two stores that must not be split by a switch to a thread that
+     * runs the same executor (docs/porting-async.md): no preemption while spawning. */
+    sched_preempt_disable();
     enum async_status st = async_spawn(ex, fut, size, name, &t);
-    if (st != ASYNC_OK)
+    if (st != ASYNC_OK) {
+        sched_preempt_enable();
         return st;
+    }
     struct watcher wt;
     async_future_init(&wt.base, watcher_poll, watcher_drop);
     async_join_init(&wt.join, t);
@@ -110,11 +134,14 @@ enum async_status ksa_block_on(struct async_executor *ex, const struct async_fut
     if (st != ASYNC_OK) {
         async_task_cancel(t);
         async_task_release(t);
+        sched_preempt_enable();
         return st;
     }
-    /* Sleeps; the watcher sets done before it wakes the queue. */
+    sched_preempt_enable();
+    /* Sleeps; the watcher sets done before it wakes the queue, released after. */
     while (sched_wait_event(&w.q, block_done, &w, SCHED_NO_DEADLINE) != SCHED_OK) {
     }
+    wait_released(&w.released);
     if (result)
         *result = w.result;
     return w.status;
@@ -130,8 +157,10 @@ void ksa_event_init(struct ksa_event *ev)
 
 void ksa_event_notify(struct ksa_event *ev)
 {
+    sched_preempt_disable(); /* the task's wake-up pushes on an executor's queue (above) */
     (void)sched_waitq_wake_all(&ev->threads);
     async_waker_cell_wake(&ev->task);
+    sched_preempt_enable();
 }
 
 enum sched_status ksa_event_wait_thread(struct ksa_event *ev, bool (*cond)(void *), void *arg,
@@ -173,11 +202,13 @@ static void *ksa_thread_main(void *arg)
 {
     struct ksa_thread *kt = arg;
     void *value = kt->fn(kt->arg);
-    /* The waiter may free kt as soon as it sees done: no switch until kt is left alone. */
+    /* Waiters wake on done; kt may go away once released (ksa_thread_done): kept on this CPU
+     * in between, so that a waiter's wait for released stays short. */
     sched_preempt_disable();
     kt->value = value;
     __atomic_store_n(&kt->done, true, __ATOMIC_RELEASE);
     ksa_event_notify(&kt->ev);
+    release(&kt->released);
     sched_preempt_enable();
     return value;
 }
@@ -191,6 +222,7 @@ enum sched_status ksa_thread_spawn(struct ksa_thread *kt, const struct sched_thr
     kt->arg = arg;
     kt->value = NULL;
     kt->done = false;
+    kt->released = false;
     ksa_event_init(&kt->ev);
     struct sched_thread_attr a = attr ? *attr : (struct sched_thread_attr){0};
     a.detached = true;
@@ -200,12 +232,14 @@ enum sched_status ksa_thread_spawn(struct ksa_thread *kt, const struct sched_thr
 
 bool ksa_thread_done(const struct ksa_thread *kt)
 {
-    return __atomic_load_n(&kt->done, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&kt->released, __ATOMIC_ACQUIRE);
 }
 
+/* The wait's condition: the value is there (the wake-up comes after it). */
 static bool thread_done_cond(void *arg)
 {
-    return ksa_thread_done(arg);
+    const struct ksa_thread *kt = arg;
+    return __atomic_load_n(&kt->done, __ATOMIC_ACQUIRE);
 }
 
 static enum async_poll thread_join_poll(struct async_future *self, struct async_context *cx)
@@ -214,6 +248,7 @@ static enum async_poll thread_join_poll(struct async_future *self, struct async_
     if (event_wait_poll(&f->wait.base, cx) == ASYNC_PENDING)
         return ASYNC_PENDING;
     self->result = (intptr_t)f->kt->value;
+    wait_released(&f->kt->released); /* READY lets the owner free kt */
     return ASYNC_READY;
 }
 

@@ -77,19 +77,23 @@ void ksa_event_wait_init(struct ksa_event_wait *f, struct ksa_event *ev, bool (*
                          void *arg);
 
 /* A detached thread whose exit a task (or a thread) can await: fn(arg)'s value lands in
- * value, then done is set and ev notified. The struct must outlive the thread's run (until
- * done). */
+ * value, then done is set and ev notified, then released. The struct must outlive the
+ * thread's use of it: until ksa_thread_done() is true (a ksa_thread_join future that
+ * completed guarantees it; a thread waiting on ev with its own condition must check
+ * ksa_thread_done before it frees kt). */
 struct ksa_thread {
     sched_entry_fn fn;
     void *arg;
     void *value;
-    bool done;
+    bool done;     /* value is set: what waiters wake on */
+    bool released; /* the thread no longer touches the struct */
     struct ksa_event ev;
 };
 SCHED_MUST_CHECK enum sched_status ksa_thread_spawn(struct ksa_thread *kt,
                                                     const struct sched_thread_attr *attr,
                                                     sched_entry_fn fn, void *arg);
-/* True once kt's function returned. Any context. */
+/* True once kt's function returned and its thread no longer touches kt (kt may be freed).
+ * Any context. */
 bool ksa_thread_done(const struct ksa_thread *kt);
 
 /* A future READY once kt's function returned; its result is the value (as intptr_t). */

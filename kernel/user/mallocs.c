@@ -1,12 +1,13 @@
-/* mallocs - heavy malloc/realloc/free traffic (brk and mmap underneath), every block filled
- * with a pattern and checked before it is freed. Exit 0 if no block was ever corrupted. */
+/* mallocs [ROUNDS] - heavy malloc/realloc/free traffic (brk and mmap underneath), every block
+ * filled with a pattern and checked before it is freed. Exit 0 if no block was ever corrupted;
+ * 2 for a bad ROUNDS argument. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define SLOTS 512
-#define ROUNDS 20000
+#define ROUNDS 20000 /* without an argument */
 
 static uint64_t rng = 0x9e3779b97f4a7c15u;
 
@@ -23,12 +24,22 @@ static unsigned char fill_of(size_t slot, size_t gen)
     return (unsigned char)(slot * 31u + gen * 7u + 1u);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    size_t rounds = ROUNDS;
+    if (argc > 1) {
+        char *end;
+        unsigned long v = strtoul(argv[1], &end, 10);
+        if (*argv[1] == '\0' || *end != '\0' || v == 0 || v > 10000000ul) {
+            fprintf(stderr, "mallocs: bad round count '%s' (1..10000000)\n", argv[1]);
+            return 2;
+        }
+        rounds = v;
+    }
     static unsigned char *p[SLOTS];
     static size_t len[SLOTS], gen[SLOTS];
     size_t bad = 0, total = 0;
-    for (size_t r = 0; r < ROUNDS; r++) {
+    for (size_t r = 0; r < rounds; r++) {
         size_t i = next() % SLOTS;
         if (p[i] != NULL) {
             for (size_t k = 0; k < len[i]; k++)
@@ -62,6 +73,6 @@ int main(void)
     }
     for (size_t i = 0; i < SLOTS; i++)
         free(p[i]);
-    printf("mallocs: %d rounds, %zu bytes allocated, %zu corrupted bytes\n", ROUNDS, total, bad);
+    printf("mallocs: %zu rounds, %zu bytes allocated, %zu corrupted bytes\n", rounds, total, bad);
     return bad == 0 ? 0 : 1;
 }

@@ -320,8 +320,11 @@ def send_input(a, lines, lock, ser, mon_path):
 
     def serial(text, times):
         data = text.encode().decode("unicode_escape").encode("latin-1") * times
-        for b in data:
-            ser.sendall(bytes([b]))
+        # One write per key: an escape sequence (ESC [ ... final, ESC O x) goes out whole, as
+        # a terminal sends it; split, a loaded host could hold its tail back past the
+        # kernel's lone-Escape timeout.
+        for key in re.findall(rb"\x1b\[[0-9;?]*[\x40-\x7e]|\x1bO.|[\x00-\xff]", data, re.S):
+            ser.sendall(key)
             if a.serial_delay:
                 time.sleep(a.serial_delay)
 
