@@ -293,9 +293,9 @@ KTEST(keyboard_leds_leave_masks_alone)
 
 /*
  * Six RTC seconds with interrupts on and the CPU halted between ticks: uptime follows the RTC
- * within 100 ms (a loaded host has shown 66 ms between QEMU's RTC and its timers here). With the
+ * within 500 ms (a loaded host has shown 66 ms between QEMU's RTC and its timers here). With the
  * 24-bit PM timer as the clock this spans more than one counter wrap (4.7 s), so it also shows the
- * wraps are all counted.
+ * wraps are all counted: one lost reads about 1.3 s, one counted twice about 10.7 s.
  */
 KTEST(uptime_tracks_rtc)
 {
@@ -309,5 +309,5 @@ KTEST(uptime_tracks_rtc)
     uint64_t ms = (kplatform_clock_ns() - u0) / 1000000u;
     kprintf("uptime_tracks_rtc: %llu ms of %s time in 6 RTC seconds\n", (unsigned long long)ms,
             kplatform_clock_name());
-    KASSERT(ms >= 5900 && ms <= 6100); /* a lost wrap would be 4.7 s */
+    KASSERT(ms >= 5500 && ms <= 6500); /* a lost wrap would be 4.7 s off */
 }

@@ -296,15 +296,26 @@ KTEST(threads_demo_counters)
     if (kconsole_screen() != KCONSOLE_SCREEN_VGA)
         ktest_skip("the counters are drawn on VGA text only");
     struct kshell_io io = {.write = log_write, .name = "log"};
-    char *argv[] = {"threads", "demo", "2", NULL};
+    char *argv[] = {"threads", "demo", "10", NULL}; /* stopped below, once seen */
     KASSERT(kcmd_threads(&io, 3, argv) == 0);
-    sched_sleep_ns(300 * MS);
-    uint64_t first[3], second[3];
-    for (unsigned i = 0; i < 3; i++)
-        first[i] = top_line_counter(i);
-    sched_sleep_ns(300 * MS);
-    for (unsigned i = 0; i < 3; i++)
-        second[i] = top_line_counter(i);
+    /* Each counter is redrawn every 16384 of its rounds: look every 50 ms (for up to 10 s,
+     * however slow the host) until all three are shown, then until all three have moved. */
+    uint64_t first[3] = {0}, second[3] = {0};
+    for (unsigned t = 0; t < 200 && (!first[0] || !first[1] || !first[2]); t++) {
+        sched_sleep_ns(50 * MS);
+        for (unsigned i = 0; i < 3; i++)
+            first[i] = top_line_counter(i);
+    }
+    for (unsigned t = 0; t < 200; t++) {
+        sched_sleep_ns(50 * MS);
+        bool moved = true;
+        for (unsigned i = 0; i < 3; i++) {
+            second[i] = top_line_counter(i);
+            moved &= second[i] > first[i];
+        }
+        if (moved)
+            break;
+    }
     char *stop[] = {"threads", "stop", NULL};
     KASSERT(kcmd_threads(&io, 2, stop) == 0);
     for (unsigned i = 0; i < 3; i++) {

@@ -181,26 +181,36 @@ KTEST(smp_tlb_shootdown)
 {
     if (ksmp_ncpus() < 2)
         ktest_skip("one CPU");
+    /* Frames and kspace under memory.c's lock like every other user (other CPUs run
+     * threads); the unmap's shootdown is answered meanwhile (CPU 1 takes the IPI). */
     struct mm_paddr a, b;
+    uint64_t f = kmem_frames_lock();
     KASSERT(mm_frames_alloc_frame(&kframes, &a) == MM_OK);
     KASSERT(mm_frames_alloc_frame(&kframes, &b) == MM_OK);
+    kmem_frames_unlock(f);
     for (unsigned i = 0; i < MM_PAGE_SIZE / 8; i++) {
         ((uint64_t *)kphys_to_virt(mm_paddr_u64(a)))[i] = PATTERN_A;
         ((uint64_t *)kphys_to_virt(mm_paddr_u64(b)))[i] = PATTERN_B;
     }
+    f = kmem_frames_lock();
     KASSERT(mm_map(&kspace, mm_vaddr(SHOOT_VA), a, MM_PAGE_4K,
                    MM_PAGE_WRITABLE | MM_PAGE_NO_EXECUTE) == MM_OK);
+    kmem_frames_unlock(f);
     kinterrupts_exception_recover = shoot_recover;
     static struct shoot s;
     KASSERT(ksmp_call(1, reader, &s, false));
     wait_count(&s.saw_a, 1000); /* CPU 1's TLB holds the mapping now */
     struct mm_paddr old;
     enum mm_page_size size;
+    f = kmem_frames_lock();
     KASSERT(mm_unmap(&kspace, mm_vaddr(SHOOT_VA), &old, &size) == MM_OK); /* shoots down */
+    kmem_frames_unlock(f);
     __atomic_store_n(&s.phase, 1, __ATOMIC_RELEASE);
     wait_count(&s.faults, 1000);
+    f = kmem_frames_lock();
     KASSERT(mm_map(&kspace, mm_vaddr(SHOOT_VA), b, MM_PAGE_4K,
                    MM_PAGE_WRITABLE | MM_PAGE_NO_EXECUTE) == MM_OK);
+    kmem_frames_unlock(f);
     __atomic_store_n(&s.phase, 2, __ATOMIC_RELEASE);
     wait_count(&s.saw_b, 1000);
     __atomic_store_n(&s.phase, 3, __ATOMIC_RELEASE);
@@ -213,8 +223,10 @@ KTEST(smp_tlb_shootdown)
             (unsigned long long)s.stale, (unsigned long long)s.other);
     KASSERT(s.saw_a >= 1000 && s.faults >= 1000 && s.saw_b >= 1000);
     KASSERT(s.stale == 0 && s.other == 0);
+    f = kmem_frames_lock();
     KASSERT(mm_unmap(&kspace, mm_vaddr(SHOOT_VA), &old, &size) == MM_OK);
     KASSERT(mm_frames_free(&kframes, a, 0) == MM_OK && mm_frames_free(&kframes, b, 0) == MM_OK);
+    kmem_frames_unlock(f);
 }
 
 /* ---- panic on an AP --------------------------------------------------------------------- */

@@ -683,9 +683,15 @@ KTEST(smp_frames_stress)
 static volatile bool race_done;
 static uint32_t race_growers_left, race_bad, race_batches;
 
+static unsigned race_framers;
+
 static void *race_grower(void *arg)
 {
     (void)arg;
+    /* Start once every framer is busy (a slow vCPU would otherwise miss the whole race). */
+    for (unsigned i = 0;
+         i < 10000 && __atomic_load_n(&race_batches, __ATOMIC_ACQUIRE) < race_framers; i++)
+        sched_sleep_ns(MS);
     char *held[RACE_BLOCKS];
     for (unsigned i = 0; i < RACE_BLOCKS; i++) {
         held[i] = kmalloc(RACE_BLOCK);
@@ -704,7 +710,7 @@ static void *race_grower(void *arg)
 static void *race_framer(void *arg)
 {
     uint64_t tag = (uint64_t)(uintptr_t)arg << 56;
-    while (!race_done) {
+    do {
         struct mm_paddr pa[8];
         unsigned got = 0;
         uint64_t f = kthreads_frames_lock();
@@ -721,8 +727,8 @@ static void *race_framer(void *arg)
             if (mm_frames_free(&kframes, pa[i], 0) != MM_OK)
                 __atomic_fetch_add(&race_bad, 1, __ATOMIC_RELAXED);
         kthreads_frames_unlock(f);
-        __atomic_fetch_add(&race_batches, 1, __ATOMIC_RELAXED);
-    }
+        __atomic_fetch_add(&race_batches, 1, __ATOMIC_RELEASE);
+    } while (!race_done);
     return NULL;
 }
 
@@ -733,6 +739,7 @@ KTEST(smp_frames_race)
         ktest_skip("needs two CPUs");
     unsigned growers = n / 2;
     race_growers_left = growers;
+    race_framers = n - growers;
     struct sched_thread *t[KSMP_MAX_CPUS];
     for (unsigned c = 0; c < n; c++)
         t[c] = spawn_on(c < growers ? "race/heap" : "race/frames",

@@ -419,10 +419,18 @@ static uint64_t map_stacks(unsigned id)
             struct mm_translation t;
             if (mm_translate(&kspace, mm_vaddr(va), &t) == MM_OK)
                 continue; /* a retry of a slot whose AP did not start */
+            /* The CPUs started before this one may already run threads that take frames. */
             struct mm_paddr pa;
-            if (mm_frames_alloc_frame(&kframes, &pa) != MM_OK ||
-                mm_map(&kspace, mm_vaddr(va), pa, MM_PAGE_4K,
-                       MM_PAGE_WRITABLE | MM_PAGE_NO_EXECUTE | MM_PAGE_GLOBAL) != MM_OK)
+            uint64_t f = kmem_frames_lock();
+            bool ok = mm_frames_alloc_frame(&kframes, &pa) == MM_OK;
+            if (ok && mm_map(&kspace, mm_vaddr(va), pa, MM_PAGE_4K,
+                             MM_PAGE_WRITABLE | MM_PAGE_NO_EXECUTE | MM_PAGE_GLOBAL) != MM_OK) {
+                if (mm_frames_free(&kframes, pa, 0) != MM_OK)
+                    kpanic("smp: stack frame %#llx lost", (unsigned long long)mm_paddr_u64(pa));
+                ok = false;
+            }
+            kmem_frames_unlock(f);
+            if (!ok)
                 return 0;
         }
     }

@@ -857,6 +857,10 @@ enum sched_status sched_fini(void)
     bool en = sched_irq_save();
     struct sched_percpu *c = this_cpu();
     bool on_cpu0_as_main = c == &S.cpu[0] && c->current == &S.main_thread;
+    /* Main stays on CPU 0 from this check to the end: moved, it would wait for CPU 0 to park
+     * (its idle thread never runs while main spins) and free the idle stack CPU 0 runs on. */
+    if (on_cpu0_as_main)
+        __atomic_add_fetch(&c->preempt_count, 1, __ATOMIC_RELAXED);
     sched_irq_restore(en);
     if (!on_cpu0_as_main)
         return SCHED_ERR_INVALID;
@@ -864,6 +868,7 @@ enum sched_status sched_fini(void)
     en = sched_lock();
     if (!only_main_and_idle_locked()) {
         unlock_plain(en);
+        sched_preempt_enable();
         return SCHED_ERR_BUSY;
     }
     unsigned others = 0;
@@ -874,6 +879,7 @@ enum sched_status sched_fini(void)
     while (__atomic_load_n(&S.parked, __ATOMIC_ACQUIRE) < others)
         sched_arch_relax();
     thread_free(S.cpu[0].idle);
+    __atomic_sub_fetch(&S.cpu[0].preempt_count, 1, __ATOMIC_RELAXED); /* nothing to switch to */
     S.initialised = false;
     return SCHED_OK;
 }

@@ -373,7 +373,7 @@ static void test_unpinned_threads_spread_over_all_cpus(void **state)
         t[i] = spawn("spread", SCHED_PRIO_DEFAULT, 0, spread_main, &seen_cpus[i]);
     }
     uint64_t union_seen = 0;
-    for (int wait = 0; wait < 100 && union_seen != all_cpus(); wait++) {
+    for (int wait = 0; wait < 2500 && union_seen != all_cpus(); wait++) { /* 5 s at most */
         sched_sleep_ns(2 * MS);
         union_seen = 0;
         for (unsigned i = 0; i < 8; i++)
@@ -541,7 +541,7 @@ static void *mover_main(void *arg)
 
 static void wait_for_cpu(unsigned want)
 {
-    for (int i = 0; i < 2000 && __atomic_load_n(&mover_cpu, __ATOMIC_RELAXED) != want; i++)
+    for (int i = 0; i < 50000 && __atomic_load_n(&mover_cpu, __ATOMIC_RELAXED) != want; i++)
         sched_sleep_ns(100000);
 }
 
@@ -599,7 +599,7 @@ static void test_priority_drop_on_another_cpu_reschedules_it(void **state)
     smp_up(2);
     a_started = b_ran = false;
     struct sched_thread *a = spawn("busy", SCHED_PRIO_DEFAULT, 2, busy_a, NULL);
-    for (int i = 0; i < 2000 && !__atomic_load_n(&a_started, __ATOMIC_RELAXED); i++)
+    for (int i = 0; i < 50000 && !__atomic_load_n(&a_started, __ATOMIC_RELAXED); i++)
         sched_sleep_ns(100000);
     assert_true(__atomic_load_n(&a_started, __ATOMIC_RELAXED));
     struct sched_thread *b = spawn("quick", SCHED_PRIO_DEFAULT, 2, quick_b, NULL);
@@ -651,10 +651,15 @@ static uint64_t steal_seen;
 static void *steal_worker(void *arg)
 {
     (void)arg;
-    uint64_t end = mono_ns() + 3 * MS;
-    while (mono_ns() < end)
-        ;
     __atomic_or_fetch(&steal_seen, (uint64_t)1 << sched_cpu_current(), __ATOMIC_RELAXED);
+    /* Busy for 3 ms at least, and on CPU 0 until a worker has run elsewhere (at most 5 s):
+     * however late the host runs the idle CPUs' threads, the rest are still queued on CPU 0
+     * when they look. A scheduler that never steals leaves them all on CPU 0 and fails. */
+    uint64_t start = mono_ns();
+    while (mono_ns() - start < 3 * MS ||
+           ((__atomic_load_n(&steal_seen, __ATOMIC_RELAXED) & ~(uint64_t)1) == 0 &&
+            mono_ns() - start < 5000 * MS))
+        ;
     return NULL;
 }
 
