@@ -81,8 +81,14 @@ static enum async_poll ring_recv_poll(struct async_future *f, struct async_conte
     /* register first, then look again: a push between the two either is seen by the second
      * look or wakes the waker just registered */
     async_waker_cell_register(&rv->ring->rx, &cx->waker);
-    if (async_ring_try_pop(rv->ring, rv->out) == ASYNC_OK)
+    if (async_ring_try_pop(rv->ring, rv->out) == ASYNC_OK) {
+        /* READY must not leave the waker behind: the push of this item may have woken the
+         * cell before the register, and if no push follows, the stored clone (a reference
+         * to the task) would never be released. A wake racing with the clear is for an
+         * item the next poll finds with its first look. */
+        async_waker_cell_clear(&rv->ring->rx);
         return ASYNC_READY;
+    }
     return ASYNC_PENDING;
 }
 

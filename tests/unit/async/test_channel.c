@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sched.h>
+
 #include "hp_fixture.h"
 
 /* --- ring -------------------------------------------------------------------------------- */
@@ -149,6 +151,111 @@ static void test_ring_receiver_cancelled_while_waiting_releases_waker(void **sta
     assert_true(async_ring_push(&r, &one)); /* no one to wake: harmless */
     async_task_release(t);
     assert_int_equal(atomic_load(&hp.frees), 1);
+}
+
+/* A waker that counts its live copies, for futures polled by hand. */
+static atomic_int cw_refs, cw_wakes;
+static const struct async_waker_ops counting_waker_ops;
+
+static struct async_waker cw_clone(const struct async_waker *w)
+{
+    (void)w;
+    atomic_fetch_add(&cw_refs, 1);
+    return (struct async_waker){.data = NULL, .ops = &counting_waker_ops};
+}
+
+static void cw_wake_by_ref(const struct async_waker *w)
+{
+    (void)w;
+    atomic_fetch_add(&cw_wakes, 1);
+}
+
+static void cw_drop(struct async_waker *w)
+{
+    (void)w;
+    atomic_fetch_sub(&cw_refs, 1);
+}
+
+static void cw_wake(struct async_waker *w)
+{
+    cw_wake_by_ref(w);
+    cw_drop(w);
+}
+
+static const struct async_waker_ops counting_waker_ops = {
+    .clone = cw_clone, .wake = cw_wake, .wake_by_ref = cw_wake_by_ref, .drop = cw_drop};
+
+#define RACE_ROUNDS 50000 /* before the fix: 13-220 left behind in a run */
+static struct async_ring race_ring;
+static uint32_t race_buf[4];
+static atomic_uint race_go, race_pushed;
+
+static void race_spin(unsigned n)
+{
+    for (volatile unsigned i = 0; i < n; i++) {
+    }
+}
+
+static void *race_producer(void *arg)
+{
+    (void)arg;
+    for (unsigned round = 1; round <= RACE_ROUNDS; round++) {
+        while (atomic_load(&race_go) != round)
+            sched_yield(); /* two threads may share one core on a loaded host */
+        race_spin((round * 7u) % 64u); /* land anywhere around the receiver's poll */
+        uint32_t v = round;
+        while (!async_ring_push(&race_ring, &v)) {
+        }
+        atomic_store(&race_pushed, round);
+    }
+    return NULL;
+}
+
+/* The last item arrives while the receiver's poll is between its first look and its
+ * register: the push's wake finds the cell empty, the register stores a waker and the second
+ * look returns the item. READY must not leave that waker in the cell - no later push may
+ * come to take it, and for a task waker it is a reference that keeps the task allocated
+ * (test_stress: async_executor_shutdown reported one task never freed). */
+static void test_ring_recv_ready_leaves_no_waker_behind(void **state)
+{
+    (void)state;
+    assert_int_equal(async_ring_init(&race_ring, race_buf, sizeof(uint32_t), 4), ASYNC_OK);
+    atomic_store(&cw_refs, 0);
+    atomic_store(&race_go, 0);
+    atomic_store(&race_pushed, 0);
+    struct async_context cx = {.waker = {.data = NULL, .ops = &counting_waker_ops}};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, race_producer, NULL), 0);
+    unsigned leaks = 0, out_at_ready = 0;
+    for (unsigned round = 1; round <= RACE_ROUNDS; round++) {
+        uint32_t item = 0;
+        struct async_ring_recv rv;
+        async_ring_recv_init(&rv, &race_ring, &item);
+        atomic_store(&race_go, round);
+        race_spin((round * 13u) % 48u);
+        enum async_poll p = async_future_poll(&rv.base, &cx);
+        if (p == ASYNC_READY && atomic_load(&cw_refs) != 0)
+            out_at_ready++;
+        while (p == ASYNC_PENDING) {
+            /* the push wakes (and so releases) the waker registered by the PENDING poll */
+            while (atomic_load(&race_pushed) != round)
+                sched_yield();
+            p = async_future_poll(&rv.base, &cx);
+        }
+        assert_int_equal(item, round);
+        while (atomic_load(&race_pushed) != round)
+            sched_yield();
+        /* the producer is done with this round: nothing can take a waker from the cell */
+        if (atomic_load(&cw_refs) != 0) {
+            leaks++;
+            async_waker_cell_clear(&race_ring.rx); /* keep later rounds independent */
+        }
+    }
+    pthread_join(th, NULL);
+    print_message("# READY with a waker still out: %u (a wake in flight, or left behind: %u)\n",
+                  out_at_ready, leaks);
+    assert_int_equal(leaks, 0);
+    assert_int_equal(atomic_load(&cw_refs), 0);
 }
 
 /* --- channel ----------------------------------------------------------------------------- */
@@ -382,6 +489,7 @@ int main(void)
                                         hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_ring_receiver_cancelled_while_waiting_releases_waker,
                                         hp_fixture_setup, hp_fixture_teardown),
+        cmocka_unit_test(test_ring_recv_ready_leaves_no_waker_behind),
         cmocka_unit_test_setup_teardown(test_chan_try_paths_full_empty_closed, hp_fixture_setup,
                                         hp_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_chan_sender_waits_while_full_and_receiver_while_empty,
