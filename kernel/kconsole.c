@@ -25,6 +25,7 @@
 #include <x86/cpu.h>
 
 #include "memory.h"
+#include "smp.h"
 
 #define COM1 0x3F8
 #define VGA_PHYS 0xB8000
@@ -59,6 +60,30 @@ static const struct kboot_framebuffer *fb_deferred; /* to map again after paging
  * CPU can never spin on a lock its own interrupted code holds. The panic and exception paths
  * write without it (kconsole_write_unlocked). */
 static struct x86_spinlock console_lock = X86_SPINLOCK_INIT;
+/* The CPU holding console_lock, or -1: written only by the holder, so a CPU that reads its
+ * own id here holds the lock (an exception or a panic while it was printing). */
+static volatile int console_owner = -1;
+
+static uint64_t console_take(void)
+{
+    uint64_t flags = x86_spin_lock_irqsave(&console_lock);
+    console_owner = (int)ksmp_cpu_id();
+    return flags;
+}
+
+static bool console_try_take(uint64_t *flags)
+{
+    if (!x86_spin_trylock_irqsave(&console_lock, flags))
+        return false;
+    console_owner = (int)ksmp_cpu_id();
+    return true;
+}
+
+static void console_give(uint64_t flags)
+{
+    console_owner = -1;
+    x86_spin_unlock_irqrestore(&console_lock, flags);
+}
 
 /* Serial output goes through a transmit queue drained by COM1's interrupt once IRQ4 is
  * routed (kconsole_serial_irq_ready): printing with the console lock held then never waits
@@ -102,9 +127,9 @@ bool kconsole_serial_irq_ready(void)
 {
     if (!uart_ok || con_uart_txq_init(&uart_txq, uart_txbuf, sizeof uart_txbuf) != CON_OK)
         return false;
-    uint64_t flags = x86_spin_lock_irqsave(&console_lock);
+    uint64_t flags = console_take();
     uart_queued = true;
-    x86_spin_unlock_irqrestore(&console_lock, flags);
+    console_give(flags);
     return true;
 }
 
@@ -112,19 +137,19 @@ void kconsole_serial_tx_irq(void)
 {
     if (!uart_queued)
         return;
-    uint64_t flags = x86_spin_lock_irqsave(&console_lock);
+    uint64_t flags = console_take();
     con_uart_tx_irq(&uart, &uart_txq);
-    x86_spin_unlock_irqrestore(&console_lock, flags);
+    console_give(flags);
 }
 
 bool kconsole_serial_queue_stats(size_t *pending, uint64_t *polled)
 {
     if (!uart_queued)
         return false;
-    uint64_t flags = x86_spin_lock_irqsave(&console_lock);
+    uint64_t flags = console_take();
     *pending = con_uart_txq_pending(&uart_txq);
     *polled = uart_txq.polled;
-    x86_spin_unlock_irqrestore(&console_lock, flags);
+    console_give(flags);
     return true;
 }
 
@@ -142,7 +167,7 @@ void kconsole_sync(void)
      * lock is not waited for: its holder may never run again. */
     uint64_t flags;
     bool locked;
-    while (!(locked = x86_spin_trylock_irqsave(&console_lock, &flags)) &&
+    while (!(locked = console_try_take(&flags)) &&
            !__atomic_load_n(&lock_bypassed, __ATOMIC_ACQUIRE))
         x86_pause();
     if (!locked)
@@ -158,7 +183,7 @@ void kconsole_sync(void)
     (void)con_uart_wait_idle(&uart);
     uart.tx_spins = spins;
     if (locked)
-        x86_spin_unlock_irqrestore(&console_lock, flags);
+        console_give(flags);
     else
         x86_irq_restore(flags);
 }
@@ -291,9 +316,9 @@ void kconsole_late_init(void)
                 shadow_len >> 10);
         return;
     }
-    uint64_t flags = x86_spin_lock_irqsave(&console_lock);
+    uint64_t flags = console_take();
     enum con_status st = con_fb_attach_shadow(&fbcon, shadow, shadow_len);
-    x86_spin_unlock_irqrestore(&console_lock, flags);
+    console_give(flags);
     if (st != CON_OK) {
         kfree(shadow);
         return;
@@ -351,14 +376,14 @@ static void log_put(void *ctx, const char *s, size_t n)
 
 int kvprintf(const char *fmt, va_list ap)
 {
-    uint64_t flags = x86_spin_lock_irqsave(&console_lock);
+    uint64_t flags = console_take();
     if (log_before)
         log_before();
     char last = '\n';
     int n = con_vcbprintf(log_put, &last, fmt, ap);
     if (log_after)
         log_after(last == '\n');
-    x86_spin_unlock_irqrestore(&console_lock, flags);
+    console_give(flags);
     return n;
 }
 
@@ -366,20 +391,20 @@ int kvprintf(const char *fmt, va_list ap)
 
 void kconsole_set_log_hooks(void (*before)(void), void (*after)(bool line_ended))
 {
-    uint64_t flags = x86_spin_lock_irqsave(&console_lock);
+    uint64_t flags = console_take();
     log_before = before;
     log_after = after;
-    x86_spin_unlock_irqrestore(&console_lock, flags);
+    console_give(flags);
 }
 
 uint64_t kconsole_lock(void)
 {
-    return x86_spin_lock_irqsave(&console_lock);
+    return console_take();
 }
 
 void kconsole_unlock(uint64_t flags)
 {
-    x86_spin_unlock_irqrestore(&console_lock, flags);
+    console_give(flags);
 }
 
 void kconsole_serial_write(const char *s, size_t n)
@@ -442,9 +467,30 @@ int kprintf(const char *fmt, ...)
     return n;
 }
 
+/* Set once kconsole_write_unlocked waited its full bound for the lock: its holder is not
+ * letting go (a CPU stopped by a panic), so later reports do not wait again. */
+static volatile bool lock_abandoned;
+
 void kconsole_write_unlocked(const char *s, size_t n)
 {
-    __atomic_store_n(&lock_bypassed, true, __ATOMIC_RELEASE);
+    /* Another CPU holds the lock for microseconds (a line being queued, COM1's transmit
+     * interrupt refilling the FIFO): wait for it, bounded, so that the two never drain the
+     * queue at once - that loses or reorders the characters of both (an AP's last line before
+     * its double fault came out garbled). The lock is not waited for when this CPU holds it
+     * (the report interrupted this CPU's own printing) or once a wait ran out. */
+    uint64_t flags = 0;
+    bool locked = false;
+    if (console_owner != (int)ksmp_cpu_id() && !lock_abandoned) {
+        for (uint32_t spins = 0; spins < 20000000u && !locked; spins++) {
+            locked = console_try_take(&flags);
+            if (!locked)
+                x86_pause();
+        }
+        if (!locked)
+            lock_abandoned = true;
+    }
+    if (!locked)
+        __atomic_store_n(&lock_bypassed, true, __ATOMIC_RELEASE);
     /* Whatever the queue holds was printed first; then this goes out by polling, so a report
      * from an exception or a panic is on the line even if interrupts never come back. */
     if (uart_queued)
@@ -453,6 +499,8 @@ void kconsole_write_unlocked(const char *s, size_t n)
     uart_queued = false;
     con_write(s, n);
     uart_queued = queued;
+    if (locked)
+        console_give(flags);
 }
 
 void kconsole_set_color(uint8_t fg, uint8_t bg)
@@ -545,7 +593,7 @@ void kconsole_status_clock(uint64_t seconds)
     int n = con_snprintf(text, sizeof text, " up %llus ", (unsigned long long)seconds);
     if (n <= 0 || (size_t)n >= sizeof text)
         return;
-    uint64_t flags = x86_spin_lock_irqsave(&console_lock);
+    uint64_t flags = console_take();
     /* Straight into the top-right cells: the cursor and the scrolling text are untouched. */
     if (screen == KCONSOLE_SCREEN_VGA) {
         for (int i = 0; i < n; i++)
@@ -568,5 +616,5 @@ void kconsole_status_clock(uint64_t seconds)
             con_fb_clear(&fbcon); /* unreachable: both were valid a moment ago */
         con_fb_set_autoflush(&fbcon, true);
     }
-    x86_spin_unlock_irqrestore(&console_lock, flags);
+    console_give(flags);
 }

@@ -45,7 +45,9 @@ void kconsole_late_init(void);
 /* Print the boot report lines about the screen, EFI, ACPI RSDP, parser warnings and caches. */
 void kconsole_print_boot_report(void);
 enum kconsole_screen kconsole_screen(void);
-/* Write with the console lock not taken: for the panic path only. */
+/* Write for the exception and panic reports: takes the console lock when another CPU holds it
+ * briefly (bounded wait), writes without it when this CPU holds it (the report interrupted its
+ * own printing) or the holder never lets go; queued output goes first, then this by polling. */
 void kconsole_write_unlocked(const char *s, size_t n);
 /* COM1's receive interrupt is routed: from now on serial output is queued and sent by the
  * transmit interrupt (kconsole_serial_tx_irq from the IRQ4 handler). False without a UART. */
