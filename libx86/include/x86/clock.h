@@ -19,10 +19,18 @@ struct x86_counter {
     uint64_t hz; /* counts per second; 0 while unknown */
 };
 
+/* Measurements x86_clock_calibrate makes at most when each one was disturbed. */
+#define X86_CLOCK_CAL_TRIES 5u
+
 /*
  * Measure `subject`'s rate against `ref` (whose hz must be known): wait for the reference to
- * change (to start on an edge), read both, poll the reference until it advanced by at least
- * `ref_counts`, read both again; hz = subject delta * ref->hz / ref delta, rounded. The
+ * change (to start on an edge), read the subject, poll the reference until it advanced by at
+ * least `ref_counts`, read the subject again; hz = subject delta * ref->hz / ref delta,
+ * rounded. Each subject read is followed by a reference read: if the reference moved by more
+ * than 1 % of the window (at least 2 counts) across the two subject reads together, something
+ * stopped the CPU there (an SMI, a hypervisor descheduling it) and the subject's delta covers
+ * time the reference delta does not - that measurement is made again, up to
+ * X86_CLOCK_CAL_TRIES times, and if none was clean the least disturbed one is used. The
  * reference is treated as a counter of width `ref_mask` (e.g. 0xFFFFFF for a 24-bit PM
  * timer) and may wrap once. Every wait is bounded by `max_polls` reads. Stores the rate in
  * *hz. Errors: BAD_ARGUMENT (NULL, ref->hz 0, ref_counts 0 or > ref_mask / 2), REF_STUCK,

@@ -191,6 +191,59 @@ static void test_calibrate_against_wrapping_24bit_pmtimer(void **state)
     assert_in_range(hz, 62437500, 62562500);
 }
 
+/* A subject whose given reads take a long pause first (the CPU stopped by an SMI, or the
+ * host descheduling a virtual CPU right there): the value read is the one after the pause. */
+struct paused_counter {
+    struct timed_counter c;
+    unsigned reads;
+    uint32_t pause_reads; /* bit k: read number k (from 0) pauses */
+    uint64_t pause_ps;
+};
+
+static uint64_t paused_read(void *ctx)
+{
+    struct paused_counter *p = ctx;
+    if (p->reads < 32 && (p->pause_reads >> p->reads) & 1u)
+        p->c.t->now_ps += p->pause_ps;
+    p->reads++;
+    return tc_read(&p->c);
+}
+
+/* The end read of the first measurement is late by 2 s in a 10 ms window: measured as it was,
+ * the LAPIC timer's rate came out ~200 times too high (the kernel's timer then never ticked in
+ * its 100 ms check). The bracket shows the pause and the measurement is made again. */
+static void test_calibrate_measures_again_after_a_pause(void **state)
+{
+    (void)state;
+    struct timeline t = {987654321, 50000};
+    struct timed_counter hpet = {&t, 100000000, UINT64_MAX};
+    struct paused_counter apic = {{&t, 62500000, UINT64_MAX}, 0, 1u << 1, 2000000000000u};
+    struct x86_counter r = {tc_read, &hpet, 100000000};
+    struct x86_counter s = {paused_read, &apic, 0};
+    uint64_t hz = 0;
+    assert_int_equal(x86_clock_calibrate(&s, &r, UINT64_MAX, 1000000, 100000000, &hz), X86_OK);
+    assert_in_range(hz, 62437500, 62562500);
+    assert_int_equal(apic.reads, 4); /* two measurements */
+
+    /* A pause at the start read skews the other way (too low): measured again too. */
+    t.now_ps = 5;
+    apic.reads = 0;
+    apic.pause_reads = 1u << 0;
+    assert_int_equal(x86_clock_calibrate(&s, &r, UINT64_MAX, 1000000, 100000000, &hz), X86_OK);
+    assert_in_range(hz, 62437500, 62562500);
+    assert_int_equal(apic.reads, 4);
+
+    /* Every end read late (reads 1, 3, 5, ...): no more than X86_CLOCK_CAL_TRIES are made, and the least
+     * disturbed one is used. */
+    struct paused_counter worst = {{&t, 62500000, UINT64_MAX}, 0, 0x2AAu, 2000000000000u};
+    struct x86_counter s2 = {paused_read, &worst, 0};
+    uint64_t hz_all = 0;
+    assert_int_equal(x86_clock_calibrate(&s2, &r, UINT64_MAX, 1000000, 100000000, &hz_all),
+                     X86_OK);
+    assert_int_equal(worst.reads, 2 * X86_CLOCK_CAL_TRIES);
+    assert_true(hz_all > 62562500); /* all were wrong; the rate reports what was measured */
+}
+
 static void test_calibrate_reports_stuck_counters(void **state)
 {
     (void)state;
@@ -337,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_tsc_hz_from_leaf_15),
         cmocka_unit_test(test_calibrate_tsc_against_hpet_in_model_time),
         cmocka_unit_test(test_calibrate_against_wrapping_24bit_pmtimer),
+        cmocka_unit_test(test_calibrate_measures_again_after_a_pause),
         cmocka_unit_test(test_calibrate_reports_stuck_counters),
         cmocka_unit_test(test_counts_to_ns_and_rate),
         cmocka_unit_test(test_counter_extend_across_wraps),
