@@ -984,26 +984,39 @@ void kplatform_verify(void)
             step("fail", "timer: %s: no tick arrived", what);
         return;
     }
+    /* Under an emulator a busy host can hold back the thread that delivers timer interrupts
+     * while this CPU runs on: a window without ticks (or with far too few or too many) is
+     * measured once more - after waiting up to a second for a first tick - before the timer is
+     * called dead or wrong. */
+    uint64_t first = ticks;
     if (ticks == 0) {
-        /* Under an emulator a busy host can hold back the thread that delivers timer
-         * interrupts while this CPU runs on: give the first tick up to a second more before
-         * calling the timer dead. */
         while (kplatform_tick_count() == t0 && kplatform_clock_ns() - c0 < 1100000000u)
             spin_ms(1);
-        elapsed_us = (kplatform_clock_ns() - c0) / 1000u;
-        if (kplatform_tick_count() == t0)
+        if (kplatform_tick_count() == t0) {
             step("fail", "timer: %s: no tick in %llu ms of %s time", what,
-                 (unsigned long long)(elapsed_us / 1000u), clock);
-        else
-            step("warn", "timer: %s: no tick in %llu ms of %s time, the first after %llu us",
-                 what, (unsigned long long)window_ms, clock, (unsigned long long)elapsed_us);
-    } else if (ticks * 2 < expect || ticks > expect * 2)
-        step("warn", "timer: %s: %llu ticks in %llu us of %s time, expected about %llu", what,
+                 (unsigned long long)((kplatform_clock_ns() - c0) / 1000000u), clock);
+            return;
+        }
+    }
+    bool again = ticks * 2 < expect || ticks > expect * 2;
+    if (again) {
+        t0 = kplatform_tick_count();
+        c0 = kplatform_clock_ns();
+        spin_ms(window_ms);
+        ticks = kplatform_tick_count() - t0;
+        elapsed_us = (kplatform_clock_ns() - c0) / 1000u;
+    }
+    char note[48] = "";
+    if (again)
+        con_snprintf(note, sizeof note, ", measured twice (%llu ticks the first time)",
+                     (unsigned long long)first);
+    if (ticks * 2 < expect || ticks > expect * 2)
+        step("warn", "timer: %s: %llu ticks in %llu us of %s time, expected about %llu%s", what,
              (unsigned long long)ticks, (unsigned long long)elapsed_us, clock,
-             (unsigned long long)expect);
+             (unsigned long long)expect, note);
     else
-        step("ok", "timer: %s (%llu ticks in %llu us of %s time)", what, (unsigned long long)ticks,
-             (unsigned long long)elapsed_us, clock);
+        step("ok", "timer: %s (%llu ticks in %llu us of %s time)%s", what,
+             (unsigned long long)ticks, (unsigned long long)elapsed_us, clock, note);
 }
 
 /* ---- reset ---------------------------------------------------------------------------- */
