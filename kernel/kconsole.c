@@ -24,6 +24,7 @@
 #include <console/vga.h>
 #include <x86/cpu.h>
 
+#include "bootclock.h"
 #include "memory.h"
 #include "smp.h"
 
@@ -60,29 +61,45 @@ static const struct kboot_framebuffer *fb_deferred; /* to map again after paging
  * CPU can never spin on a lock its own interrupted code holds. The panic and exception paths
  * write without it (kconsole_write_unlocked). */
 static struct x86_spinlock console_lock = X86_SPINLOCK_INIT;
-/* The CPU holding console_lock, or -1: written only by the holder, so a CPU that reads its
- * own id here holds the lock (an exception or a panic while it was printing). */
-static volatile int console_owner = -1;
+/* Per CPU: how many of that CPU's console_take/console_try_take are under way (waiting for
+ * the lock, holding it, or letting go). Interrupts are masked over that whole stretch, so the
+ * count belongs to one CPU; a report on a CPU whose count is not 0 interrupted that CPU's own
+ * use of the lock (an NMI or exception while it printed) and must not wait for the lock. */
+static volatile uint8_t console_busy[KSMP_MAX_CPUS];
+
+static unsigned console_cpu(void)
+{
+    unsigned id = ksmp_cpu_id();
+    return id < KSMP_MAX_CPUS ? id : 0;
+}
 
 static uint64_t console_take(void)
 {
-    uint64_t flags = x86_spin_lock_irqsave(&console_lock);
-    console_owner = (int)ksmp_cpu_id();
+    uint64_t flags = x86_irq_save();
+    console_busy[console_cpu()]++;
+    x86_spin_lock(&console_lock);
     return flags;
 }
 
 static bool console_try_take(uint64_t *flags)
 {
-    if (!x86_spin_trylock_irqsave(&console_lock, flags))
+    uint64_t f = x86_irq_save();
+    unsigned id = console_cpu();
+    console_busy[id]++;
+    if (!x86_spin_trylock(&console_lock)) {
+        console_busy[id]--;
+        x86_irq_restore(f);
         return false;
-    console_owner = (int)ksmp_cpu_id();
+    }
+    *flags = f;
     return true;
 }
 
 static void console_give(uint64_t flags)
 {
-    console_owner = -1;
-    x86_spin_unlock_irqrestore(&console_lock, flags);
+    x86_spin_unlock(&console_lock);
+    console_busy[console_cpu()]--;
+    x86_irq_restore(flags);
 }
 
 /* Serial output goes through a transmit queue drained by COM1's interrupt once IRQ4 is
@@ -468,26 +485,35 @@ int kprintf(const char *fmt, ...)
 }
 
 /* Set once kconsole_write_unlocked waited its full bound for the lock: its holder is not
- * letting go (a CPU stopped by a panic), so later reports do not wait again. */
+ * letting go (a CPU stopped by a panic), so later reports only try the lock once. */
 static volatile bool lock_abandoned;
+
+/* How long a report waits for another CPU's hold: longer than the longest legitimate one (a
+ * report or kconsole_sync draining a full 16 KiB queue by polling, ~1.4 s at 115200 baud). */
+#define REPORT_WAIT_US 3000000u
+#define REPORT_WAIT_SPINS 400000000u /* the bound when the TSC is not calibrated yet */
 
 void kconsole_write_unlocked(const char *s, size_t n)
 {
-    /* Another CPU holds the lock for microseconds (a line being queued, COM1's transmit
-     * interrupt refilling the FIFO): wait for it, bounded, so that the two never drain the
-     * queue at once - that loses or reorders the characters of both (an AP's last line before
-     * its double fault came out garbled). The lock is not waited for when this CPU holds it
-     * (the report interrupted this CPU's own printing) or once a wait ran out. */
+    /* Another CPU holds the lock briefly (a line being queued, COM1's transmit interrupt
+     * refilling the FIFO): wait for it, bounded, so that the two never drain the queue at
+     * once - that loses or reorders the characters of both (an AP's last line before its
+     * double fault came out garbled). The lock is not waited for when this CPU is inside its
+     * own use of it (the report interrupted this CPU's printing); after one wait ran out it is
+     * only tried once. */
     uint64_t flags = 0;
     bool locked = false;
-    if (console_owner != (int)ksmp_cpu_id() && !lock_abandoned) {
-        for (uint32_t spins = 0; spins < 20000000u && !locked; spins++) {
+    if (console_busy[console_cpu()] == 0) {
+        locked = console_try_take(&flags);
+        uint64_t start = kbootclock_us();
+        for (uint32_t spins = 0; !locked && !lock_abandoned; spins++) {
+            if (spins >= REPORT_WAIT_SPINS || kbootclock_us() - start >= REPORT_WAIT_US) {
+                lock_abandoned = true;
+                break;
+            }
+            x86_pause();
             locked = console_try_take(&flags);
-            if (!locked)
-                x86_pause();
         }
-        if (!locked)
-            lock_abandoned = true;
     }
     if (!locked)
         __atomic_store_n(&lock_bypassed, true, __ATOMIC_RELEASE);
@@ -501,6 +527,11 @@ void kconsole_write_unlocked(const char *s, size_t n)
     uart_queued = queued;
     if (locked)
         console_give(flags);
+}
+
+void kconsole_stop_waiting(void)
+{
+    __atomic_store_n(&lock_bypassed, true, __ATOMIC_RELEASE);
 }
 
 void kconsole_set_color(uint8_t fg, uint8_t bg)

@@ -49,6 +49,9 @@ enum kconsole_screen kconsole_screen(void);
  * briefly (bounded wait), writes without it when this CPU holds it (the report interrupted its
  * own printing) or the holder never lets go; queued output goes first, then this by polling. */
 void kconsole_write_unlocked(const char *s, size_t n);
+/* After a panic stopped the other CPUs: kconsole_sync no longer waits for a busy console lock
+ * (its holder may be stopped). */
+void kconsole_stop_waiting(void);
 /* COM1's receive interrupt is routed: from now on serial output is queued and sent by the
  * transmit interrupt (kconsole_serial_tx_irq from the IRQ4 handler). False without a UART. */
 bool kconsole_serial_irq_ready(void);

@@ -32,6 +32,7 @@ void kpanic_at(const char *file, int line, const char *fmt, ...)
         khalt();
     /* One report: the other CPUs stop (NMI) before it is written. */
     ksmp_stop_others();
+    kconsole_stop_waiting();
 
     /* Format into a buffer and write without the console lock: the code that panicked may
      * hold it. */

@@ -73,9 +73,12 @@ enum x86_status x86_clock_calibrate(const struct x86_counter *subject,
         uint64_t rate = 0, gap = 0;
         enum x86_status st =
             calibrate_once(subject, ref, ref_mask, ref_counts, max_polls, &rate, &gap);
-        if (st != X86_OK)
-            return st;
-        if (gap < best_gap) {
+        if (st != X86_OK) {
+            if (attempt == 0)
+                return st;
+            break; /* keep the measurement made before */
+        }
+        if (attempt == 0 || gap < best_gap) {
             best_gap = gap;
             best_hz = rate;
         }
