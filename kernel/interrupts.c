@@ -35,7 +35,8 @@ static struct x86_gdt gdt;
 static struct x86_tss tss;
 static bool keyboard_ok;
 
-/* Exception reports are written without the console lock: the faulting code may hold it. */
+/* Exception reports go through kconsole_write_report: the faulting code may hold the console
+ * lock, so it is not waited for then. */
 __attribute__((format(printf, 2, 3))) static void report_print(void *ctx, const char *fmt, ...)
 {
     (void)ctx;
@@ -45,7 +46,7 @@ __attribute__((format(printf, 2, 3))) static void report_print(void *ctx, const 
     int n = con_vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     if (n > 0)
-        kconsole_write_unlocked(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+        kconsole_write_report(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
 struct x86_tss *kinterrupts_tss(void)
@@ -81,7 +82,7 @@ static void default_handler(struct x86_interrupt_frame *frame)
             int n = con_snprintf(line, sizeof line,
                                  "guard page below the %s hit at %#llx: stack overflow\n", guard,
                                  (unsigned long long)cr2);
-            kconsole_write_unlocked(line, n > 0 && (size_t)n < sizeof line ? (size_t)n : 0);
+            kconsole_write_report(line, n > 0 && (size_t)n < sizeof line ? (size_t)n : 0);
         }
         const char *thread = v == 14 || v == 8 ? kthreads_guard_owner(cr2) : NULL;
         if (thread) {
@@ -90,7 +91,7 @@ static void default_handler(struct x86_interrupt_frame *frame)
                                  "guard page below thread %s's stack hit at %#llx: stack "
                                  "overflow in thread %s\n",
                                  thread, (unsigned long long)cr2, thread);
-            kconsole_write_unlocked(line, n > 0 && (size_t)n < sizeof line ? (size_t)n : 0);
+            kconsole_write_report(line, n > 0 && (size_t)n < sizeof line ? (size_t)n : 0);
         }
         kpanic("unhandled exception %s (vector %llu) at rip %#llx",
                x86_exception_mnemonic((uint8_t)v), (unsigned long long)v,

@@ -58,8 +58,8 @@ static const char *screen_problem; /* why there is no screen console, for the bo
 static const struct kboot_framebuffer *fb_deferred; /* to map again after paging is up */
 
 /* The console lock: interrupts are masked while it is held, so an interrupt handler on this
- * CPU can never spin on a lock its own interrupted code holds. The panic and exception paths
- * write without it (kconsole_write_unlocked). */
+ * CPU can never spin on a lock its own interrupted code holds. The panic and exception reports
+ * (kconsole_write_report) take it only when that is safe (see there). */
 static struct x86_spinlock console_lock = X86_SPINLOCK_INIT;
 /* Per CPU: how many of that CPU's console_take/console_try_take are under way (waiting for
  * the lock, holding it, or letting go). Interrupts are masked over that whole stretch, so the
@@ -170,7 +170,7 @@ bool kconsole_serial_queue_stats(size_t *pending, uint64_t *polled)
     return true;
 }
 
-/* Set once a report went out without the console lock (kconsole_write_unlocked: a panic or
+/* Set once a report went out without the console lock (kconsole_write_report: a panic or
  * an exception report). From then on the lock's holder may be a CPU stopped by the panic's
  * NMI, so kconsole_sync stops waiting for a busy lock. */
 static volatile bool lock_bypassed;
@@ -484,7 +484,7 @@ int kprintf(const char *fmt, ...)
     return n;
 }
 
-/* Set once kconsole_write_unlocked waited its full bound for the lock: its holder is not
+/* Set once kconsole_write_report waited its full bound for the lock: its holder is not
  * letting go (a CPU stopped by a panic), so later reports only try the lock once. */
 static volatile bool lock_abandoned;
 
@@ -493,7 +493,7 @@ static volatile bool lock_abandoned;
 #define REPORT_WAIT_US 3000000u
 #define REPORT_WAIT_SPINS 400000000u /* the bound when the TSC is not calibrated yet */
 
-void kconsole_write_unlocked(const char *s, size_t n)
+void kconsole_write_report(const char *s, size_t n)
 {
     /* Another CPU holds the lock briefly (a line being queued, COM1's transmit interrupt
      * refilling the FIFO): wait for it, bounded, so that the two never drain the queue at

@@ -48,7 +48,7 @@ enum kconsole_screen kconsole_screen(void);
 /* Write for the exception and panic reports: takes the console lock when another CPU holds it
  * briefly (bounded wait), writes without it when this CPU holds it (the report interrupted its
  * own printing) or the holder never lets go; queued output goes first, then this by polling. */
-void kconsole_write_unlocked(const char *s, size_t n);
+void kconsole_write_report(const char *s, size_t n);
 /* After a panic stopped the other CPUs: kconsole_sync no longer waits for a busy console lock
  * (its holder may be stopped). */
 void kconsole_stop_waiting(void);

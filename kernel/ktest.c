@@ -39,8 +39,8 @@ void ktest_skip(const char *why)
 }
 
 /* The panic hook: a test that panics ends here, and so does a panic before the test began
- * (which would otherwise leave QEMU halted until the harness's timeout). Writes without the
- * console lock: the code that panicked may hold it. */
+ * (which would otherwise leave QEMU halted until the harness's timeout). Writes through the
+ * report path: the code that panicked may hold the console lock. */
 static void on_panic(void)
 {
     const struct ktest *t = current;
@@ -52,7 +52,7 @@ static void on_panic(void)
     else
         m = con_snprintf(line, sizeof line, "1..1\nnot ok 1 - %s # panic before the test started\n",
                          requested);
-    kconsole_write_unlocked(line, m > 0 && (size_t)m < sizeof line ? (size_t)m : 0);
+    kconsole_write_report(line, m > 0 && (size_t)m < sizeof line ? (size_t)m : 0);
     ktest_qemu_exit(t && t->expect_panic ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);
 }
 

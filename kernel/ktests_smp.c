@@ -350,7 +350,7 @@ static void report_race(void *arg)
         char line[96];
         int n = con_snprintf(line, sizeof line, "report race %u! " REPORT_RACE_TEXT "\n", i);
         KASSERT(n > 0 && (size_t)n < sizeof line);
-        kconsole_write_unlocked(line, (size_t)n);
+        kconsole_write_report(line, (size_t)n);
     }
 }
 

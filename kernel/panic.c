@@ -34,8 +34,8 @@ void kpanic_at(const char *file, int line, const char *fmt, ...)
     ksmp_stop_others();
     kconsole_stop_waiting();
 
-    /* Format into a buffer and write without the console lock: the code that panicked may
-     * hold it. */
+    /* Format into a buffer and write through the report path: the code that panicked may hold
+     * the console lock (kconsole_write_report does not wait for it then). */
     char msg[512];
     va_list ap;
     int n = con_snprintf(msg, sizeof msg, "PANIC at %s:%d: ", file, line);
@@ -47,8 +47,8 @@ void kpanic_at(const char *file, int line, const char *fmt, ...)
     while (len < sizeof msg - 1 && msg[len])
         len++;
     kconsole_set_color(VGA_WHITE, VGA_RED);
-    kconsole_write_unlocked(msg, len);
-    kconsole_write_unlocked("\n", 1);
+    kconsole_write_report(msg, len);
+    kconsole_write_report("\n", 1);
     kconsole_set_color(VGA_LIGHT_GREY, VGA_BLACK);
 
     if (panic_hook)

@@ -938,6 +938,12 @@ static void spin_ms(uint64_t ms)
         x86_pause();
 }
 
+/* More than a factor of two away from the expected tick count. */
+static bool rate_off(uint64_t ticks, uint64_t expect)
+{
+    return ticks * 2 < expect || ticks > expect * 2;
+}
+
 void kplatform_verify(void)
 {
     const char *clock = kplatform_clock_name();
@@ -998,7 +1004,7 @@ void kplatform_verify(void)
             return;
         }
     }
-    bool again = ticks * 2 < expect || ticks > expect * 2;
+    bool again = rate_off(ticks, expect);
     if (again) {
         t0 = kplatform_tick_count();
         c0 = kplatform_clock_ns();
@@ -1010,7 +1016,7 @@ void kplatform_verify(void)
     if (again)
         con_snprintf(note, sizeof note, ", measured twice (%llu ticks the first time)",
                      (unsigned long long)first);
-    if (ticks * 2 < expect || ticks > expect * 2)
+    if (rate_off(ticks, expect))
         step("warn", "timer: %s: %llu ticks in %llu us of %s time, expected about %llu%s", what,
              (unsigned long long)ticks, (unsigned long long)elapsed_us, clock,
              (unsigned long long)expect, note);
